@@ -1,0 +1,23 @@
+{
+  "targets": [
+    {
+      "target_name": "cmv3_native",
+      "sources": [
+        "native/addon.cc",
+        "native/common.cc",
+        "native/conv.cc",
+        "native/bn_act.cc",
+        "native/eltwise.cc",
+        "native/misc.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      # node-gyp defaults to -fno-exceptions; dnnl::error must be catchable.
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp"],
+      "libraries": ["-ldnnl", "-fopenmp"],
+      "ldflags": ["-fopenmp"]
+    }
+  ]
+}

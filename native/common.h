@@ -1,0 +1,47 @@
+// Shared plumbing for every native op: argument access with checks, errors thrown as the
+// JS NativeError class, and the exception guard that wraps each export.
+#pragma once
+
+#include <napi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace cmv3 {
+
+// Throws an instance of the class given to setErrorClass (plain Error before that), with .code.
+[[noreturn]] void ThrowNative(Napi::Env env, const char* code, const std::string& message);
+
+// Converts the in-flight C++ exception (dnnl::error, bad_alloc, ...) into ThrowNative.
+// Must be called from inside a catch block.
+[[noreturn]] void RethrowAsNative(Napi::Env env);
+
+// Every export goes through this, so no C++ exception ever escapes into N-API (which would
+// terminate the process); node-addon-api itself only converts Napi::Error.
+using Method = Napi::Value (*)(const Napi::CallbackInfo&);
+template <Method F>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  try {
+    return F(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    RethrowAsNative(info.Env());
+  }
+}
+
+// Float32Array argument i with exactly `expected` elements (ERR_SHAPE / ERR_ARG otherwise).
+float* F32Arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected);
+// Same, but null/undefined gives nullptr.
+float* F32ArgOrNull(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected);
+// Int32Array argument i with exactly `expected` elements.
+const int32_t* I32Arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected);
+// Integer number argument i, required to be in [min, max].
+int64_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max);
+double NumArg(const Napi::CallbackInfo& info, size_t i, const char* name);
+
+// Below this many elements an OpenMP fork costs more than it saves.
+constexpr int64_t kParallelMin = 1 << 14;
+
+}  // namespace cmv3

@@ -1,0 +1,38 @@
+// Every function the addon exports (see addon.cc), grouped by source file.
+#pragma once
+
+#include <napi.h>
+
+namespace cmv3 {
+
+// common.cc
+int Threads();  // the count set by setThreads (default 2), used by every OpenMP region
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info);
+Napi::Value SetThreads(const Napi::CallbackInfo& info);
+Napi::Value GetThreads(const Napi::CallbackInfo& info);
+
+// conv.cc
+void ClearConvCache();
+Napi::Value ClearCache(const Napi::CallbackInfo& info);
+Napi::Value CacheSize(const Napi::CallbackInfo& info);
+Napi::Value ConvForward(const Napi::CallbackInfo& info);
+Napi::Value ConvBackwardData(const Napi::CallbackInfo& info);
+Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info);
+
+// bn_act.cc
+Napi::Value BnActForwardTraining(const Napi::CallbackInfo& info);
+Napi::Value BnActForwardInference(const Napi::CallbackInfo& info);
+Napi::Value BnActBackward(const Napi::CallbackInfo& info);
+
+// eltwise.cc
+Napi::Value ActForward(const Napi::CallbackInfo& info);
+Napi::Value ActBackward(const Napi::CallbackInfo& info);
+
+// misc.cc
+Napi::Value GapForward(const Napi::CallbackInfo& info);
+Napi::Value GapBackward(const Napi::CallbackInfo& info);
+Napi::Value ChannelScaleForward(const Napi::CallbackInfo& info);
+Napi::Value ChannelScaleBackward(const Napi::CallbackInfo& info);
+Napi::Value Add(const Napi::CallbackInfo& info);
+
+}  // namespace cmv3

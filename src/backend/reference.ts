@@ -1,0 +1,160 @@
+// The reference backend: plain loops, float64 accumulation. It is the oracle for the oneDNN
+// backend and the fallback when the native addon is not built. Speed is not a goal here.
+import { activate, activateGrad } from './activation.js';
+import type { Activation, Backend, ConvGeometry } from './types.js';
+
+let threads = 1;
+
+// Visit every (output pixel, kernel tap) pair with an in-bounds input pixel.
+// fn(yBase, xBase, wBase): offsets of the output pixel, the input pixel and the tap's weights.
+function forEachTap(g: ConvGeometry, fn: (yBase: number, xBase: number, wBase: number) => void): void {
+  for (let n = 0; n < g.n; n++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++) {
+        const yBase = ((n * g.oh + oy) * g.ow + ox) * g.cout;
+        for (let ky = 0; ky < g.kh; ky++) {
+          const iy = oy * g.stride + ky - g.padTop;
+          if (iy < 0 || iy >= g.h) continue;
+          for (let kx = 0; kx < g.kw; kx++) {
+            const ix = ox * g.stride + kx - g.padLeft;
+            if (ix < 0 || ix >= g.w) continue;
+            fn(yBase, ((n * g.h + iy) * g.w + ix) * g.cin, (ky * g.kw + kx) * (g.cin / g.groups) * g.cout);
+          }
+        }
+      }
+    }
+  }
+}
+
+function conv2dForward(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array): void {
+  const cinG = g.cin / g.groups, coutG = g.cout / g.groups;
+  const acc = new Float64Array(y.length);
+  forEachTap(g, (yBase, xBase, wBase) => {
+    for (let o = 0; o < g.cout; o++) {
+      const i0 = Math.floor(o / coutG) * cinG;
+      let s = 0;
+      for (let i = 0; i < cinG; i++) s += x[xBase + i0 + i] * w[wBase + i * g.cout + o];
+      acc[yBase + o] += s;
+    }
+  });
+  for (let p = 0; p < y.length; p++) y[p] = acc[p] + (bias ? bias[p % g.cout] : 0);
+}
+
+function conv2dBackwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void {
+  const cinG = g.cin / g.groups, coutG = g.cout / g.groups;
+  const acc = new Float64Array(dx.length);
+  forEachTap(g, (yBase, xBase, wBase) => {
+    for (let o = 0; o < g.cout; o++) {
+      const i0 = Math.floor(o / coutG) * cinG;
+      const d = dy[yBase + o];
+      for (let i = 0; i < cinG; i++) acc[xBase + i0 + i] += d * w[wBase + i * g.cout + o];
+    }
+  });
+  dx.set(acc);
+}
+
+function conv2dBackwardWeights(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array | null): void {
+  const cinG = g.cin / g.groups, coutG = g.cout / g.groups;
+  const acc = new Float64Array(dw.length);
+  forEachTap(g, (yBase, xBase, wBase) => {
+    for (let o = 0; o < g.cout; o++) {
+      const i0 = Math.floor(o / coutG) * cinG;
+      const d = dy[yBase + o];
+      for (let i = 0; i < cinG; i++) acc[wBase + i * g.cout + o] += d * x[xBase + i0 + i];
+    }
+  });
+  dw.set(acc);
+  if (dbias) {
+    const b = new Float64Array(g.cout);
+    for (let p = 0; p < dy.length; p++) b[p % g.cout] += dy[p];
+    dbias.set(b);
+  }
+}
+
+function batchNormActForwardTraining(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
+  eps: number, act: Activation, y: Float32Array, mean: Float32Array, variance: Float32Array): void {
+  const sum = new Float64Array(c), sq = new Float64Array(c);
+  for (let p = 0; p < rows * c; p++) sum[p % c] += x[p];
+  for (let k = 0; k < c; k++) sum[k] /= rows;
+  for (let p = 0; p < rows * c; p++) { const d = x[p] - sum[p % c]; sq[p % c] += d * d; }
+  for (let k = 0; k < c; k++) { mean[k] = sum[k]; variance[k] = sq[k] / rows; }
+  normalize(rows, c, x, gamma, beta, mean, variance, eps, act, y);
+}
+
+function normalize(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
+  mean: ArrayLike<number>, variance: ArrayLike<number>, eps: number, act: Activation, y: Float32Array): void {
+  for (let p = 0; p < rows * c; p++) {
+    const k = p % c;
+    const z = gamma[k] * (x[p] - mean[k]) / Math.sqrt(variance[k] + eps) + beta[k];
+    y[p] = activate(act, z);
+  }
+}
+
+function batchNormActBackward(rows: number, c: number, x: Float32Array, dy: Float32Array, gamma: Float32Array,
+  beta: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, act: Activation,
+  dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void {
+  const rstd = Array.from(variance, (v) => 1 / Math.sqrt(v + eps));
+  const dz = new Float64Array(rows * c);
+  const sumDz = new Float64Array(c), sumDzXhat = new Float64Array(c);
+  for (let p = 0; p < rows * c; p++) {
+    const k = p % c;
+    const xhat = (x[p] - mean[k]) * rstd[k];
+    dz[p] = dy[p] * activateGrad(act, gamma[k] * xhat + beta[k]);
+    sumDz[k] += dz[p];
+    sumDzXhat[k] += dz[p] * xhat;
+  }
+  for (let p = 0; p < rows * c; p++) {
+    const k = p % c;
+    const xhat = (x[p] - mean[k]) * rstd[k];
+    dx[p] = (gamma[k] * rstd[k] / rows) * (rows * dz[p] - sumDz[k] - xhat * sumDzXhat[k]);
+  }
+  for (let k = 0; k < c; k++) { dbeta[k] = sumDz[k]; dgamma[k] = sumDzXhat[k]; }
+}
+
+export const referenceBackend: Backend = {
+  name: 'reference',
+  setThreads(n: number) { threads = n; }, // accepted for interface parity; the reference is single-threaded
+  getThreads() { return threads; },
+  conv2dForward,
+  conv2dBackwardData,
+  conv2dBackwardWeights,
+  batchNormActForwardTraining,
+  batchNormActForwardInference(rows, c, x, gamma, beta, mean, variance, eps, act, y) {
+    normalize(rows, c, x, gamma, beta, mean, variance, eps, act, y);
+  },
+  batchNormActBackward,
+  activationForward(act, x, y) { for (let i = 0; i < x.length; i++) y[i] = activate(act, x[i]); },
+  activationBackward(act, x, dy, dx) { for (let i = 0; i < x.length; i++) dx[i] = dy[i] * activateGrad(act, x[i]); },
+  globalAvgPoolForward(n, hw, c, x, y) {
+    for (let b = 0; b < n; b++) {
+      for (let k = 0; k < c; k++) {
+        let s = 0;
+        for (let p = 0; p < hw; p++) s += x[(b * hw + p) * c + k];
+        y[b * c + k] = s / hw;
+      }
+    }
+  },
+  globalAvgPoolBackward(n, hw, c, dy, dx) {
+    for (let b = 0; b < n; b++) for (let p = 0; p < hw; p++) for (let k = 0; k < c; k++) dx[(b * hw + p) * c + k] = dy[b * c + k] / hw;
+  },
+  channelScaleForward(n, hw, c, x, s, y) {
+    for (let b = 0; b < n; b++) for (let p = 0; p < hw; p++) for (let k = 0; k < c; k++) {
+      const i = (b * hw + p) * c + k;
+      y[i] = x[i] * s[b * c + k];
+    }
+  },
+  channelScaleBackward(n, hw, c, x, s, dy, dx, ds) {
+    for (let b = 0; b < n; b++) {
+      for (let k = 0; k < c; k++) {
+        let acc = 0;
+        for (let p = 0; p < hw; p++) {
+          const i = (b * hw + p) * c + k;
+          dx[i] = dy[i] * s[b * c + k];
+          acc += dy[i] * x[i];
+        }
+        ds[b * c + k] = acc;
+      }
+    }
+  },
+  add(a, b, y) { for (let i = 0; i < y.length; i++) y[i] = a[i] + b[i]; },
+};

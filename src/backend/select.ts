@@ -1,0 +1,25 @@
+// Picks the fast oneDNN backend when the addon is built, else the reference with a one-line warning.
+import { referenceBackend } from './reference.js';
+import type { Backend } from './types.js';
+
+let chosen: Backend | null = null;
+
+export type BackendName = 'auto' | 'onednn' | 'reference';
+
+export async function getBackend(name: BackendName = 'auto'): Promise<Backend> {
+  if (name === 'reference') return referenceBackend;
+  if (chosen && name === 'auto') return chosen;
+  let backend: Backend;
+  try {
+    const { loadOnednnBackend } = await import('./onednn.js');
+    backend = loadOnednnBackend();
+  } catch (err) {
+    if (name === 'onednn') throw err;
+    if (!process.env.CMV3_QUIET) {
+      process.stderr.write(`cmv3: warning: native oneDNN backend not available (${(err as Error).message.split('\n')[0]}); using the slow reference backend. Build it with: sudo apt-get install -y libdnnl-dev && npm run build:native\n`);
+    }
+    backend = referenceBackend;
+  }
+  chosen = backend;
+  return backend;
+}

@@ -1,0 +1,68 @@
+// The compute interface shared by the reference (pure TypeScript) and oneDNN backends.
+// Every tensor is a plain float32 buffer owned by JS, activations in NHWC order.
+// Every op writes (never accumulates into) its outputs, so callers own all buffers.
+
+/** Element-wise nonlinearities. 'none' is the identity (BN without activation). */
+export type Activation = 'none' | 'relu' | 'relu6' | 'hswish' | 'hsigmoid' | 'sigmoid' | 'mish';
+export const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'relu6', 'hswish', 'hsigmoid', 'sigmoid', 'mish'];
+
+/** Numeric ids shared with the native addon (native/eltwise.h). */
+export const ACTIVATION_ID: Record<Activation, number> = {
+  none: 0, relu: 1, relu6: 2, hswish: 3, hsigmoid: 4, sigmoid: 5, mish: 6,
+};
+
+/**
+ * One 2-D convolution, fully resolved. Input (N, H, W, Cin), output (N, OH, OW, Cout).
+ * Weights are HWIO: (KH, KW, Cin/groups, Cout), output channel o in group floor(o / (Cout/groups)).
+ * For depthwise (groups = Cin, Cout = Cin*m) this is TensorFlow's depthwise layout
+ * (KH, KW, Cin, m) flattened: output channel c*m + j reads input channel c.
+ * Padding is TensorFlow 'same': the odd pixel goes to the bottom/right.
+ */
+export interface ConvGeometry {
+  n: number; h: number; w: number; cin: number;
+  cout: number; kh: number; kw: number;
+  stride: number; groups: number;
+  oh: number; ow: number;
+  padTop: number; padLeft: number; padBottom: number; padRight: number;
+}
+
+export interface Backend {
+  readonly name: 'onednn' | 'reference';
+  setThreads(n: number): void;
+  getThreads(): number;
+
+  // (N,H,W,Cin) x (KH,KW,Cin/g,Cout) [+ bias (Cout)] -> (N,OH,OW,Cout)
+  conv2dForward(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array): void;
+  // dy (N,OH,OW,Cout) -> dx (N,H,W,Cin)
+  conv2dBackwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
+  // x, dy -> dw (KH,KW,Cin/g,Cout) and dbias (Cout) if given
+  conv2dBackwardWeights(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array | null): void;
+
+  // Batch norm over rows = N*H*W, per channel c, followed by an activation:
+  // y = act(gamma * (x - mean) / sqrt(var + eps) + beta). Training computes the batch mean and
+  // the biased batch variance and writes them to mean/variance.
+  batchNormActForwardTraining(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
+    eps: number, act: Activation, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  batchNormActForwardInference(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
+    mean: Float32Array, variance: Float32Array, eps: number, act: Activation, y: Float32Array): void;
+  // Gradient of the training-mode forward (batch statistics), given the saved batch mean/variance.
+  batchNormActBackward(rows: number, c: number, x: Float32Array, dy: Float32Array, gamma: Float32Array,
+    beta: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, act: Activation,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+
+  // y = act(x), dx = dy * act'(x); lengths from x.
+  activationForward(act: Activation, x: Float32Array, y: Float32Array): void;
+  activationBackward(act: Activation, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+
+  // (N, HW, C) -> (N, C) mean over HW, and its gradient.
+  globalAvgPoolForward(n: number, hw: number, c: number, x: Float32Array, y: Float32Array): void;
+  globalAvgPoolBackward(n: number, hw: number, c: number, dy: Float32Array, dx: Float32Array): void;
+
+  // y[n,p,c] = x[n,p,c] * s[n,c] (squeeze-and-excite rescale), and its gradients.
+  channelScaleForward(n: number, hw: number, c: number, x: Float32Array, s: Float32Array, y: Float32Array): void;
+  channelScaleBackward(n: number, hw: number, c: number, x: Float32Array, s: Float32Array, dy: Float32Array,
+    dx: Float32Array, ds: Float32Array): void;
+
+  // y = a + b element-wise (residual add and gradient sums); y may alias a.
+  add(a: Float32Array, b: Float32Array, y: Float32Array): void;
+}

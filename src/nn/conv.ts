@@ -1,0 +1,98 @@
+// 2-D convolution, TensorFlow 'same' padding, groups (depthwise = groups == cin), optional bias.
+import type { ConvGeometry } from '../backend/types.js';
+import { leafInfo, newParam, type Layer, type LayerContext, type LayerInfo, type Param } from './layer.js';
+import type { Rng } from './random.js';
+import { formatShape, Slot, type Shape, type Tensor } from './tensor.js';
+
+export interface ConvOptions {
+  cin: number;
+  cout: number;
+  kernel: number;
+  stride?: number;
+  groups?: number;
+  bias?: boolean;
+}
+
+export function samePadding(size: number, kernel: number, stride: number): { out: number; before: number; after: number } {
+  const out = Math.ceil(size / stride);
+  const total = Math.max((out - 1) * stride + kernel - size, 0);
+  return { out, before: Math.floor(total / 2), after: total - Math.floor(total / 2) };
+}
+
+export class Conv2d implements Layer {
+  readonly weight: Param;
+  readonly bias: Param | null;
+  readonly cin: number;
+  readonly cout: number;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly groups: number;
+  private x: Tensor | null = null;
+  private geometry: ConvGeometry | null = null;
+  private readonly out = new Slot();
+  private readonly dxSlot = new Slot();
+
+  constructor(readonly name: string, private readonly ctx: LayerContext, o: ConvOptions, rng: Rng) {
+    this.cin = o.cin;
+    this.cout = o.cout;
+    this.kernel = o.kernel;
+    this.stride = o.stride ?? 1;
+    this.groups = o.groups ?? 1;
+    for (const [k, v] of [['cin', this.cin], ['cout', this.cout], ['kernel', this.kernel], ['stride', this.stride], ['groups', this.groups]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`Expected a positive integer for ${name}.${k} but received ${v}`);
+    }
+    if (this.cin % this.groups || this.cout % this.groups) {
+      throw new RangeError(`Expected cin and cout divisible by groups for ${name} but received cin ${this.cin}, cout ${this.cout}, groups ${this.groups}`);
+    }
+    this.weight = newParam(`${name}.weight`, [this.kernel, this.kernel, this.cin / this.groups, this.cout], true);
+    this.bias = o.bias ? newParam(`${name}.bias`, [this.cout], false) : null;
+    // He-normal over fan-out, as torchvision's MobileNetV3 initialises its convolutions.
+    const std = Math.sqrt(2 / ((this.kernel * this.kernel * this.cout) / this.groups));
+    for (let i = 0; i < this.weight.data.length; i++) this.weight.data[i] = rng.normal() * std;
+  }
+
+  params(): Param[] {
+    return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+  buffers() {
+    return [];
+  }
+
+  geometryFor(s: Shape): ConvGeometry {
+    if (s[3] !== this.cin) throw new RangeError(`Expected ${this.cin} input channels for ${this.name} but received shape ${formatShape(s)}`);
+    const py = samePadding(s[1], this.kernel, this.stride), px = samePadding(s[2], this.kernel, this.stride);
+    return {
+      n: s[0], h: s[1], w: s[2], cin: this.cin, cout: this.cout, kh: this.kernel, kw: this.kernel,
+      stride: this.stride, groups: this.groups, oh: py.out, ow: px.out,
+      padTop: py.before, padBottom: py.after, padLeft: px.before, padRight: px.after,
+    };
+  }
+
+  outputShape(s: Shape): Shape {
+    const g = this.geometryFor(s);
+    return [g.n, g.oh, g.ow, g.cout];
+  }
+
+  describe(s: Shape): LayerInfo[] {
+    const g = this.geometryFor(s);
+    const kind = this.groups === 1 ? `conv${this.kernel}x${this.kernel}` : this.groups === this.cin ? `dwconv${this.kernel}x${this.kernel}` : `gconv${this.kernel}x${this.kernel}`;
+    return leafInfo(this, kind, s, g.oh * g.ow * g.cout * g.kh * g.kw * (g.cin / g.groups));
+  }
+
+  forward(x: Tensor, _training: boolean): Tensor {
+    const g = this.geometryFor(x.shape);
+    this.x = x;
+    this.geometry = g;
+    const y = this.out.take([g.n, g.oh, g.ow, g.cout]);
+    this.ctx.backend.conv2dForward(g, x.data, this.weight.data, this.bias?.data ?? null, y.data);
+    return y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    const g = this.geometry!, x = this.x!;
+    this.ctx.backend.conv2dBackwardWeights(g, x.data, dy.data, this.weight.grad, this.bias?.grad ?? null);
+    const dx = this.dxSlot.take(x.shape);
+    this.ctx.backend.conv2dBackwardData(g, dy.data, this.weight.data, dx.data);
+    return dx;
+  }
+}

@@ -1,0 +1,55 @@
+// The layer contract: a constructor checks and allocates, forward/backward are plain passes over
+// buffers the layer owns. backward() must follow the forward() of the same batch.
+import type { Backend } from '../backend/types.js';
+import type { Shape, Tensor } from './tensor.js';
+
+/** A trainable tensor and its gradient. `decay` is false for BN affine terms and biases. */
+export interface Param {
+  name: string;
+  shape: readonly number[];
+  data: Float32Array;
+  grad: Float32Array;
+  decay: boolean;
+}
+
+/** A non-trainable tensor saved with the model (BN moving statistics). */
+export interface Buffer {
+  name: string;
+  data: Float32Array;
+}
+
+/** One row of a model summary. */
+export interface LayerInfo {
+  name: string;
+  kind: string;
+  inShape: Shape;
+  outShape: Shape;
+  params: number;
+  nonTrainable: number;
+  macs: number;
+}
+
+export interface Layer {
+  readonly name: string;
+  params(): Param[];
+  buffers(): Buffer[];
+  outputShape(inShape: Shape): Shape;
+  describe(inShape: Shape): LayerInfo[];
+  forward(x: Tensor, training: boolean): Tensor;
+  backward(dy: Tensor): Tensor;
+}
+
+export interface LayerContext {
+  backend: Backend;
+}
+
+export function newParam(name: string, shape: number[], decay: boolean): Param {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return { name, shape, data: new Float32Array(size), grad: new Float32Array(size), decay };
+}
+
+export function leafInfo(layer: Layer, kind: string, inShape: Shape, macs: number): LayerInfo[] {
+  const params = layer.params().reduce((a, p) => a + p.data.length, 0);
+  const nonTrainable = layer.buffers().reduce((a, b) => a + b.data.length, 0);
+  return [{ name: layer.name, kind, inShape, outShape: layer.outputShape(inShape), params, nonTrainable, macs }];
+}

@@ -1,0 +1,29 @@
+// Tensors are NHWC float32 buffers with their shape; a dense vector is (N, 1, 1, C).
+export type Shape = readonly [n: number, h: number, w: number, c: number];
+
+export interface Tensor {
+  shape: Shape;
+  data: Float32Array;
+}
+
+export function sizeOf(shape: Shape): number {
+  return shape[0] * shape[1] * shape[2] * shape[3];
+}
+
+export function formatShape(shape: Shape): string {
+  return `(${shape.join(', ')})`;
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+}
+
+/** A reusable buffer: reallocated only when the element count changes (e.g. the last, smaller batch). */
+export class Slot {
+  private buf = new Float32Array(0);
+  take(shape: Shape): Tensor {
+    const size = sizeOf(shape);
+    if (this.buf.length !== size) this.buf = new Float32Array(size);
+    return { shape, data: this.buf };
+  }
+}
