@@ -15,7 +15,9 @@
       # node-gyp defaults to -fno-exceptions; dnnl::error must be catchable.
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp"],
+      # -fno-trapping-math lets GCC if-convert the clamps/selects in native/eltwise.h, without
+      # it the sigmoid, mish and hswish loops stay scalar ("control flow in loop").
+      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fno-trapping-math"],
       "libraries": ["-ldnnl", "-fopenmp"],
       "ldflags": ["-fopenmp"]
     }

@@ -20,20 +20,20 @@ struct ErrorClass {
 
 std::atomic<int> g_threads{2};
 
-const char* DnnlCode(dnnl_status_t s) {
-  switch (s) {
+std::string ArgError(const char* name, const char* what) {
+  return std::string("Expected ") + what + " for " + name;
+}
+
+}  // namespace
+
+const char* DnnlStatusCode(int status) {
+  switch (status) {
     case dnnl_unimplemented: return "ERR_DNNL_UNIMPLEMENTED";
     case dnnl_invalid_arguments: return "ERR_DNNL_INVALID_ARGUMENTS";
     case dnnl_out_of_memory: return "ERR_DNNL_OUT_OF_MEMORY";
     default: return "ERR_DNNL";
   }
 }
-
-std::string ArgError(const char* name, const char* what) {
-  return std::string("Expected ") + what + " for " + name;
-}
-
-}  // namespace
 
 void ThrowNative(Napi::Env env, const char* code, const std::string& message) {
   ErrorClass* cls = env.GetInstanceData<ErrorClass>();
@@ -48,7 +48,7 @@ void RethrowAsNative(Napi::Env env) {
   try {
     throw;
   } catch (const dnnl::error& e) {
-    ThrowNative(env, DnnlCode(e.status), e.what());
+    ThrowNative(env, DnnlStatusCode(e.status), e.what());
   } catch (const std::bad_alloc&) {
     ThrowNative(env, "ERR_NO_MEMORY", "out of memory");
   } catch (const std::exception& e) {

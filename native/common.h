@@ -13,6 +13,9 @@ namespace cmv3 {
 // Throws an instance of the class given to setErrorClass (plain Error before that), with .code.
 [[noreturn]] void ThrowNative(Napi::Env env, const char* code, const std::string& message);
 
+// Maps a dnnl_status_t to the .code of the NativeError (ERR_DNNL_UNIMPLEMENTED, ...).
+const char* DnnlStatusCode(int status);
+
 // Converts the in-flight C++ exception (dnnl::error, bad_alloc, ...) into ThrowNative.
 // Must be called from inside a catch block.
 [[noreturn]] void RethrowAsNative(Napi::Env env);

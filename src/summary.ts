@@ -15,9 +15,23 @@ export interface Summary {
   classes: number;
   params: { total: number; trainable: number; nonTrainable: number };
   macs: number;
-  weightBytes: { float32: number; int8: number };
+  /** float32 as trained (all parameters and BN statistics); deployed with BN folded into the convs, float32 and int8 (int32 biases) */
+  weightBytes: { float32: number; float32Folded: number; int8: number };
   peakActivationBytes: { float32: number; int8: number; layer: string };
   layers: SummaryRow[];
+}
+
+/** Deployed weight counts: BN folds into its conv, which then needs a bias if it had none. */
+function deployedWeights(net: Network): { weights: number; biases: number } {
+  const params = new Map(net.root.params().map((p) => [p.name, p]));
+  let weights = 0, biases = 0;
+  for (const p of params.values()) {
+    if (!p.name.endsWith('.weight')) continue;
+    const base = p.name.slice(0, -'.weight'.length);
+    weights += p.data.length;
+    if (params.has(`${base}.bias`) || params.has(`${base.replace(/\.conv$/, '.bn')}.gamma`)) biases += p.shape[p.shape.length - 1];
+  }
+  return { weights, biases };
 }
 
 export function summarize(net: Network): Summary {
@@ -27,18 +41,12 @@ export function summarize(net: Network): Summary {
   const trainable = layers.reduce((a, r) => a + r.params, 0);
   const nonTrainable = layers.reduce((a, r) => a + r.nonTrainable, 0);
   const peak = layers.reduce((best, r) => (r.activationElements > best.activationElements ? r : best), layers[0]);
-  // int8 deployment: BN folds into the convs; conv weights 1 byte, biases int32 (4 bytes) per output channel.
-  let int8 = 0;
-  for (const p of net.root.params()) {
-    if (p.name.endsWith('.weight')) int8 += p.data.length;
-  }
-  for (const r of layers) if (/conv|classifier/.test(r.kind) || r.name === 'classifier') int8 += 4 * r.outShape[3];
-  for (const r of layers) if (r.kind.startsWith('se(')) int8 += 0;
+  const deployed = deployedWeights(net);
   return {
     model: s.name, width: s.width, input, classes: s.classes,
     params: { total: trainable + nonTrainable, trainable, nonTrainable },
     macs: layers.reduce((a, r) => a + r.macs, 0),
-    weightBytes: { float32: 4 * (trainable + nonTrainable), int8 },
+    weightBytes: { float32: 4 * (trainable + nonTrainable), float32Folded: 4 * (deployed.weights + deployed.biases), int8: deployed.weights + 4 * deployed.biases },
     peakActivationBytes: { float32: 4 * peak.activationElements, int8: peak.activationElements, layer: peak.name },
     layers,
   };
@@ -59,7 +67,8 @@ export function formatSummary(sum: Summary): string {
     `Trainable params:     ${fmt(sum.params.trainable)}`,
     `Non-trainable params: ${fmt(sum.params.nonTrainable)} (BN moving statistics)`,
     `MACs per image:       ${fmt(sum.macs)}`,
-    `Weights:              float32 ${kb(sum.weightBytes.float32)}, int8 ${kb(sum.weightBytes.int8)} (BN folded, int32 biases)`,
+    `Weights as trained:   float32 ${kb(sum.weightBytes.float32)}`,
+    `Weights deployed:     float32 ${kb(sum.weightBytes.float32Folded)}, int8 ${kb(sum.weightBytes.int8)} (BN folded, int32 biases)`,
     `Peak activations:     float32 ${kb(sum.peakActivationBytes.float32)}, int8 ${kb(sum.peakActivationBytes.int8)} (input+output of ${sum.peakActivationBytes.layer})`,
   ].join('\n');
 }

@@ -1,0 +1,36 @@
+// The addon's export list; the ops live in the other files of native/.
+#include <napi.h>
+
+#include "common.h"
+#include "ops.h"
+
+namespace cmv3 {
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  const std::pair<const char*, Method> kExports[] = {
+      {"setErrorClass", Guarded<SetErrorClass>},
+      {"setThreads", Guarded<SetThreads>},
+      {"getThreads", Guarded<GetThreads>},
+      {"clearCache", Guarded<ClearCache>},
+      {"cacheSize", Guarded<CacheSize>},
+      {"convForward", Guarded<ConvForward>},
+      {"convBackwardData", Guarded<ConvBackwardData>},
+      {"convBackwardWeights", Guarded<ConvBackwardWeights>},
+      {"bnActForwardTraining", Guarded<BnActForwardTraining>},
+      {"bnActForwardInference", Guarded<BnActForwardInference>},
+      {"bnActBackward", Guarded<BnActBackward>},
+      {"actForward", Guarded<ActForward>},
+      {"actBackward", Guarded<ActBackward>},
+      {"gapForward", Guarded<GapForward>},
+      {"gapBackward", Guarded<GapBackward>},
+      {"channelScaleForward", Guarded<ChannelScaleForward>},
+      {"channelScaleBackward", Guarded<ChannelScaleBackward>},
+      {"add", Guarded<Add>},
+  };
+  for (const auto& [name, fn] : kExports) exports.Set(name, Napi::Function::New(env, fn, name));
+  return exports;
+}
+
+NODE_API_MODULE(cmv3_native, Init)
+
+}  // namespace cmv3

@@ -1,0 +1,214 @@
+// Batch norm fused with an activation, over rows = N*H*W and C contiguous channels (NHWC).
+// Threads split the rows; each keeps per-channel partial sums (double: rows reach 131072)
+// that are reduced once at the end. The inner loops run over channels and vectorize.
+#include <omp.h>
+
+#include <cmath>
+#include <vector>
+
+#include "common.h"
+#include "eltwise.h"
+#include "ops.h"
+
+namespace cmv3 {
+namespace {
+
+// This thread's share [begin, end) of `rows` inside a parallel region.
+inline void RowRange(int64_t rows, int64_t* begin, int64_t* end) {
+  int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+  *begin = rows * t / nt;
+  *end = rows * (t + 1) / nt;
+}
+
+// Sums `parts` slices of 2*c doubles (two per-channel sums each) into out[0..2c).
+void ReducePartials(const std::vector<double>& partial, int parts, int64_t c, double* out) {
+  for (int64_t i = 0; i < 2 * c; ++i) out[i] = 0.0;
+  for (int t = 0; t < parts; ++t) {
+    const double* p = partial.data() + t * 2 * c;
+    for (int64_t i = 0; i < 2 * c; ++i) out[i] += p[i];
+  }
+}
+
+// y = act((x - mean) * scale + beta) for all rows.
+template <int A>
+void Normalize(int64_t rows, int64_t c, const float* __restrict x, const float* __restrict mean,
+               const float* __restrict scale, const float* __restrict beta, float* __restrict y) {
+#pragma omp parallel for num_threads(Threads()) if (rows * c >= kParallelMin) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* __restrict xr = x + r * c;
+    float* __restrict yr = y + r * c;
+#pragma omp simd
+    for (int64_t ch = 0; ch < c; ++ch) yr[ch] = ActF<A>((xr[ch] - mean[ch]) * scale[ch] + beta[ch]);
+  }
+}
+
+struct BnArgs {
+  int64_t rows, c;
+  int act;
+};
+
+BnArgs ReadShape(const Napi::CallbackInfo& info) {
+  BnArgs a;
+  a.rows = IntArg(info, 0, "rows", 1, int64_t(1) << 40);
+  a.c = IntArg(info, 1, "c", 1, int64_t(1) << 24);
+  return a;
+}
+
+}  // namespace
+
+// (rows, c, x, gamma, beta, eps, act, y, mean, variance)
+Napi::Value BnActForwardTraining(const Napi::CallbackInfo& info) {
+  BnArgs s = ReadShape(info);
+  const int64_t rows = s.rows, c = s.c;
+  const float* x = F32Arg(info, 2, "x", rows * c);
+  const float* gamma = F32Arg(info, 3, "gamma", c);
+  const float* beta = F32Arg(info, 4, "beta", c);
+  double eps = NumArg(info, 5, "eps");
+  int act = static_cast<int>(IntArg(info, 6, "act", 0, kActCount - 1));
+  float* y = F32Arg(info, 7, "y", rows * c);
+  float* mean = F32Arg(info, 8, "mean", c);
+  float* variance = F32Arg(info, 9, "variance", c);
+
+  // Sums of (x - shift) with shift = first row: cuts the cancellation in E[x^2] - E[x]^2
+  // when |mean| >> std, at no extra pass over the data.
+  std::vector<float> shift(x, x + c);
+  std::vector<double> partial(static_cast<size_t>(Threads()) * 2 * c, 0.0);
+  int parts = 1;
+#pragma omp parallel num_threads(Threads()) if (rows * c >= kParallelMin)
+  {
+#pragma omp single
+    parts = omp_get_num_threads();
+    int64_t r0, r1;
+    RowRange(rows, &r0, &r1);
+    double* __restrict sum = partial.data() + omp_get_thread_num() * 2 * c;
+    double* __restrict sq = sum + c;
+    const float* __restrict k = shift.data();
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* __restrict xr = x + r * c;
+#pragma omp simd
+      for (int64_t ch = 0; ch < c; ++ch) {
+        double d = static_cast<double>(xr[ch]) - static_cast<double>(k[ch]);
+        sum[ch] += d;
+        sq[ch] += d * d;
+      }
+    }
+  }
+  std::vector<double> total(2 * c);
+  ReducePartials(partial, parts, c, total.data());
+  std::vector<float> scale(c);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    double m = total[ch] / rows;
+    double v = total[c + ch] / rows - m * m;
+    if (v < 0.0) v = 0.0;
+    mean[ch] = static_cast<float>(shift[ch] + m);
+    variance[ch] = static_cast<float>(v);
+    scale[ch] = static_cast<float>(gamma[ch] / std::sqrt(v + eps));
+  }
+  Dispatch(act, [&](auto a) { Normalize<decltype(a)::value>(rows, c, x, mean, scale.data(), beta, y); });
+  return info.Env().Undefined();
+}
+
+// (rows, c, x, gamma, beta, mean, variance, eps, act, y)
+Napi::Value BnActForwardInference(const Napi::CallbackInfo& info) {
+  BnArgs s = ReadShape(info);
+  const int64_t rows = s.rows, c = s.c;
+  const float* x = F32Arg(info, 2, "x", rows * c);
+  const float* gamma = F32Arg(info, 3, "gamma", c);
+  const float* beta = F32Arg(info, 4, "beta", c);
+  const float* mean = F32Arg(info, 5, "mean", c);
+  const float* variance = F32Arg(info, 6, "variance", c);
+  double eps = NumArg(info, 7, "eps");
+  int act = static_cast<int>(IntArg(info, 8, "act", 0, kActCount - 1));
+  float* y = F32Arg(info, 9, "y", rows * c);
+  std::vector<float> scale(c);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    scale[ch] = static_cast<float>(gamma[ch] / std::sqrt(static_cast<double>(variance[ch]) + eps));
+  }
+  Dispatch(act, [&](auto a) { Normalize<decltype(a)::value>(rows, c, x, mean, scale.data(), beta, y); });
+  return info.Env().Undefined();
+}
+
+namespace {
+
+// Pass 1: dz = dy * act'(gamma * xhat + beta) stored in dx, with per-thread sums of dz and
+// dz * xhat. Pass 2 (after the reduction): dx = gamma*rstd * (dz - dbeta/rows - xhat*dgamma/rows).
+template <int A>
+void BnBackward(int64_t rows, int64_t c, const float* x, const float* dy, const float* gamma,
+                const float* beta, const float* mean, const float* rstd, float* dx, float* dgamma,
+                float* dbeta) {
+  std::vector<double> partial(static_cast<size_t>(Threads()) * 2 * c, 0.0);
+  int parts = 1;
+  const bool parallel = rows * c >= kParallelMin;
+#pragma omp parallel num_threads(Threads()) if (parallel)
+  {
+#pragma omp single
+    parts = omp_get_num_threads();
+    int64_t r0, r1;
+    RowRange(rows, &r0, &r1);
+    double* __restrict sdz = partial.data() + omp_get_thread_num() * 2 * c;
+    double* __restrict sdzx = sdz + c;
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* __restrict xr = x + r * c;
+      const float* __restrict dyr = dy + r * c;
+      float* __restrict dzr = dx + r * c;
+#pragma omp simd
+      for (int64_t ch = 0; ch < c; ++ch) {
+        float xhat = (xr[ch] - mean[ch]) * rstd[ch];
+        float dz = dyr[ch] * ActGrad<A>(gamma[ch] * xhat + beta[ch]);
+        dzr[ch] = dz;
+        sdz[ch] += dz;
+        sdzx[ch] += static_cast<double>(dz) * xhat;
+      }
+    }
+  }
+  std::vector<double> total(2 * c);
+  ReducePartials(partial, parts, c, total.data());
+  std::vector<float> a(c), b(c), k(c);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    dbeta[ch] = static_cast<float>(total[ch]);
+    dgamma[ch] = static_cast<float>(total[c + ch]);
+    a[ch] = gamma[ch] * rstd[ch];
+    b[ch] = static_cast<float>(total[ch] / rows);
+    k[ch] = static_cast<float>(total[c + ch] / rows);
+  }
+  const float *pa = a.data(), *pb = b.data(), *pk = k.data();
+#pragma omp parallel for num_threads(Threads()) if (parallel) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* __restrict xr = x + r * c;
+    float* __restrict dxr = dx + r * c;
+#pragma omp simd
+    for (int64_t ch = 0; ch < c; ++ch) {
+      float xhat = (xr[ch] - mean[ch]) * rstd[ch];
+      dxr[ch] = pa[ch] * (dxr[ch] - pb[ch] - xhat * pk[ch]);
+    }
+  }
+}
+
+}  // namespace
+
+// (rows, c, x, dy, gamma, beta, mean, variance, eps, act, dx, dgamma, dbeta)
+Napi::Value BnActBackward(const Napi::CallbackInfo& info) {
+  BnArgs s = ReadShape(info);
+  const int64_t rows = s.rows, c = s.c;
+  const float* x = F32Arg(info, 2, "x", rows * c);
+  const float* dy = F32Arg(info, 3, "dy", rows * c);
+  const float* gamma = F32Arg(info, 4, "gamma", c);
+  const float* beta = F32Arg(info, 5, "beta", c);
+  const float* mean = F32Arg(info, 6, "mean", c);
+  const float* variance = F32Arg(info, 7, "variance", c);
+  double eps = NumArg(info, 8, "eps");
+  int act = static_cast<int>(IntArg(info, 9, "act", 0, kActCount - 1));
+  float* dx = F32Arg(info, 10, "dx", rows * c);
+  float* dgamma = F32Arg(info, 11, "dgamma", c);
+  float* dbeta = F32Arg(info, 12, "dbeta", c);
+  std::vector<float> rstd(c);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    rstd[ch] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(variance[ch]) + eps));
+  }
+  Dispatch(act, [&](auto a) {
+    BnBackward<decltype(a)::value>(rows, c, x, dy, gamma, beta, mean, rstd.data(), dx, dgamma, dbeta);
+  });
+  return info.Env().Undefined();
+}
+
+}  // namespace cmv3

@@ -1,0 +1,114 @@
+// Activation math shared by the element-wise ops and the fused batch-norm kernels.
+// Each activation is a template argument so the hot loops contain no branch on its kind and
+// GCC can vectorize them; Dispatch() picks the instantiation once per call.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+namespace cmv3 {
+
+// Ids shared with ACTIVATION_ID in src/backend/types.ts.
+enum Act : int { kNone = 0, kRelu = 1, kRelu6 = 2, kHswish = 3, kHsigmoid = 4, kSigmoid = 5, kMish = 6 };
+constexpr int kActCount = 7;
+
+// expf without libm: glibc's expf is a call that blocks vectorization of the whole loop.
+// Cephes-style range reduction plus a degree-6 polynomial, about 1 ulp on the clamped range.
+// The clamp keeps 2^k a normal float; exp(-87) ~ 1.6e-38 is as good as 0 for our uses.
+inline float FastExp(float x) {
+  x = std::min(std::max(x, -87.0f), 88.0f);
+  float fk = x * 1.44269504088896341f;
+  float half = fk >= 0.0f ? 0.5f : -0.5f;
+  int32_t k = static_cast<int32_t>(fk + half);  // round to nearest
+  float kf = static_cast<float>(k);
+  float r = x - kf * 0.693359375f;  // ln2 split in two so r stays exact
+  r = r - kf * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t bits = (k + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+// Branch-free forms (min/max, sequential selects, & instead of &&) so GCC if-converts and
+// vectorizes the loops; nested ternaries and && left "control flow in loop".
+inline float Relu6(float x) { return std::min(std::max(x, 0.0f), 6.0f); }
+
+template <int A>
+inline float ActF(float x) {
+  if constexpr (A == kNone) {
+    return x;
+  } else if constexpr (A == kRelu) {
+    return std::max(x, 0.0f);
+  } else if constexpr (A == kRelu6) {
+    return Relu6(x);
+  } else if constexpr (A == kHswish) {
+    return x * Relu6(x + 3.0f) * (1.0f / 6.0f);
+  } else if constexpr (A == kHsigmoid) {
+    return Relu6(x + 3.0f) * (1.0f / 6.0f);
+  } else if constexpr (A == kSigmoid) {
+    return 1.0f / (1.0f + FastExp(-x));
+  } else {
+    // mish = x * tanh(softplus(x)); with e = exp(x), n = e(e+2): tanh(softplus) = n/(n+2).
+    float e = FastExp(std::min(x, 20.0f));
+    float n = e * (e + 2.0f);
+    float y = x * n / (n + 2.0f);
+    return x > 20.0f ? x : y;
+  }
+}
+
+// Derivative of ActF<A> at the pre-activation value x.
+template <int A>
+inline float ActGrad(float x) {
+  if constexpr (A == kNone) {
+    return 1.0f;
+  } else if constexpr (A == kRelu) {
+    return x > 0.0f ? 1.0f : 0.0f;
+  } else if constexpr (A == kRelu6) {
+    return ((x > 0.0f) & (x < 6.0f)) ? 1.0f : 0.0f;
+  } else if constexpr (A == kHswish) {
+    float g = (2.0f * x + 3.0f) * (1.0f / 6.0f);
+    g = x > 3.0f ? 1.0f : g;
+    return x < -3.0f ? 0.0f : g;
+  } else if constexpr (A == kHsigmoid) {
+    return ((x > -3.0f) & (x < 3.0f)) ? (1.0f / 6.0f) : 0.0f;
+  } else if constexpr (A == kSigmoid) {
+    float s = 1.0f / (1.0f + FastExp(-x));
+    return s * (1.0f - s);
+  } else {
+    // tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2), with 1 - t^2 = 4(n+1)/(n+2)^2 written
+    // without the cancellation of 1 - t*t near t = 1.
+    float e = FastExp(std::min(x, 20.0f));
+    float n = e * (e + 2.0f);
+    float d = n + 2.0f;
+    float t = n / d;
+    float sech2 = 4.0f * (n + 1.0f) / (d * d);
+    float sig = e / (1.0f + e);
+    float g = t + x * sig * sech2;
+    return x > 20.0f ? 1.0f : g;
+  }
+}
+
+// Calls fn(std::integral_constant<int, A>{}) for the runtime id `act` (validated by the caller).
+template <typename Fn>
+inline void Dispatch(int act, Fn&& fn) {
+  switch (act) {
+    case kNone: fn(std::integral_constant<int, kNone>{}); break;
+    case kRelu: fn(std::integral_constant<int, kRelu>{}); break;
+    case kRelu6: fn(std::integral_constant<int, kRelu6>{}); break;
+    case kHswish: fn(std::integral_constant<int, kHswish>{}); break;
+    case kHsigmoid: fn(std::integral_constant<int, kHsigmoid>{}); break;
+    case kSigmoid: fn(std::integral_constant<int, kSigmoid>{}); break;
+    default: fn(std::integral_constant<int, kMish>{}); break;
+  }
+}
+
+}  // namespace cmv3

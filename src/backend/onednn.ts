@@ -1,0 +1,174 @@
+// The oneDNN backend: the native addon (native/, built by `npm run build:native`) wrapped in
+// the Backend interface. Buffer lengths are checked here, in JS, before each native call, so
+// a wrong shape surfaces as a RangeError naming the argument; the addon re-checks them anyway.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+import { ACTIVATION_ID, type Activation, type Backend, type ConvGeometry } from './types.js';
+
+/** Errors raised by the addon. `code` is e.g. ERR_DNNL_UNIMPLEMENTED, ERR_DNNL_INVALID_ARGUMENTS, ERR_SHAPE. */
+export class NativeError extends Error {
+  code = 'ERR_NATIVE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'NativeError';
+  }
+}
+
+type F32 = Float32Array;
+
+/** The raw addon exports (see native/addon.cc). */
+export interface NativeAddon {
+  setErrorClass(cls: new (message: string) => Error): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  clearCache(): void;
+  cacheSize(): number;
+  convForward(g: Int32Array, x: F32, w: F32, bias: F32 | null, y: F32): void;
+  convBackwardData(g: Int32Array, dy: F32, w: F32, dx: F32): void;
+  convBackwardWeights(g: Int32Array, x: F32, dy: F32, dw: F32, dbias: F32 | null): void;
+  bnActForwardTraining(rows: number, c: number, x: F32, gamma: F32, beta: F32, eps: number, act: number,
+    y: F32, mean: F32, variance: F32): void;
+  bnActForwardInference(rows: number, c: number, x: F32, gamma: F32, beta: F32, mean: F32, variance: F32,
+    eps: number, act: number, y: F32): void;
+  bnActBackward(rows: number, c: number, x: F32, dy: F32, gamma: F32, beta: F32, mean: F32, variance: F32,
+    eps: number, act: number, dx: F32, dgamma: F32, dbeta: F32): void;
+  actForward(act: number, x: F32, y: F32): void;
+  actBackward(act: number, x: F32, dy: F32, dx: F32): void;
+  gapForward(n: number, hw: number, c: number, x: F32, y: F32): void;
+  gapBackward(n: number, hw: number, c: number, dy: F32, dx: F32): void;
+  channelScaleForward(n: number, hw: number, c: number, x: F32, s: F32, y: F32): void;
+  channelScaleBackward(n: number, hw: number, c: number, x: F32, s: F32, dy: F32, dx: F32, ds: F32): void;
+  add(a: F32, b: F32, y: F32): void;
+}
+
+/** Where `npm run build:native` puts the addon; this file compiles to dist/src/backend/. */
+export const ADDON_PATH = fileURLToPath(new URL('../../../build/Release/cmv3_native.node', import.meta.url));
+
+let addon: NativeAddon | null = null;
+
+/** Loads the addon once. Throws (with the path and how to build it) if it is missing. */
+export function loadOnednnAddon(): NativeAddon {
+  if (addon) return addon;
+  if (!existsSync(ADDON_PATH)) {
+    throw new Error(`cmv3 native addon not found at ${ADDON_PATH}; run \`npm run build:native\``);
+  }
+  const loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+  loaded.setErrorClass(NativeError);
+  addon = loaded;
+  return loaded;
+}
+
+function expectLength(name: string, a: F32, expected: number): void {
+  if (a.length !== expected) throw new RangeError(`Expected length ${expected} for ${name} but received ${a.length}`);
+}
+
+// Geometry goes over as one Int32Array (one argument instead of 15 property reads in C++).
+// Order matches struct Geom in native/conv.cc. Reused: calls are synchronous.
+const geometry = new Int32Array(15);
+function packGeometry(g: ConvGeometry): Int32Array {
+  geometry[0] = g.n; geometry[1] = g.h; geometry[2] = g.w; geometry[3] = g.cin; geometry[4] = g.cout;
+  geometry[5] = g.kh; geometry[6] = g.kw; geometry[7] = g.stride; geometry[8] = g.groups;
+  geometry[9] = g.oh; geometry[10] = g.ow;
+  geometry[11] = g.padTop; geometry[12] = g.padLeft; geometry[13] = g.padBottom; geometry[14] = g.padRight;
+  return geometry;
+}
+
+function convLengths(g: ConvGeometry): { src: number; dst: number; weights: number } {
+  if (g.groups < 1 || g.cin % g.groups !== 0 || g.cout % g.groups !== 0) {
+    throw new RangeError(`Expected groups dividing cin and cout for conv geometry but received groups=${g.groups}, cin=${g.cin}, cout=${g.cout}`);
+  }
+  return {
+    src: g.n * g.h * g.w * g.cin,
+    dst: g.n * g.oh * g.ow * g.cout,
+    weights: g.kh * g.kw * (g.cin / g.groups) * g.cout,
+  };
+}
+
+function actId(act: Activation): number {
+  const id = ACTIVATION_ID[act];
+  if (id === undefined) throw new RangeError(`Expected an activation name for act but received ${String(act)}`);
+  return id;
+}
+
+/** The oneDNN backend. Throws if the addon is not built (callers fall back to the reference backend). */
+export function loadOnednnBackend(): Backend {
+  const native = loadOnednnAddon();
+  return {
+    name: 'onednn',
+    setThreads(n) { native.setThreads(n); },
+    getThreads() { return native.getThreads(); },
+
+    conv2dForward(g, x, w, bias, y) {
+      const len = convLengths(g);
+      expectLength('x', x, len.src); expectLength('w', w, len.weights); expectLength('y', y, len.dst);
+      if (bias) expectLength('bias', bias, g.cout);
+      native.convForward(packGeometry(g), x, w, bias, y);
+    },
+    conv2dBackwardData(g, dy, w, dx) {
+      const len = convLengths(g);
+      expectLength('dy', dy, len.dst); expectLength('w', w, len.weights); expectLength('dx', dx, len.src);
+      native.convBackwardData(packGeometry(g), dy, w, dx);
+    },
+    conv2dBackwardWeights(g, x, dy, dw, dbias) {
+      const len = convLengths(g);
+      expectLength('x', x, len.src); expectLength('dy', dy, len.dst); expectLength('dw', dw, len.weights);
+      if (dbias) expectLength('dbias', dbias, g.cout);
+      native.convBackwardWeights(packGeometry(g), x, dy, dw, dbias);
+    },
+
+    batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y, mean, variance) {
+      expectLength('x', x, rows * c); expectLength('y', y, rows * c);
+      expectLength('gamma', gamma, c); expectLength('beta', beta, c);
+      expectLength('mean', mean, c); expectLength('variance', variance, c);
+      native.bnActForwardTraining(rows, c, x, gamma, beta, eps, actId(act), y, mean, variance);
+    },
+    batchNormActForwardInference(rows, c, x, gamma, beta, mean, variance, eps, act, y) {
+      expectLength('x', x, rows * c); expectLength('y', y, rows * c);
+      expectLength('gamma', gamma, c); expectLength('beta', beta, c);
+      expectLength('mean', mean, c); expectLength('variance', variance, c);
+      native.bnActForwardInference(rows, c, x, gamma, beta, mean, variance, eps, actId(act), y);
+    },
+    batchNormActBackward(rows, c, x, dy, gamma, beta, mean, variance, eps, act, dx, dgamma, dbeta) {
+      expectLength('x', x, rows * c); expectLength('dy', dy, rows * c); expectLength('dx', dx, rows * c);
+      expectLength('gamma', gamma, c); expectLength('beta', beta, c);
+      expectLength('mean', mean, c); expectLength('variance', variance, c);
+      expectLength('dgamma', dgamma, c); expectLength('dbeta', dbeta, c);
+      native.bnActBackward(rows, c, x, dy, gamma, beta, mean, variance, eps, actId(act), dx, dgamma, dbeta);
+    },
+
+    activationForward(act, x, y) {
+      expectLength('y', y, x.length);
+      native.actForward(actId(act), x, y);
+    },
+    activationBackward(act, x, dy, dx) {
+      expectLength('dy', dy, x.length); expectLength('dx', dx, x.length);
+      native.actBackward(actId(act), x, dy, dx);
+    },
+
+    globalAvgPoolForward(n, hw, c, x, y) {
+      expectLength('x', x, n * hw * c); expectLength('y', y, n * c);
+      native.gapForward(n, hw, c, x, y);
+    },
+    globalAvgPoolBackward(n, hw, c, dy, dx) {
+      expectLength('dy', dy, n * c); expectLength('dx', dx, n * hw * c);
+      native.gapBackward(n, hw, c, dy, dx);
+    },
+
+    channelScaleForward(n, hw, c, x, s, y) {
+      expectLength('x', x, n * hw * c); expectLength('s', s, n * c); expectLength('y', y, n * hw * c);
+      native.channelScaleForward(n, hw, c, x, s, y);
+    },
+    channelScaleBackward(n, hw, c, x, s, dy, dx, ds) {
+      expectLength('x', x, n * hw * c); expectLength('s', s, n * c); expectLength('dy', dy, n * hw * c);
+      expectLength('dx', dx, n * hw * c); expectLength('ds', ds, n * c);
+      native.channelScaleBackward(n, hw, c, x, s, dy, dx, ds);
+    },
+
+    add(a, b, y) {
+      expectLength('b', b, a.length); expectLength('y', y, a.length);
+      native.add(a, b, y);
+    },
+  };
+}

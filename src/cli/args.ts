@@ -1,0 +1,37 @@
+// Argument parsing for the CLI: node:util parseArgs (strict) plus small typed readers.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export class UsageError extends Error {
+  readonly code = 'ERR_USAGE';
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export function parse(argv: string[], options: Options, usage: string): Parsed {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    // parseArgs messages are long and multi-line; keep the first sentence and say where help is.
+    let msg = (err as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
+    const ambiguous = /Option '(--[\w-]+)' argument is ambiguous/.exec(msg);
+    if (ambiguous) msg = `value for ${ambiguous[1]} starts with '-'; write it as ${ambiguous[1]}=VALUE`;
+    throw new UsageError(`${msg}\n${usage}`);
+  }
+}
+
+export function numberOption(value: string | boolean | undefined, name: string, check: (n: number) => boolean, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || !check(n)) {
+    throw new UsageError(`Expected ${what} for --${name} but received ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
+export const positive = (n: number) => n > 0;

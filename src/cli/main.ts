@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// The cmv3 command line: dispatch to a command, and turn every known error into one line + exit code.
+import { readFileSync } from 'node:fs';
+import { summaryCommand } from './summary.js';
+import { UsageError } from './args.js';
+
+const USAGE = `usage: cmv3 <command> [options]
+
+commands:
+  summary <model|spec.json>   per-layer table and totals (params, MACs, bytes, peak activations)
+
+models: cmv3, mobilenetv3-small, or a spec .json (cmv3 summary cmv3 --dump-spec > my.json)
+cmv3 <command> --help for a command's options`;
+
+const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
+  summary: summaryCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  if (command === '--version' || command === '-v') {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    console.log(pkg.version);
+    return 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) throw new UsageError(`unknown command '${command}'; run cmv3 --help for the list`);
+  await run(rest);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: Error & { code?: string }) => {
+    if (process.env.CMV3_DEBUG) console.error(err);
+    else console.error(`cmv3: error: ${err.message}`);
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  },
+);

@@ -1,0 +1,252 @@
+// The oneDNN backend against the reference backend on random shapes: every forward output and
+// every gradient must agree to 1e-4 relative error (max|a-b| / max(1e-3, max|b|) per tensor).
+// Skipped only when the native addon has not been built.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { test, type TestContext } from 'node:test';
+
+import { ADDON_PATH, loadOnednnAddon, loadOnednnBackend, NativeError } from '../src/backend/onednn.js';
+import { referenceBackend as R } from '../src/backend/reference.js';
+import { ACTIVATIONS, type Backend, type ConvGeometry } from '../src/backend/types.js';
+
+const TOL = 1e-4;
+const built = existsSync(ADDON_PATH);
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const rnd = mulberry32(20240611);
+const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1)); // inclusive
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+const uniform = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rnd());
+
+function relError(a: Float32Array, b: Float32Array): number {
+  let diff = 0, mag = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    mag = Math.max(mag, Math.abs(b[i]));
+  }
+  return diff / Math.max(1e-3, mag);
+}
+
+function close(what: string, got: Float32Array, want: Float32Array): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  assert.ok(got.every(Number.isFinite), `${what}: non-finite output`);
+  const err = relError(got, want);
+  assert.ok(err <= TOL, `${what}: relative error ${err.toExponential(2)} > ${TOL}`);
+}
+
+/** The oneDNN backend, or null after t.skip() when the addon is not built. */
+function nativeOrSkip(t: TestContext): Backend | null {
+  if (!built) {
+    t.skip(`native addon not built (${ADDON_PATH}); run npm run build:native`);
+    return null;
+  }
+  const b = loadOnednnBackend();
+  b.setThreads(2);
+  return b;
+}
+
+// TensorFlow 'same' (odd pixel bottom/right), or 'valid' (no padding).
+function geometry(n: number, h: number, w: number, cin: number, cout: number, k: number, stride: number,
+  groups: number, same: boolean): ConvGeometry {
+  const axis = (size: number) => {
+    if (!same) return { out: Math.floor((size - k) / stride) + 1, lo: 0, hi: 0 };
+    const out = Math.ceil(size / stride);
+    const total = Math.max((out - 1) * stride + k - size, 0);
+    return { out, lo: Math.floor(total / 2), hi: total - Math.floor(total / 2) };
+  };
+  const y = axis(h), x = axis(w);
+  return { n, h, w, cin, cout, kh: k, kw: k, stride, groups, oh: y.out, ow: x.out,
+    padTop: y.lo, padLeft: x.lo, padBottom: y.hi, padRight: x.hi };
+}
+
+type ConvKind = 'regular' | 'grouped' | 'depthwise';
+const CHANNELS = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 24];
+
+function randomConv(kind: ConvKind, k: number, stride: number): ConvGeometry {
+  const n = int(1, 5), h = int(1, 9), w = int(1, 9);
+  const same = h < k || w < k || rnd() < 0.8;
+  if (kind === 'regular') return geometry(n, h, w, pick(CHANNELS), pick(CHANNELS), k, stride, 1, same);
+  if (kind === 'grouped') {
+    const groups = int(2, 4);
+    return geometry(n, h, w, groups * int(1, 6), groups * int(1, 6), k, stride, groups, same);
+  }
+  const cin = pick(CHANNELS);
+  return geometry(n, h, w, cin, cin * int(1, 3), k, stride, cin, same);
+}
+
+function checkConv(O: Backend, g: ConvGeometry, withBias: boolean): void {
+  const what = `${JSON.stringify(g)} bias=${withBias}`;
+  const x = uniform(g.n * g.h * g.w * g.cin);
+  const w = uniform(g.kh * g.kw * (g.cin / g.groups) * g.cout);
+  const bias = withBias ? uniform(g.cout) : null;
+  const dy = uniform(g.n * g.oh * g.ow * g.cout);
+  const run = (B: Backend) => {
+    const y = new Float32Array(dy.length).fill(NaN); // every op must overwrite its outputs
+    const dx = new Float32Array(x.length).fill(NaN);
+    const dw = new Float32Array(w.length).fill(NaN);
+    const db = withBias ? new Float32Array(g.cout).fill(NaN) : null;
+    B.conv2dForward(g, x, w, bias, y);
+    B.conv2dBackwardData(g, dy, w, dx);
+    B.conv2dBackwardWeights(g, x, dy, dw, db);
+    return { y, dx, dw, db };
+  };
+  const got = run(O), want = run(R);
+  close(`forward ${what}`, got.y, want.y);
+  close(`backward data ${what}`, got.dx, want.dx);
+  close(`backward weights ${what}`, got.dw, want.dw);
+  if (withBias) close(`backward bias ${what}`, got.db!, want.db!);
+}
+
+test('conv2d: regular, grouped and depthwise, kernels 1/3/5, strides 1/2, with and without bias', (t) => {
+  const O = nativeOrSkip(t);
+  if (!O) return;
+  for (const kind of ['regular', 'grouped', 'depthwise'] as const) {
+    for (const k of [1, 3, 5]) {
+      for (const stride of [1, 2]) {
+        for (const withBias of [false, true]) {
+          for (let rep = 0; rep < 3; rep++) checkConv(O, randomConv(kind, k, stride), withBias);
+        }
+      }
+    }
+  }
+});
+
+test('conv2d: a cached geometry is reused and gives the same answers', (t) => {
+  const O = nativeOrSkip(t);
+  if (!O) return;
+  const native = loadOnednnAddon();
+  const g = geometry(3, 8, 7, 16, 16, 3, 2, 16, true);
+  checkConv(O, g, true);
+  const size = native.cacheSize();
+  checkConv(O, g, true); // new data, same primitives
+  assert.equal(native.cacheSize(), size);
+  O.setThreads(1); // changing threads drops the cache; results must not change
+  assert.equal(O.getThreads(), 1);
+  checkConv(O, g, true);
+  O.setThreads(2);
+  assert.equal(O.getThreads(), 2);
+});
+
+test('batch norm + activation: training forward, inference forward and backward', (t) => {
+  const O = nativeOrSkip(t);
+  if (!O) return;
+  for (const act of ACTIVATIONS) {
+    // Small shapes, and ones large enough to take the multi-threaded path.
+    for (const [rows, c] of [[1, 3], [int(2, 60), int(1, 20)], [int(700, 1500), pick([16, 24, 40])]]) {
+      const what = `${act} rows=${rows} c=${c}`;
+      const offset = uniform(c, -3, 3), spread = uniform(c, 0.1, 4);
+      const x = Float32Array.from({ length: rows * c }, (_, i) => offset[i % c] + spread[i % c] * (2 * rnd() - 1));
+      // Large |gamma| reaches the saturated and linear tails (mish > 20, sigmoid tails).
+      const gamma = Float32Array.from({ length: c }, () => (rnd() < 0.5 ? -1 : 1) * (rnd() < 0.3 ? 12 : 0.2 + 1.5 * rnd()));
+      const beta = uniform(c, -2, 2);
+      const eps = 1e-3;
+      const dy = uniform(rows * c);
+
+      const trainFwd = (B: Backend) => {
+        const y = new Float32Array(rows * c).fill(NaN), mean = new Float32Array(c), variance = new Float32Array(c);
+        B.batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y, mean, variance);
+        return { y, mean, variance };
+      };
+      const got = trainFwd(O), want = trainFwd(R);
+      close(`training forward y ${what}`, got.y, want.y);
+      close(`training forward mean ${what}`, got.mean, want.mean);
+      close(`training forward variance ${what}`, got.variance, want.variance);
+
+      const runMean = uniform(c, -3, 3), runVar = uniform(c, 0.05, 5);
+      const infer = (B: Backend) => {
+        const y = new Float32Array(rows * c).fill(NaN);
+        B.batchNormActForwardInference(rows, c, x, gamma, beta, runMean, runVar, eps, act, y);
+        return y;
+      };
+      close(`inference forward ${what}`, infer(O), infer(R));
+
+      const backward = (B: Backend) => {
+        const dx = new Float32Array(rows * c).fill(NaN), dgamma = new Float32Array(c).fill(NaN), dbeta = new Float32Array(c).fill(NaN);
+        B.batchNormActBackward(rows, c, x, dy, gamma, beta, want.mean, want.variance, eps, act, dx, dgamma, dbeta);
+        return { dx, dgamma, dbeta };
+      };
+      const gb = backward(O), wb = backward(R);
+      close(`backward dx ${what}`, gb.dx, wb.dx);
+      close(`backward dgamma ${what}`, gb.dgamma, wb.dgamma);
+      close(`backward dbeta ${what}`, gb.dbeta, wb.dbeta);
+    }
+  }
+});
+
+test('activations: forward and backward over a wide input range', (t) => {
+  const O = nativeOrSkip(t);
+  if (!O) return;
+  for (const act of ACTIVATIONS) {
+    for (const len of [1, 37, 40000]) {
+      const x = Float32Array.from({ length: len }, () => (rnd() < 0.2 ? 60 : 16) * (rnd() - 0.5));
+      const dy = uniform(len);
+      const fwd = (B: Backend) => { const y = new Float32Array(len).fill(NaN); B.activationForward(act, x, y); return y; };
+      const bwd = (B: Backend) => { const dx = new Float32Array(len).fill(NaN); B.activationBackward(act, x, dy, dx); return dx; };
+      close(`${act} forward len=${len}`, fwd(O), fwd(R));
+      close(`${act} backward len=${len}`, bwd(O), bwd(R));
+    }
+  }
+});
+
+test('global average pool, channel scale and add', (t) => {
+  const O = nativeOrSkip(t);
+  if (!O) return;
+  for (const [n, hw, c] of [[1, 1, 1], [int(1, 5), int(1, 81), int(1, 40)], [int(1, 5), int(1, 81), int(1, 40)], [8, 256, 24]]) {
+    const what = `n=${n} hw=${hw} c=${c}`;
+    const x = uniform(n * hw * c), s = uniform(n * c), dy = uniform(n * hw * c), dyPool = uniform(n * c);
+    const run = (B: Backend) => {
+      const pool = new Float32Array(n * c).fill(NaN), dpool = new Float32Array(n * hw * c).fill(NaN);
+      B.globalAvgPoolForward(n, hw, c, x, pool);
+      B.globalAvgPoolBackward(n, hw, c, dyPool, dpool);
+      const y = new Float32Array(n * hw * c).fill(NaN), dx = new Float32Array(n * hw * c).fill(NaN), ds = new Float32Array(n * c).fill(NaN);
+      B.channelScaleForward(n, hw, c, x, s, y);
+      B.channelScaleBackward(n, hw, c, x, s, dy, dx, ds);
+      const sum = new Float32Array(x.length).fill(NaN);
+      B.add(x, dy, sum);
+      const inPlace = x.slice();
+      B.add(inPlace, dy, inPlace); // y aliasing a
+      return { pool, dpool, y, dx, ds, sum, inPlace };
+    };
+    const got = run(O), want = run(R);
+    for (const key of Object.keys(want) as (keyof typeof want)[]) close(`${key} ${what}`, got[key], want[key]);
+  }
+});
+
+test('errors: bad shapes and geometries throw, never crash', (t) => {
+  const O = nativeOrSkip(t);
+  if (!O) return;
+  // Output size inconsistent with the padding: buffers match the geometry, oneDNN rejects it.
+  const g = { ...geometry(2, 8, 8, 4, 6, 3, 1, 1, true), oh: 7 };
+  const x = new Float32Array(g.n * g.h * g.w * g.cin), w = new Float32Array(9 * g.cin * g.cout);
+  const y = new Float32Array(g.n * g.oh * g.ow * g.cout);
+  assert.throws(() => O.conv2dForward(g, x, w, null, y), (e: unknown) => {
+    assert.ok(e instanceof NativeError, `expected a NativeError, got ${String(e)}`);
+    assert.equal(e.code, 'ERR_DNNL_INVALID_ARGUMENTS');
+    assert.match(e.message, /oneDNN convolution forward failed .*out=7x8/);
+    return true;
+  });
+  // Buffer length checked in JS.
+  assert.throws(() => O.add(new Float32Array(3), new Float32Array(4), new Float32Array(3)),
+    { name: 'RangeError', message: 'Expected length 3 for b but received 4' });
+  // The addon checks again when called directly.
+  const native = loadOnednnAddon();
+  assert.throws(() => native.gapForward(2, 3, 4, new Float32Array(23), new Float32Array(8)),
+    (e: unknown) => e instanceof NativeError && e.code === 'ERR_SHAPE' && /Expected length 24 for x but received 23/.test(e.message));
+  assert.throws(() => native.actForward(9, new Float32Array(1), new Float32Array(1)),
+    (e: unknown) => e instanceof NativeError && e.code === 'ERR_ARG');
+  const bad = new Int32Array([1, 4, 4, 3, 4, 3, 3, 1, 2, 4, 4, 1, 1, 1, 1]); // groups 2 does not divide cin 3
+  assert.throws(() => native.convForward(bad, new Float32Array(48), new Float32Array(54), null, new Float32Array(64)),
+    (e: unknown) => e instanceof NativeError && e.code === 'ERR_SHAPE');
+  // Still usable afterwards.
+  checkConv(O, geometry(1, 5, 5, 3, 4, 3, 1, 1, true), true);
+});
