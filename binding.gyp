@@ -17,7 +17,7 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       # -fno-trapping-math lets GCC if-convert the clamps/selects in native/eltwise.h, without
       # it the sigmoid, mish and hswish loops stay scalar ("control flow in loop").
-      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fno-trapping-math"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fopenmp", "-fno-trapping-math"],
       "libraries": ["-ldnnl", "-fopenmp"],
       "ldflags": ["-fopenmp"]
     }

@@ -58,10 +58,11 @@ inline float ActF(float x) {
     return 1.0f / (1.0f + FastExp(-x));
   } else {
     // mish = x * tanh(softplus(x)); with e = exp(x), n = e(e+2): tanh(softplus) = n/(n+2).
+    // Past x = 20, n/(n+2) rounds to 1 in float, so clamping the exponent needs no select
+    // (a select here made GCC give up on vectorizing: "control flow in loop").
     float e = FastExp(std::min(x, 20.0f));
     float n = e * (e + 2.0f);
-    float y = x * n / (n + 2.0f);
-    return x > 20.0f ? x : y;
+    return x * n / (n + 2.0f);
   }
 }
 
@@ -86,14 +87,15 @@ inline float ActGrad(float x) {
   } else {
     // tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2), with 1 - t^2 = 4(n+1)/(n+2)^2 written
     // without the cancellation of 1 - t*t near t = 1.
-    float e = FastExp(std::min(x, 20.0f));
+    // Clamped as in ActF: past x = 20, t rounds to 1 and the second term to 0.
+    float xc = std::min(x, 20.0f);
+    float e = FastExp(xc);
     float n = e * (e + 2.0f);
-    float d = n + 2.0f;
-    float t = n / d;
-    float sech2 = 4.0f * (n + 1.0f) / (d * d);
+    float rd = 1.0f / (n + 2.0f);
+    float t = n * rd;
+    float sech2 = 4.0f * (n + 1.0f) * rd * rd;
     float sig = e / (1.0f + e);
-    float g = t + x * sig * sech2;
-    return x > 20.0f ? 1.0f : g;
+    return t + xc * sig * sech2;
   }
 }
 

@@ -5,12 +5,12 @@ import { resolveSpec } from '../models/registry.js';
 import { formatSummary, summarize } from '../summary.js';
 import { numberOption, parse, positive, positiveInt, UsageError } from './args.js';
 
-export const SUMMARY_USAGE = 'usage: cmv3 summary <model|spec.json> [--width W] [--input 32] [--classes 10] [--json] [--dump-spec]';
+export const SUMMARY_USAGE = 'usage: cmv3 summary <model|spec.json> [--width W] [--input 32] [--classes 10] [--json] [--dump-spec] [--dump-graph]';
 
 export function summaryCommand(argv: string[]): void {
   const { values, positionals } = parse(argv, {
     width: { type: 'string' }, input: { type: 'string' }, classes: { type: 'string' },
-    json: { type: 'boolean' }, 'dump-spec': { type: 'boolean' },
+    json: { type: 'boolean' }, 'dump-spec': { type: 'boolean' }, 'dump-graph': { type: 'boolean' },
   }, SUMMARY_USAGE);
   if (values.help) {
     console.log(SUMMARY_USAGE);
@@ -27,6 +27,11 @@ export function summaryCommand(argv: string[]): void {
     return;
   }
   // Shapes and counts need no computation, so the reference backend serves (no native load).
-  const sum = summarize(buildNetwork(spec, { backend: referenceBackend }));
+  const net = buildNetwork(spec, { backend: referenceBackend });
+  if (values['dump-graph']) {
+    console.log(JSON.stringify(net.root.graph(), null, 1));
+    return;
+  }
+  const sum = summarize(net);
   console.log(values.json ? JSON.stringify(sum) : formatSummary(sum));
 }

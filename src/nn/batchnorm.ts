@@ -1,6 +1,6 @@
 // Batch normalisation fused with the activation that follows it (one pass over memory, not two).
 import type { Activation } from '../backend/types.js';
-import { leafInfo, newParam, type Buffer, type Layer, type LayerContext, type LayerInfo, type Param } from './layer.js';
+import { leafInfo, newParam, type Buffer, type GraphNode, type Layer, type LayerContext, type LayerInfo, type Param } from './layer.js';
 import { formatShape, Slot, type Shape, type Tensor } from './tensor.js';
 
 export class BatchNormAct implements Layer {
@@ -26,6 +26,9 @@ export class BatchNormAct implements Layer {
     this.batchVariance = new Float32Array(channels);
   }
 
+  graph(): GraphNode {
+    return { op: 'batchnorm', name: this.name, channels: this.channels, act: this.act, momentum: this.momentum, eps: this.eps };
+  }
   params(): Param[] {
     return [this.gamma, this.beta];
   }

@@ -1,9 +1,12 @@
 // Composition: a sequence of layers, and a residual wrapper (y = x + body(x)).
-import type { Buffer, Layer, LayerContext, LayerInfo, Param } from './layer.js';
+import type { Buffer, GraphNode, Layer, LayerContext, LayerInfo, Param } from './layer.js';
 import { formatShape, sameShape, Slot, type Shape, type Tensor } from './tensor.js';
 
 export class Sequential implements Layer {
   constructor(readonly name: string, readonly layers: Layer[]) {}
+  graph(): GraphNode {
+    return { op: 'sequential', name: this.name, layers: this.layers.map((l) => l.graph()) };
+  }
   params(): Param[] {
     return this.layers.flatMap((l) => l.params());
   }
@@ -35,6 +38,9 @@ export class Residual implements Layer {
   private readonly out = new Slot();
   private readonly dxSlot = new Slot();
   constructor(readonly name: string, private readonly ctx: LayerContext, readonly body: Layer) {}
+  graph(): GraphNode {
+    return { op: 'residual', name: this.name, body: this.body.graph() };
+  }
   params(): Param[] {
     return this.body.params();
   }

@@ -1,6 +1,6 @@
 // 2-D convolution, TensorFlow 'same' padding, groups (depthwise = groups == cin), optional bias.
 import type { ConvGeometry } from '../backend/types.js';
-import { leafInfo, newParam, type Layer, type LayerContext, type LayerInfo, type Param } from './layer.js';
+import { leafInfo, newParam, type GraphNode, type Layer, type LayerContext, type LayerInfo, type Param } from './layer.js';
 import type { Rng } from './random.js';
 import { formatShape, Slot, type Shape, type Tensor } from './tensor.js';
 
@@ -51,6 +51,9 @@ export class Conv2d implements Layer {
     for (let i = 0; i < this.weight.data.length; i++) this.weight.data[i] = rng.normal() * std;
   }
 
+  graph(): GraphNode {
+    return { op: 'conv', name: this.name, cin: this.cin, cout: this.cout, kernel: this.kernel, stride: this.stride, groups: this.groups, bias: this.bias !== null };
+  }
   params(): Param[] {
     return this.bias ? [this.weight, this.bias] : [this.weight];
   }

@@ -1,6 +1,6 @@
 // The layer contract: a constructor checks and allocates, forward/backward are plain passes over
 // buffers the layer owns. backward() must follow the forward() of the same batch.
-import type { Backend } from '../backend/types.js';
+import type { Activation, Backend } from '../backend/types.js';
 import type { Shape, Tensor } from './tensor.js';
 
 /** A trainable tensor and its gradient. `decay` is false for BN affine terms and biases. */
@@ -29,8 +29,20 @@ export interface LayerInfo {
   macs: number;
 }
 
+/** The network's structure as plain data, for exporters and the PyTorch benchmark twin. */
+export type GraphNode =
+  | { op: 'sequential'; name: string; layers: GraphNode[] }
+  | { op: 'residual'; name: string; body: GraphNode }
+  | { op: 'conv'; name: string; cin: number; cout: number; kernel: number; stride: number; groups: number; bias: boolean }
+  | { op: 'batchnorm'; name: string; channels: number; act: Activation; momentum: number; eps: number }
+  | { op: 'activation'; name: string; act: Activation }
+  | { op: 'se'; name: string; channels: number; reduced: number; inner: Activation; gate: Activation; fc1: string; fc2: string }
+  | { op: 'avgpool'; name: string }
+  | { op: 'dropout'; name: string; rate: number };
+
 export interface Layer {
   readonly name: string;
+  graph(): GraphNode;
   params(): Param[];
   buffers(): Buffer[];
   outputShape(inShape: Shape): Shape;

@@ -2,7 +2,7 @@
 import type { Activation } from '../backend/types.js';
 import { Sequential } from './container.js';
 import { Conv2d } from './conv.js';
-import type { Buffer, Layer, LayerContext, LayerInfo, Param } from './layer.js';
+import type { Buffer, GraphNode, Layer, LayerContext, LayerInfo, Param } from './layer.js';
 import type { Rng } from './random.js';
 import { ActivationLayer, GlobalAvgPool } from './simple.js';
 import { Slot, type Shape, type Tensor } from './tensor.js';
@@ -16,7 +16,7 @@ export class SqueezeExcite implements Layer {
   private readonly dsSlot = new Slot();
 
   constructor(readonly name: string, private readonly ctx: LayerContext, readonly channels: number, readonly reduced: number,
-    rng: Rng, inner: Activation = 'relu', gateAct: Activation = 'hsigmoid') {
+    rng: Rng, readonly inner: Activation = 'relu', readonly gateAct: Activation = 'hsigmoid') {
     this.gate = new Sequential(name, [
       new GlobalAvgPool(`${name}.pool`, ctx),
       new Conv2d(`${name}.fc1`, ctx, { cin: channels, cout: reduced, kernel: 1 }, rng),
@@ -24,6 +24,9 @@ export class SqueezeExcite implements Layer {
       new Conv2d(`${name}.fc2`, ctx, { cin: reduced, cout: channels, kernel: 1 }, rng),
       new ActivationLayer(`${name}.${gateAct}`, ctx, gateAct),
     ]);
+  }
+  graph(): GraphNode {
+    return { op: 'se', name: this.name, channels: this.channels, reduced: this.reduced, inner: this.inner, gate: this.gateAct, fc1: `${this.name}.fc1`, fc2: `${this.name}.fc2` };
   }
   params(): Param[] {
     return this.gate.params();

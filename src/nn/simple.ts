@@ -1,6 +1,6 @@
 // Parameter-free layers: activation, global average pooling, dropout.
 import type { Activation } from '../backend/types.js';
-import { leafInfo, type Layer, type LayerContext, type LayerInfo } from './layer.js';
+import { leafInfo, type GraphNode, type Layer, type LayerContext, type LayerInfo } from './layer.js';
 import type { Rng } from './random.js';
 import { Slot, type Shape, type Tensor } from './tensor.js';
 
@@ -17,6 +17,7 @@ abstract class ParameterFree implements Layer {
   outputShape(s: Shape): Shape {
     return s;
   }
+  abstract graph(): GraphNode;
   abstract describe(s: Shape): LayerInfo[];
   abstract forward(x: Tensor, training: boolean): Tensor;
   abstract backward(dy: Tensor): Tensor;
@@ -26,6 +27,9 @@ export class ActivationLayer extends ParameterFree {
   private x: Tensor | null = null;
   constructor(name: string, ctx: LayerContext, readonly act: Activation) {
     super(name, ctx);
+  }
+  graph(): GraphNode {
+    return { op: 'activation', name: this.name, act: this.act };
   }
   describe(s: Shape): LayerInfo[] {
     return leafInfo(this, this.act, s, 0);
@@ -48,6 +52,9 @@ export class GlobalAvgPool extends ParameterFree {
   private inShape: Shape | null = null;
   override outputShape(s: Shape): Shape {
     return [s[0], 1, 1, s[3]];
+  }
+  graph(): GraphNode {
+    return { op: 'avgpool', name: this.name };
   }
   describe(s: Shape): LayerInfo[] {
     return leafInfo(this, 'avgpool', s, 0);
@@ -74,6 +81,9 @@ export class Dropout extends ParameterFree {
   constructor(name: string, ctx: LayerContext, readonly rate: number, private readonly rng: Rng) {
     super(name, ctx);
     if (!(rate >= 0 && rate < 1)) throw new RangeError(`Expected a dropout rate in [0, 1) for ${name} but received ${rate}`);
+  }
+  graph(): GraphNode {
+    return { op: 'dropout', name: this.name, rate: this.rate };
   }
   describe(s: Shape): LayerInfo[] {
     return leafInfo(this, 'dropout', s, 0);

@@ -1,0 +1,44 @@
+// A timing wrapper around a Backend: accumulates wall time per op (convs split by kind),
+// so a training step's time can be attributed. Bench-only: the library never pays for it.
+import type { Backend, ConvGeometry } from '../src/backend/types.js';
+
+export interface ProfileRow {
+  op: string;
+  ms: number;
+  calls: number;
+}
+
+function convKind(g: ConvGeometry): string {
+  if (g.groups === g.cin && g.groups > 1) return `dw${g.kh}x${g.kw}`;
+  if (g.kh === 1 && g.kw === 1) return g.h === 1 && g.w === 1 ? 'dense' : '1x1';
+  return `${g.kh}x${g.kw}`;
+}
+
+export function profiledBackend(inner: Backend): { backend: Backend; rows: () => ProfileRow[]; reset: () => void } {
+  const table = new Map<string, ProfileRow>();
+  const wrapped: Record<string, unknown> = { name: inner.name };
+  for (const key of Object.keys(inner) as (keyof Backend)[]) {
+    const fn = inner[key];
+    if (typeof fn !== 'function' || key === 'setThreads' || key === 'getThreads') {
+      wrapped[key] = fn;
+      continue;
+    }
+    wrapped[key] = (...args: unknown[]) => {
+      let label: string = key;
+      if (key.startsWith('conv2d')) label = `${key}:${convKind(args[0] as ConvGeometry)}`;
+      else if (key.startsWith('batchNormAct')) label = `${key}:${args[key === 'batchNormActBackward' ? 9 : key === 'batchNormActForwardTraining' ? 6 : 8]}`;
+      else if (key.startsWith('activation')) label = `${key}:${args[0]}`;
+      const t0 = performance.now();
+      (fn as (...a: unknown[]) => void).apply(inner, args);
+      const row = table.get(label) ?? { op: label, ms: 0, calls: 0 };
+      row.ms += performance.now() - t0;
+      row.calls++;
+      table.set(label, row);
+    };
+  }
+  return {
+    backend: wrapped as unknown as Backend,
+    rows: () => [...table.values()].sort((a, b) => b.ms - a.ms),
+    reset: () => table.clear(),
+  };
+}
