@@ -2,18 +2,27 @@
 // The cmv3 command line: dispatch to a command, and turn every known error into one line + exit code.
 import { readFileSync } from 'node:fs';
 import { summaryCommand } from './summary.js';
+import { trainCommand } from './train.js';
+import { evalCommand } from './eval.js';
+import { predictCommand } from './predict.js';
 import { UsageError } from './args.js';
 
 const USAGE = `usage: cmv3 <command> [options]
 
 commands:
   summary <model|spec.json>   per-layer table and totals (params, MACs, bytes, peak activations)
+  train --model cmv3 ...      train on CIFAR-10 into a run folder (--resume to continue one)
+  eval <run|checkpoint>       test accuracy, per class, confusion matrix
+  predict <run|ckpt> <img>..  top-K classes of PNG/JPEG images
 
 models: cmv3, mobilenetv3-small, or a spec .json (cmv3 summary cmv3 --dump-spec > my.json)
 cmv3 <command> --help for a command's options`;
 
 const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   summary: summaryCommand,
+  train: trainCommand,
+  eval: evalCommand,
+  predict: predictCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

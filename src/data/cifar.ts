@@ -10,6 +10,21 @@ export const CIFAR_TEST_FILE = 'test_batch.bin';
 export const CIFAR_MEAN = [0.4914, 0.4822, 0.4465];
 export const CIFAR_STD = [0.247, 0.2435, 0.2616];
 
+export const CIFAR_LABELS = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+
+/** Class names from batches.meta.txt (the CIFAR-10 names if the file is absent). */
+export function readCifarLabels(dir: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'batches.meta.txt'), 'utf8');
+  } catch {
+    return CIFAR_LABELS;
+  }
+  const names = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (names.length !== 10) throw new DataError(`${join(dir, 'batches.meta.txt')} lists ${names.length} class names, expected 10; the file is damaged`);
+  return names;
+}
+
 export class DataError extends Error {
   readonly code = 'ERR_DATA';
 }

@@ -36,6 +36,8 @@ function convUnit(name: string, ctx: LayerContext, rng: Rng, spec: NetworkSpec, 
 export interface Network {
   spec: NetworkSpec;
   root: Sequential;
+  /** the stream dropout draws from after initialisation; its state is saved for exact resume */
+  rng: Rng;
 }
 
 export function buildNetwork(spec: NetworkSpec, ctx: LayerContext, seed = 1): Network {
@@ -84,5 +86,5 @@ export function buildNetwork(spec: NetworkSpec, ctx: LayerContext, seed = 1): Ne
   // Small initial logits, as torchvision initialises its classifier (normal, std 0.01).
   for (let k = 0; k < classifier.weight.data.length; k++) classifier.weight.data[k] = rng.normal() * 0.01;
   layers.push(classifier);
-  return { spec, root: new Sequential(spec.name, layers) };
+  return { spec, root: new Sequential(spec.name, layers), rng };
 }

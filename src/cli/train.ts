@@ -1,0 +1,92 @@
+// cmv3 train: start or resume a training run (see src/train/trainer.ts).
+import { existsSync } from 'node:fs';
+import { resolveSpec } from '../models/registry.js';
+import { createRun, readRunConfig, type EpochMetrics } from '../train/run.js';
+import { RECIPES, scaledLr } from '../train/recipe.js';
+import { newRunConfig, train } from '../train/trainer.js';
+import { numberOption, parse, positive, positiveInt, UsageError } from './args.js';
+import { dataDir } from './common.js';
+
+export const TRAIN_USAGE = `usage: cmv3 train --model cmv3 --width 0.5 [--data DIR] [--epochs N] [--batch-size B] [--lr LR]
+                  [--recipe paper] [--seed S] [--out runs/NAME] [--limit-train N] [--limit-test N] [--threads T]
+       cmv3 train --resume runs/NAME [--threads T]`;
+
+const fmtTime = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`);
+
+export function epochLine(m: EpochMetrics, epochs: number): string {
+  return `epoch ${String(m.epoch).padStart(3)}/${epochs}  train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}%  ` +
+    `test loss ${m.testLoss.toFixed(4)} acc ${(100 * m.testAcc).toFixed(2)}%  lr ${m.lr.toExponential(2)}  ` +
+    `${m.imagesPerSec.toFixed(1)} img/s  ${m.epochSeconds.toFixed(1)}s  (wall ${fmtTime(m.wallSeconds)}, data wait ${m.dataWaitMs.toFixed(0)} ms)`;
+}
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    model: { type: 'string' }, width: { type: 'string' }, data: { type: 'string' }, epochs: { type: 'string' },
+    'batch-size': { type: 'string' }, lr: { type: 'string' }, recipe: { type: 'string' }, seed: { type: 'string' },
+    out: { type: 'string' }, resume: { type: 'string' }, 'limit-train': { type: 'string' }, 'limit-test': { type: 'string' },
+    threads: { type: 'string' }, backend: { type: 'string' },
+  }, TRAIN_USAGE);
+  if (values.help) { console.log(TRAIN_USAGE); return; }
+  const threads = numberOption(values.threads, 'threads', positiveInt, 'a positive integer');
+  const backend = (values.backend as string | undefined) ?? 'auto';
+  if (!['auto', 'onednn', 'reference'].includes(backend)) throw new UsageError(`Expected auto|onednn|reference for --backend but received ${JSON.stringify(backend)}`);
+  let dir: string;
+  if (values.resume !== undefined) {
+    const others = Object.keys(values).filter((k) => !['resume', 'threads', 'backend'].includes(k));
+    if (others.length) throw new UsageError(`--resume continues a run with its own settings; drop --${others.join(', --')}`);
+    dir = values.resume as string;
+    readRunConfig(dir);
+  } else {
+    const recipeName = (values.recipe as string | undefined) ?? 'paper';
+    const recipe = RECIPES[recipeName];
+    if (!recipe) throw new UsageError(`unknown recipe '${recipeName}'; use one of ${Object.keys(RECIPES).join(', ')}`);
+    const modelName = (values.model as string | undefined) ?? 'cmv3';
+    const spec = resolveSpec(modelName, { width: numberOption(values.width, 'width', positive, 'a positive number') });
+    spec.dropout = recipe.dropout;
+    const batchSize = numberOption(values['batch-size'], 'batch-size', positiveInt, 'a positive integer') ?? recipe.batchSize;
+    const epochs = numberOption(values.epochs, 'epochs', positiveInt, 'a positive integer') ?? recipe.epochs;
+    const seed = numberOption(values.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer') ?? 1;
+    dir = (values.out as string | undefined) ?? `runs/${spec.name}-w${spec.width}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
+    const config = newRunConfig({
+      spec, recipe, seed, epochs, batchSize,
+      lr: numberOption(values.lr, 'lr', positive, 'a positive number') ?? scaledLr(recipe, batchSize),
+      data: dataDir(values.data as string | undefined),
+      limitTrain: numberOption(values['limit-train'], 'limit-train', positiveInt, 'a positive integer') ?? null,
+      limitTest: numberOption(values['limit-test'], 'limit-test', positiveInt, 'a positive integer') ?? null,
+    });
+    if (!existsSync(`${config.data}/data_batch_1.bin`)) {
+      throw new UsageError(`CIFAR-10 not found in ${config.data}; pass --data DIR (or set CMV3_DATA), or run: cmv3 data fetch cifar10`);
+    }
+    createRun(dir, config);
+  }
+  const config = readRunConfig(dir);
+  const tty = process.stderr.isTTY;
+  const signal = { stop: false };
+  const onSigint = () => {
+    if (signal.stop) process.exit(130);
+    signal.stop = true;
+    process.stderr.write('\ncmv3: stopping after this step and saving (Ctrl-C again to quit without saving)\n');
+  };
+  process.on('SIGINT', onSigint);
+  console.log(`training ${config.spec.name} width ${config.spec.width} in ${dir}: ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}`);
+  try {
+    const r = await train({ dir, backend: backend as 'auto', threads, signal }, {
+      onLog: (l) => console.log(l),
+      onStep: tty ? (p) => {
+        const w = 24, done = Math.round(((p.batch + 1) / p.batches) * w);
+        process.stderr.write(`\repoch ${p.epoch + 1} [${'#'.repeat(done)}${'.'.repeat(w - done)}] ${p.batch + 1}/${p.batches} loss ${p.loss.toFixed(3)} acc ${(100 * p.acc).toFixed(1)}% ${p.imagesPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSeconds)}  `);
+      } : undefined,
+      onEpoch: (m) => {
+        if (tty) process.stderr.write('\r\x1b[K');
+        console.log(epochLine(m, config.epochs));
+      },
+    });
+    if (r.finished) console.log(`done: best test accuracy ${(100 * r.bestAcc).toFixed(2)}%; checkpoints in ${dir} (best.ckpt, last.ckpt)`);
+    else {
+      console.log(`stopped at epoch ${r.epoch + 1}; saved ${dir}/last.ckpt; continue with: cmv3 train --resume ${dir}`);
+      process.exitCode = 130;
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

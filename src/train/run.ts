@@ -1,0 +1,97 @@
+// A run folder: config.json, metrics.jsonl, last.ckpt, best.ckpt, loss.svg, accuracy.svg.
+import { existsSync, readFileSync, renameSync, writeFileSync, appendFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Normalization } from '../data/augment.js';
+import type { NetworkSpec } from '../models/spec.js';
+import { lineChart } from './plot.js';
+import type { Recipe } from './recipe.js';
+
+export interface RunConfig {
+  version: 1;
+  spec: NetworkSpec;
+  recipe: Recipe;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  data: string;
+  limitTrain: number | null;
+  limitTest: number | null;
+  normalization: Normalization;
+  labels: string[];
+  createdAt: string;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  trainAcc: number;
+  testLoss: number;
+  testAcc: number;
+  lr: number;
+  imagesPerSec: number;
+  epochSeconds: number;
+  wallSeconds: number;
+  dataWaitMs: number;
+}
+
+export class RunError extends Error {
+  readonly code = 'ERR_RUN';
+}
+
+/** Write a file via a temp name and rename, so readers never see half a file. */
+export function writeAtomic(path: string, data: string | Buffer): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+export const runPaths = (dir: string) => ({
+  config: join(dir, 'config.json'), metrics: join(dir, 'metrics.jsonl'),
+  last: join(dir, 'last.ckpt'), best: join(dir, 'best.ckpt'),
+  lossSvg: join(dir, 'loss.svg'), accSvg: join(dir, 'accuracy.svg'),
+});
+
+export function createRun(dir: string, config: RunConfig): void {
+  if (existsSync(runPaths(dir).config)) {
+    throw new RunError(`run folder ${dir} already holds a run; continue it with --resume ${dir} or choose another --out`);
+  }
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new RunError(`--out ${dir} exists and is not empty; choose another --out`);
+  mkdirSync(dir, { recursive: true });
+  writeAtomic(runPaths(dir).config, JSON.stringify(config, null, 2));
+}
+
+export function readRunConfig(dir: string): RunConfig {
+  const p = runPaths(dir).config;
+  if (!existsSync(p)) throw new RunError(`${dir} is not a run folder (no config.json); pass a folder made by cmv3 train`);
+  let c: RunConfig;
+  try {
+    c = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (err) {
+    throw new RunError(`${p} is not valid JSON (${(err as Error).message}); the run folder is damaged`);
+  }
+  if (c.version !== 1 || !c.spec || !c.recipe) throw new RunError(`${p} is not a cmv3 run config (version ${c.version})`);
+  return c;
+}
+
+export function readMetrics(dir: string): EpochMetrics[] {
+  const p = runPaths(dir).metrics;
+  if (!existsSync(p)) return [];
+  return readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => {
+    try { return [JSON.parse(l) as EpochMetrics]; } catch { return []; } // a torn last line after a crash
+  });
+}
+
+/** Appends one epoch and redraws the curves; on resume, lines past `epoch` are dropped first. */
+export function recordEpoch(dir: string, m: EpochMetrics): void {
+  const paths = runPaths(dir);
+  const kept = readMetrics(dir).filter((r) => r.epoch < m.epoch);
+  if (kept.length !== readMetrics(dir).length) writeAtomic(paths.metrics, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+  appendFileSync(paths.metrics, JSON.stringify(m) + '\n');
+  const all = [...kept, m];
+  const pts = (f: (r: EpochMetrics) => number) => all.map((r) => [r.epoch, f(r)] as [number, number]);
+  writeAtomic(paths.lossSvg, lineChart('Loss', 'epoch', 'cross-entropy', [
+    { name: 'train', color: '#1f77b4', points: pts((r) => r.trainLoss) }, { name: 'test', color: '#d62728', points: pts((r) => r.testLoss) }]));
+  writeAtomic(paths.accSvg, lineChart('Accuracy', 'epoch', 'top-1 accuracy', [
+    { name: 'train', color: '#1f77b4', points: pts((r) => r.trainAcc) }, { name: 'test', color: '#d62728', points: pts((r) => r.testAcc) }]));
+}

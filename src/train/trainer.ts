@@ -1,0 +1,115 @@
+// The training loop behind `cmv3 train`: epochs of worker-prepared batches, a cosine schedule by
+// step, evaluation and checkpoints each epoch, exact resume (weights, optimizer, dropout stream,
+// position inside the epoch), and a clean stop on Ctrl-C.
+import { getBackend, type BackendName } from '../backend/select.js';
+import { NO_AUGMENT, assembleBatch } from '../data/augment.js';
+import { CIFAR_MEAN, CIFAR_STD, readCifar, readCifarLabels, type ImageSet } from '../data/cifar.js';
+import { BatchLoader } from '../data/loader.js';
+import { captureCheckpoint, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import { Model } from '../model.js';
+import { buildNetwork } from '../models/build.js';
+import { Optimizer } from '../optim/optimizer.js';
+import { learningRate, type Schedule } from '../optim/schedule.js';
+import { readRunConfig, recordEpoch, runPaths, type EpochMetrics, type RunConfig } from './run.js';
+
+export interface TrainHooks {
+  /** called after every step with progress inside the epoch */
+  onStep?(p: { epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSec: number; etaSeconds: number }): void;
+  onEpoch?(m: EpochMetrics): void;
+  onLog?(line: string): void;
+}
+
+export interface TrainSession {
+  /** a run folder made by createRun */
+  dir: string;
+  backend: BackendName;
+  threads?: number;
+  /** stop (as on Ctrl-C: save last, return) after this many steps in this session; for tests */
+  maxSteps?: number;
+  signal?: { stop: boolean };
+}
+
+interface Position {
+  epoch: number; batch: number; lossSum: number; correct: number; seen: number; bestAcc: number; wallSeconds: number;
+}
+
+/** Test images normalised once, without augmentation. */
+function testTensor(set: ImageSet, config: RunConfig): { x: Float32Array; labels: Int32Array } {
+  const x = new Float32Array(set.count * set.size * set.size * set.channels), labels = new Int32Array(set.count);
+  assembleBatch(set.pixels, set.labels, Uint32Array.from({ length: set.count }, (_, i) => i), set.size, set.channels,
+    NO_AUGMENT, config.normalization, 0, x, labels);
+  return { x, labels };
+}
+
+export function newRunConfig(o: Omit<RunConfig, 'version' | 'createdAt' | 'normalization' | 'labels'>): RunConfig {
+  return { version: 1, ...o, normalization: { mean: CIFAR_MEAN, std: CIFAR_STD }, labels: readCifarLabels(o.data), createdAt: new Date().toISOString() };
+}
+
+/** Runs (or continues) the training of the run in s.dir. Returns the final position. */
+export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ finished: boolean; epoch: number; bestAcc: number }> {
+  const config = readRunConfig(s.dir);
+  const paths = runPaths(s.dir);
+  const backend = await getBackend(s.backend);
+  if (s.threads) backend.setThreads(s.threads);
+  const trainSet = readCifar(config.data, 'train', config.limitTrain ?? Infinity);
+  const testSet = readCifar(config.data, 'test', config.limitTest ?? Infinity);
+  const test = testTensor(testSet, config);
+
+  const net = buildNetwork(config.spec, { backend }, config.seed);
+  const model = new Model(net, backend);
+  const opt = new Optimizer(model.params(), { ...config.recipe.optimizer, lr: config.lr });
+  let pos: Position = { epoch: 0, batch: 0, lossSum: 0, correct: 0, seen: 0, bestAcc: 0, wallSeconds: 0 };
+  try {
+    const ckpt = loadCheckpoint(paths.last);
+    restoreCheckpoint(ckpt, net, opt);
+    pos = ckpt.meta.position as Position;
+    net.rng.setState(ckpt.meta.rngState as number);
+    hooks.onLog?.(`resuming ${s.dir} at epoch ${pos.epoch + 1}, batch ${pos.batch + 1}`);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_CHECKPOINT_MISSING') throw err;
+  }
+
+  const loader = new BatchLoader(trainSet, { batchSize: config.batchSize, seed: config.seed, aug: config.recipe.aug, norm: config.normalization });
+  const steps = loader.batchesPerEpoch;
+  const schedule: Schedule = { kind: 'cosine', base: config.lr, totalSteps: config.epochs * steps, warmupSteps: Math.round(config.recipe.warmupEpochs * steps) };
+  const save = (path: string) => saveCheckpoint(path, captureCheckpoint(net, opt, { position: pos, rngState: net.rng.getState(), normalization: config.normalization, labels: config.labels }));
+  let sessionSteps = 0;
+  try {
+    while (pos.epoch < config.epochs) {
+      const t0 = performance.now(), wall0 = pos.wallSeconds;
+      let images = 0, waitMs = 0;
+      for (; pos.batch < steps; pos.batch++) {
+        if (s.signal?.stop || (s.maxSteps !== undefined && sessionSteps >= s.maxSteps)) {
+          save(paths.last);
+          return { finished: false, epoch: pos.epoch, bestAcc: pos.bestAcc };
+        }
+        const b = await loader.get(pos.epoch, pos.batch);
+        waitMs += b.waitMs;
+        const r = model.trainStep(b.x, b.labels, opt, learningRate(schedule, opt.step), config.recipe.labelSmoothing);
+        loader.release(b);
+        sessionSteps++;
+        pos.lossSum += r.loss * b.count; pos.correct += r.correct; pos.seen += b.count; images += b.count;
+        const elapsed = (performance.now() - t0) / 1000;
+        pos.wallSeconds = wall0 + elapsed;
+        hooks.onStep?.({ epoch: pos.epoch, batch: pos.batch, batches: steps, loss: pos.lossSum / pos.seen, acc: pos.correct / pos.seen,
+          imagesPerSec: images / elapsed, etaSeconds: (elapsed / (pos.batch + 1)) * (steps - pos.batch - 1) });
+      }
+      const epochSeconds = (performance.now() - t0) / 1000;
+      const ev = model.evaluate(test.x, test.labels);
+      const m: EpochMetrics = {
+        epoch: pos.epoch + 1, trainLoss: pos.lossSum / pos.seen, trainAcc: pos.correct / pos.seen,
+        testLoss: ev.loss, testAcc: ev.correct / test.labels.length, lr: learningRate(schedule, opt.step - 1),
+        imagesPerSec: images / epochSeconds, epochSeconds, wallSeconds: pos.wallSeconds, dataWaitMs: waitMs,
+      };
+      const improved = m.testAcc > pos.bestAcc;
+      pos = { epoch: pos.epoch + 1, batch: 0, lossSum: 0, correct: 0, seen: 0, bestAcc: Math.max(pos.bestAcc, m.testAcc), wallSeconds: pos.wallSeconds };
+      recordEpoch(s.dir, m);
+      save(paths.last);
+      if (improved) save(paths.best);
+      hooks.onEpoch?.(m);
+    }
+    return { finished: true, epoch: pos.epoch, bestAcc: pos.bestAcc };
+  } finally {
+    await loader.close();
+  }
+}
