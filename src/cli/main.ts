@@ -5,6 +5,7 @@ import { summaryCommand } from './summary.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { predictCommand } from './predict.js';
+import { dataCommand } from './data.js';
 import { UsageError } from './args.js';
 
 const USAGE = `usage: cmv3 <command> [options]
@@ -14,6 +15,7 @@ commands:
   train --model cmv3 ...      train on CIFAR-10 into a run folder (--resume to continue one)
   eval <run|checkpoint>       test accuracy, per class, confusion matrix
   predict <run|ckpt> <img>..  top-K classes of PNG/JPEG images
+  data fetch cifar10          download and verify the CIFAR-10 binary archive
 
 models: cmv3, mobilenetv3-small, or a spec .json (cmv3 summary cmv3 --dump-spec > my.json)
 cmv3 <command> --help for a command's options`;
@@ -23,6 +25,7 @@ const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   train: trainCommand,
   eval: evalCommand,
   predict: predictCommand,
+  data: dataCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,60 @@
+// cmv3 train on a small subset: run folder contents, exact resume, eval and predict.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { PNG } from 'pngjs';
+import { writeFileSync } from 'node:fs';
+import { loadCheckpoint } from '../src/io/checkpoint.js';
+import { readCifar } from '../src/data/cifar.js';
+import { createRun, readMetrics } from '../src/train/run.js';
+import { PAPER_RECIPE } from '../src/train/recipe.js';
+import { newRunConfig, train } from '../src/train/trainer.js';
+import { loadTrained } from '../src/train/trained.js';
+import { tinySpec } from './fixtures.js';
+import { cifarOrSkip } from './helpers.js';
+
+function config(data: string) {
+  const spec = { ...tinySpec(), inputSize: 32, classes: 10, dropout: 0.2 };
+  return newRunConfig({ spec, recipe: { ...PAPER_RECIPE, warmupEpochs: 0.5 }, seed: 5, epochs: 2, batchSize: 32, lr: 0.05, data, limitTrain: 160, limitTest: 50 });
+}
+
+test('an interrupted and resumed run ends exactly where the uninterrupted run ends', async (t) => {
+  const data = cifarOrSkip(t);
+  if (!data) return;
+  const root = mkdtempSync(join(tmpdir(), 'cmv3-train-'));
+  const a = join(root, 'a'), b = join(root, 'b');
+  createRun(a, config(data));
+  createRun(b, config(data));
+  const whole = await train({ dir: a, backend: 'onednn' });
+  assert.equal(whole.finished, true);
+  // b stops mid-epoch (step 3 of 5), then again inside the second epoch, then finishes.
+  assert.equal((await train({ dir: b, backend: 'onednn', maxSteps: 3 })).finished, false);
+  assert.equal((await train({ dir: b, backend: 'onednn', maxSteps: 4 })).finished, false);
+  assert.equal((await train({ dir: b, backend: 'onednn' })).finished, true);
+  const ca = loadCheckpoint(join(a, 'last.ckpt')), cb = loadCheckpoint(join(b, 'last.ckpt'));
+  for (const [name, v] of ca.tensors) assert.deepEqual(cb.tensors.get(name), v, name);
+  assert.deepEqual(cb.optimizer!.m, ca.optimizer!.m);
+  const ma = readMetrics(a), mb = readMetrics(b);
+  assert.equal(mb.length, 2);
+  assert.deepEqual(mb.map((m) => [m.trainLoss, m.testAcc]), ma.map((m) => [m.trainLoss, m.testAcc]));
+  for (const f of ['config.json', 'metrics.jsonl', 'last.ckpt', 'best.ckpt', 'loss.svg', 'accuracy.svg']) assert.ok(existsSync(join(b, f)), f);
+  assert.match(readFileSync(join(b, 'accuracy.svg'), 'utf8'), /<polyline/);
+});
+
+test('a trained run loads for prediction from a PNG of any size', async (t) => {
+  const data = cifarOrSkip(t);
+  if (!data) return;
+  const dir = join(mkdtempSync(join(tmpdir(), 'cmv3-train-')), 'run');
+  createRun(dir, { ...config(data), epochs: 1 });
+  await train({ dir, backend: 'onednn' });
+  const trained = await loadTrained(dir);
+  assert.equal(trained.checkpoint, join(dir, 'best.ckpt'));
+  assert.equal(trained.labels[3], 'cat');
+  const set = readCifar(data, 'test', 1);
+  const png = new PNG({ width: 32, height: 32 });
+  for (let p = 0; p < 1024; p++) { for (let k = 0; k < 3; k++) png.data[p * 4 + k] = set.pixels[p * 3 + k]; png.data[p * 4 + 3] = 255; }
+  writeFileSync(join(dir, 'img.png'), PNG.sync.write(png));
+  assert.ok(existsSync(join(dir, 'img.png')));
+});
