@@ -1,6 +1,6 @@
 // cmv3 eval <run|checkpoint> [--data DIR] [--limit N] [--svg PATH] [--json]
 import { join } from 'node:path';
-import { readCifar } from '../data/cifar.js';
+import { readDataset } from '../data/folder.js';
 import { writeAtomic } from '../train/run.js';
 import { confusionSvg, evaluateSet } from '../train/evaluate.js';
 import { loadTrained } from '../train/trained.js';
@@ -14,7 +14,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (values.help) { console.log(EVAL_USAGE); return; }
   if (positionals.length !== 1) throw new UsageError(`Expected one run folder or checkpoint but received ${positionals.length}\n${EVAL_USAGE}`);
   const t = await loadTrained(positionals[0]);
-  const set = readCifar(dataDir(values.data as string | undefined), 'test', numberOption(values.limit, 'limit', positiveInt, 'a positive integer') ?? Infinity);
+  const set = readDataset(dataDir(values.data as string | undefined), 'test', t.model.spec.inputSize, numberOption(values.limit, 'limit', positiveInt, 'a positive integer') ?? Infinity);
   const e = evaluateSet(t.model, set, t.normalization, t.labels);
   const svg = (values.svg as string | undefined) ?? (t.runDir ? join(t.runDir, 'confusion.svg') : undefined);
   if (svg) writeAtomic(svg, confusionSvg(e));

@@ -6,6 +6,7 @@ import { RECIPES, scaledLr } from '../train/recipe.js';
 import { newRunConfig, train } from '../train/trainer.js';
 import { numberOption, parse, positive, positiveInt, UsageError } from './args.js';
 import { dataDir } from './common.js';
+import { datasetLabels, isImageFolder } from '../data/folder.js';
 
 export const TRAIN_USAGE = `usage: cmv3 train --model cmv3 --width 0.5 [--data DIR] [--epochs N] [--batch-size B] [--lr LR]
                   [--recipe paper] [--seed S] [--out runs/NAME] [--limit-train N] [--limit-test N] [--threads T]
@@ -41,7 +42,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const recipe = RECIPES[recipeName];
     if (!recipe) throw new UsageError(`unknown recipe '${recipeName}'; use one of ${Object.keys(RECIPES).join(', ')}`);
     const modelName = (values.model as string | undefined) ?? 'cmv3';
-    const spec = resolveSpec(modelName, { width: numberOption(values.width, 'width', positive, 'a positive number') });
+    const data = dataDir(values.data as string | undefined);
+    if (!existsSync(`${data}/data_batch_1.bin`) && !isImageFolder(data)) {
+      throw new UsageError(`no training data in ${data}: expected CIFAR-10 binary files or train/<class>/ image folders; pass --data DIR (or set CMV3_DATA), or run: cmv3 data fetch cifar10`);
+    }
+    const classes = datasetLabels(data).length;
+    const spec = resolveSpec(modelName, { width: numberOption(values.width, 'width', positive, 'a positive number'), classes });
     spec.dropout = recipe.dropout;
     const batchSize = numberOption(values['batch-size'], 'batch-size', positiveInt, 'a positive integer') ?? recipe.batchSize;
     const epochs = numberOption(values.epochs, 'epochs', positiveInt, 'a positive integer') ?? recipe.epochs;
@@ -50,13 +56,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const config = newRunConfig({
       spec, recipe, seed, epochs, batchSize,
       lr: numberOption(values.lr, 'lr', positive, 'a positive number') ?? scaledLr(recipe, batchSize),
-      data: dataDir(values.data as string | undefined),
+      data,
       limitTrain: numberOption(values['limit-train'], 'limit-train', positiveInt, 'a positive integer') ?? null,
       limitTest: numberOption(values['limit-test'], 'limit-test', positiveInt, 'a positive integer') ?? null,
     });
-    if (!existsSync(`${config.data}/data_batch_1.bin`)) {
-      throw new UsageError(`CIFAR-10 not found in ${config.data}; pass --data DIR (or set CMV3_DATA), or run: cmv3 data fetch cifar10`);
-    }
     createRun(dir, config);
   }
   const config = readRunConfig(dir);

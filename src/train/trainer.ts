@@ -3,7 +3,8 @@
 // position inside the epoch), and a clean stop on Ctrl-C.
 import { getBackend, type BackendName } from '../backend/select.js';
 import { NO_AUGMENT, assembleBatch } from '../data/augment.js';
-import { CIFAR_MEAN, CIFAR_STD, readCifar, readCifarLabels, type ImageSet } from '../data/cifar.js';
+import type { ImageSet } from '../data/cifar.js';
+import { datasetLabels, datasetNormalization, readDataset } from '../data/folder.js';
 import { BatchLoader } from '../data/loader.js';
 import { captureCheckpoint, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
 import { Model } from '../model.js';
@@ -41,8 +42,9 @@ function testTensor(set: ImageSet, config: RunConfig): { x: Float32Array; labels
   return { x, labels };
 }
 
+/** A run's config; class names and normalisation come from the data (CIFAR-10 or an image folder). */
 export function newRunConfig(o: Omit<RunConfig, 'version' | 'createdAt' | 'normalization' | 'labels'>): RunConfig {
-  return { version: 1, ...o, normalization: { mean: CIFAR_MEAN, std: CIFAR_STD }, labels: readCifarLabels(o.data), createdAt: new Date().toISOString() };
+  return { version: 1, ...o, normalization: datasetNormalization(o.data, o.spec.inputSize), labels: datasetLabels(o.data), createdAt: new Date().toISOString() };
 }
 
 /** Runs (or continues) the training of the run in s.dir. Returns the final position. */
@@ -51,8 +53,8 @@ export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ 
   const paths = runPaths(s.dir);
   const backend = await getBackend(s.backend);
   if (s.threads) backend.setThreads(s.threads);
-  const trainSet = readCifar(config.data, 'train', config.limitTrain ?? Infinity);
-  const testSet = readCifar(config.data, 'test', config.limitTest ?? Infinity);
+  const trainSet = readDataset(config.data, 'train', config.spec.inputSize, config.limitTrain ?? Infinity);
+  const testSet = readDataset(config.data, 'test', config.spec.inputSize, config.limitTest ?? Infinity);
   const test = testTensor(testSet, config);
 
   const net = buildNetwork(config.spec, { backend }, config.seed);
