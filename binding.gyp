@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/common.cc",
         "native/conv.cc",
+        "native/depthwise.cc",
         "native/bn_act.cc",
         "native/eltwise.cc",
         "native/misc.cc"

@@ -44,6 +44,12 @@ function time(fn: () => void, reps: number): number {
   return (performance.now() - t0) / 1000;
 }
 
+/** This process's peak RSS (VmHWM), in MB. */
+function peakRssMb(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+}
+
 interface Result { batch: number; train: number; infer: number; rssMb: number }
 const ours: Result[] = [];
 for (const n of batches) {
@@ -52,7 +58,7 @@ for (const n of batches) {
   time(step, 3);
   const train = (n * steps) / time(step, steps);
   const infer = (n * steps) / time(() => model.forward(x, n, false), steps);
-  const rssMb = process.resourceUsage().maxRSS / 1024;
+  const rssMb = peakRssMb();
   ours.push({ batch: n, train, infer, rssMb });
   console.log(`cmv3  batch ${n}: train ${train.toFixed(1)} img/s, inference ${infer.toFixed(1)} img/s, peak RSS ${rssMb.toFixed(0)} MB`);
 }

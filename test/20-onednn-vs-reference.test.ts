@@ -81,7 +81,7 @@ function randomConv(kind: ConvKind, k: number, stride: number): ConvGeometry {
     return geometry(n, h, w, groups * int(1, 6), groups * int(1, 6), k, stride, groups, same);
   }
   const cin = pick(CHANNELS);
-  return geometry(n, h, w, cin, cin * int(1, 3), k, stride, cin, same);
+  return geometry(n, h, w, cin, cin * pick([1, 2, 3, 6]), k, stride, cin, same);
 }
 
 function checkConv(O: Backend, g: ConvGeometry, withBias: boolean): void {
@@ -118,6 +118,64 @@ test('conv2d: regular, grouped and depthwise, kernels 1/3/5, strides 1/2, with a
         }
       }
     }
+  }
+});
+
+/** Runs fn with the environment variable CMV3_DW (read by the addon on every call) set to mode. */
+function withDwMode(mode: string, fn: () => void): void {
+  const saved = process.env.CMV3_DW;
+  process.env.CMV3_DW = mode;
+  try {
+    fn();
+  } finally {
+    if (saved === undefined) delete process.env.CMV3_DW;
+    else process.env.CMV3_DW = saved;
+  }
+}
+
+// Depthwise convs run through the hand-written kernels of native/depthwise.cc (CMV3_DW=custom
+// forces them for every pass) or oneDNN (CMV3_DW=onednn); both must match the reference.
+test('conv2d depthwise: hand-written kernels and oneDNN, multipliers 1..12, kernels 1..7, strides 1..3', (t) => {
+  const O = nativeOrSkip(t);
+  if (!O) return;
+  const cases: ConvGeometry[] = [];
+  // Every multiplier path of the kernels: 1, vectorized 2/3/4, two-step 6/8/9/12, generic 5/7.
+  for (const m of [1, 2, 3, 4, 5, 6, 7, 8, 9, 12]) {
+    for (const k of [1, 3, 5, 7]) {
+      for (const stride of [1, 2]) {
+        const n = int(1, 4), h = int(1, 11), w = int(1, 11), cin = pick(CHANNELS);
+        cases.push(geometry(n, h, w, cin, cin * m, k, stride, cin, h < k || w < k || rnd() < 0.8));
+      }
+    }
+  }
+  // cmv3's shapes, shrunk: 5x5 stride 2 on an even size (the odd padding pixel bottom/right),
+  // multiplier 6, channel counts with 16- and 8-wide tails, and enough rows and images for
+  // both threads to see several images (per-image float sums in the weight gradient).
+  cases.push(geometry(3, 16, 16, 24, 24, 5, 2, 24, true));
+  cases.push(geometry(2, 8, 8, 5, 5, 5, 2, 5, true));
+  cases.push(geometry(4, 16, 16, 8, 48, 5, 1, 8, true));
+  cases.push(geometry(5, 12, 12, 24, 144, 3, 1, 24, true));
+  cases.push(geometry(6, 10, 14, 16, 16, 3, 1, 16, true));
+  cases.push(geometry(8, 32, 32, 16, 16, 3, 1, 16, true)); // dw sums 8192 products per weight
+  cases.push(geometry(3, 17, 15, 12, 36, 3, 2, 12, false)); // 'valid', odd sizes
+  // Stride 3 and a non-square kernel (no compile-time specialization), asymmetric padding.
+  cases.push(geometry(2, 10, 11, 4, 8, 3, 3, 4, true));
+  cases.push(geometry(2, 13, 9, 3, 3, 7, 3, 3, true));
+  cases.push({ n: 2, h: 9, w: 7, cin: 6, cout: 18, kh: 3, kw: 5, stride: 1, groups: 6, oh: 9, ow: 7,
+    padTop: 1, padLeft: 2, padBottom: 1, padRight: 2 });
+  cases.push({ n: 2, h: 9, w: 8, cin: 6, cout: 6, kh: 5, kw: 3, stride: 2, groups: 6, oh: 5, ow: 4,
+    padTop: 2, padLeft: 0, padBottom: 2, padRight: 1 });
+  for (const mode of ['custom', 'onednn']) {
+    withDwMode(mode, () => {
+      for (const g of cases) checkConv(O, g, rnd() < 0.5);
+    });
+  }
+  // One thread takes the sequential path of every kernel.
+  O.setThreads(1);
+  try {
+    withDwMode('custom', () => checkConv(O, geometry(3, 16, 16, 8, 48, 5, 2, 8, true), true));
+  } finally {
+    O.setThreads(2);
   }
 });
 
