@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => { process.exitCode ??= code; }, // a command may have set its own (130 after Ctrl-C)
   (err: Error & { code?: string }) => {
     if (process.env.CMV3_DEBUG) console.error(err);
     else console.error(`cmv3: error: ${err.message}`);

@@ -85,6 +85,9 @@ export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ 
           save(paths.last);
           return { finished: false, epoch: pos.epoch, bestAcc: pos.bestAcc };
         }
+        // A prefetched batch resolves as a microtask, which never lets Node run its signal and
+        // timer callbacks; one turn of the event loop per step keeps Ctrl-C responsive.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const b = await loader.get(pos.epoch, pos.batch);
         waitMs += b.waitMs;
         const r = model.trainStep(b.x, b.labels, opt, learningRate(schedule, opt.step), config.recipe.labelSmoothing);
