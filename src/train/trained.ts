@@ -9,6 +9,7 @@ import { CheckpointError, loadCheckpoint, restoreCheckpoint } from '../io/checkp
 import { Model } from '../model.js';
 import { buildNetwork } from '../models/build.js';
 import { validateSpec } from '../models/spec.js';
+import { PRETRAINED, pretrainedPath } from './pretrained.js';
 
 export interface Trained {
   model: Model;
@@ -21,7 +22,9 @@ export interface Trained {
 }
 
 export function resolveCheckpoint(arg: string): { checkpoint: string; runDir: string | null } {
-  if (!existsSync(arg)) throw new CheckpointError(`${arg}: no such run folder or checkpoint; pass a folder made by cmv3 train or a .ckpt file`, 'ERR_CHECKPOINT_MISSING');
+  const packaged = existsSync(arg) ? null : pretrainedPath(arg);
+  if (packaged) return { checkpoint: packaged, runDir: null };
+  if (!existsSync(arg)) throw new CheckpointError(`${arg}: no such run folder or checkpoint; pass a folder made by cmv3 train, a .ckpt file, or a pretrained name (${PRETRAINED.map((p) => p.name).join(', ')})`, 'ERR_CHECKPOINT_MISSING');
   if (!statSync(arg).isDirectory()) return { checkpoint: arg, runDir: null };
   for (const f of ['best.ckpt', 'last.ckpt']) if (existsSync(join(arg, f))) return { checkpoint: join(arg, f), runDir: arg };
   throw new CheckpointError(`${arg} has no best.ckpt or last.ckpt; the run has not finished an epoch yet (train it first)`, 'ERR_CHECKPOINT_MISSING');

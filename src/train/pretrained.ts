@@ -1,0 +1,22 @@
+// Weights shipped inside the package, trained by `cmv3 train` itself (see pretrained/README.md).
+// `cmv3 eval <name>` and `cmv3 predict <name> ...` accept these names in place of a run folder.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export interface PretrainedEntry {
+  name: string;
+  file: string;
+  description: string;
+}
+
+const ROOT = fileURLToPath(new URL('../../../pretrained/', import.meta.url));
+
+export const PRETRAINED: PretrainedEntry[] = [
+  { name: 'cmv3-w0.5-cifar10', file: `${ROOT}cmv3-w0.5-cifar10.ckpt`, description: 'cmv3 width 0.5 trained on CIFAR-10 with the paper recipe' },
+];
+
+/** The packaged checkpoint for a pretrained name, or null when the name is not one (or not shipped). */
+export function pretrainedPath(name: string): string | null {
+  const e = PRETRAINED.find((p) => p.name === name);
+  return e && existsSync(e.file) ? e.file : null;
+}
