@@ -11,6 +11,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"setErrorClass", Guarded<SetErrorClass>},
       {"setThreads", Guarded<SetThreads>},
       {"getThreads", Guarded<GetThreads>},
+      {"setFlushDenormals", Guarded<SetFlushDenormals>},
       {"clearCache", Guarded<ClearCache>},
       {"cacheSize", Guarded<CacheSize>},
       {"convForward", Guarded<ConvForward>},
@@ -28,6 +29,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"add", Guarded<Add>},
   };
   for (const auto& [name, fn] : kExports) exports.Set(name, Napi::Function::New(env, fn, name));
+  ApplyDenormalMode();
   return exports;
 }
 

@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <omp.h>
+#include <xmmintrin.h>
 
 #include <atomic>
 #include <new>
@@ -119,6 +120,30 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Denormal floats (below 1.2e-38) take a slow microcode path on x86, tens of times slower
+// per operation, and a long training run can produce them (vanishing gradients, saturated SE
+// gates). Like TensorFlow,
+// flush them to zero (FTZ) and treat denormal inputs as zero (DAZ) in every thread that runs
+// our kernels or oneDNN's: the main thread and the OpenMP pool (MXCSR is per thread).
+static bool g_flush_denormals = true;
+
+void ApplyDenormalMode() {
+  auto apply = [] {
+    unsigned csr = _mm_getcsr();
+    _mm_setcsr(g_flush_denormals ? (csr | 0x8040u) : (csr & ~0x8040u));
+  };
+  apply();
+#pragma omp parallel num_threads(Threads())
+  apply();
+}
+
+Napi::Value SetFlushDenormals(const Napi::CallbackInfo& info) {
+  if (!info[0].IsBoolean()) ThrowNative(info.Env(), "ERR_ARG", ArgError("on", "true or false"));
+  g_flush_denormals = info[0].As<Napi::Boolean>().Value();
+  ApplyDenormalMode();
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int n = static_cast<int>(IntArg(info, 0, "n", 1, 1024));
   if (n != g_threads.exchange(n)) {
@@ -126,6 +151,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
     ClearConvCache();
   }
   omp_set_num_threads(n);
+  ApplyDenormalMode();  // a larger team has new threads with the default MXCSR
   return info.Env().Undefined();
 }
 

@@ -10,6 +10,8 @@ int Threads();  // the count set by setThreads (default 2), used by every OpenMP
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info);
 Napi::Value SetThreads(const Napi::CallbackInfo& info);
 Napi::Value GetThreads(const Napi::CallbackInfo& info);
+Napi::Value SetFlushDenormals(const Napi::CallbackInfo& info);
+void ApplyDenormalMode();  // sets FTZ/DAZ (or clears them) in this thread and the OpenMP pool
 
 // conv.cc
 void ClearConvCache();

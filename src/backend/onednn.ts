@@ -23,6 +23,7 @@ export interface NativeAddon {
   setErrorClass(cls: new (message: string) => Error): void;
   setThreads(n: number): void;
   getThreads(): number;
+  setFlushDenormals(on: boolean): void;
   clearCache(): void;
   cacheSize(): number;
   convForward(g: Int32Array, x: F32, w: F32, bias: F32 | null, y: F32): void;
