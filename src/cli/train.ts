@@ -9,7 +9,7 @@ import { dataDir } from './common.js';
 import { datasetLabels, isImageFolder } from '../data/folder.js';
 
 export const TRAIN_USAGE = `usage: cmv3 train --model cmv3 --width 0.5 [--data DIR] [--epochs N] [--batch-size B] [--lr LR]
-                  [--recipe paper] [--seed S] [--out runs/NAME] [--limit-train N] [--limit-test N] [--threads T]
+                  [--recipe paper] [--cutout PX] [--seed S] [--out runs/NAME] [--limit-train N] [--limit-test N] [--threads T]
        cmv3 train --resume runs/NAME [--threads T]`;
 
 const fmtTime = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`);
@@ -23,7 +23,7 @@ export function epochLine(m: EpochMetrics, epochs: number): string {
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
     model: { type: 'string' }, width: { type: 'string' }, data: { type: 'string' }, epochs: { type: 'string' },
-    'batch-size': { type: 'string' }, lr: { type: 'string' }, recipe: { type: 'string' }, seed: { type: 'string' },
+    'batch-size': { type: 'string' }, lr: { type: 'string' }, recipe: { type: 'string' }, cutout: { type: 'string' }, seed: { type: 'string' },
     out: { type: 'string' }, resume: { type: 'string' }, 'limit-train': { type: 'string' }, 'limit-test': { type: 'string' },
     threads: { type: 'string' }, backend: { type: 'string' },
   }, TRAIN_USAGE);
@@ -39,8 +39,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
     readRunConfig(dir);
   } else {
     const recipeName = (values.recipe as string | undefined) ?? 'paper';
-    const recipe = RECIPES[recipeName];
-    if (!recipe) throw new UsageError(`unknown recipe '${recipeName}'; use one of ${Object.keys(RECIPES).join(', ')}`);
+    if (!Object.hasOwn(RECIPES, recipeName)) throw new UsageError(`unknown recipe '${recipeName}'; use one of ${Object.keys(RECIPES).join(', ')}`);
+    const cutout = numberOption(values.cutout, 'cutout', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
+    const recipe = { ...RECIPES[recipeName], aug: { ...RECIPES[recipeName].aug, cutout: cutout ?? RECIPES[recipeName].aug.cutout } };
     const modelName = (values.model as string | undefined) ?? 'cmv3';
     const data = dataDir(values.data as string | undefined);
     if (!existsSync(`${data}/data_batch_1.bin`) && !isImageFolder(data)) {
