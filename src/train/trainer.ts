@@ -100,7 +100,8 @@ export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ 
           imagesPerSec: images / elapsed, etaSeconds: (elapsed / (pos.batch + 1)) * (steps - pos.batch - 1) });
       }
       const epochSeconds = (performance.now() - t0) / 1000;
-      const ev = model.evaluate(test.x, test.labels);
+      // Evaluate at the training batch size: a different size would reallocate every layer's buffers twice per epoch.
+      const ev = model.evaluate(test.x, test.labels, config.batchSize);
       const m: EpochMetrics = {
         epoch: pos.epoch + 1, trainLoss: pos.lossSum / pos.seen, trainAcc: pos.correct / pos.seen,
         testLoss: ev.loss, testAcc: ev.correct / test.labels.length, lr: learningRate(schedule, opt.step - 1),
