@@ -1,0 +1,35 @@
+// node dist/bench/run-report.js runs/NAME: a run's accuracy curve as Markdown for BENCHMARKS.md:
+// final and best test accuracy, wall time to each accuracy level, throughput and data waits.
+import { readRunConfig, readMetrics } from '../src/train/run.js';
+
+const dir = process.argv[2];
+if (!dir) {
+  console.error('usage: node dist/bench/run-report.js <run folder>');
+  process.exit(2);
+}
+const config = readRunConfig(dir);
+const m = readMetrics(dir);
+if (!m.length) {
+  console.error(`${dir} has no finished epoch yet`);
+  process.exit(1);
+}
+const best = m.reduce((a, r) => (r.testAcc > a.testAcc ? r : a));
+const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+const hms = (s: number) => `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+// Wall time counts training steps only; each epoch's test evaluation (about 9 s) comes on top.
+const lines = [
+  `Run \`${dir}\`: ${config.spec.name} width ${config.spec.width}, recipe ${config.recipe.name}, ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}.`,
+  `Final test accuracy ${pct(m.at(-1)!.testAcc)} (epoch ${m.at(-1)!.epoch}), best ${pct(best.testAcc)} (epoch ${best.epoch}); training wall time ${hms(m.at(-1)!.wallSeconds)}.`,
+  '',
+  '| test accuracy reached | epoch | training wall time |',
+  '|---|---:|---:|',
+  ...[0.8, 0.85, 0.87, 0.88, 0.8913, 0.9].map((level) => {
+    const r = m.find((x) => x.testAcc >= level);
+    return `| ${pct(level)} | ${r ? r.epoch : 'not reached'} | ${r ? hms(r.wallSeconds) : '-'} |`;
+  }),
+  '',
+  '| epoch | train loss | train acc | test loss | test acc | lr | img/s | data wait ms |',
+  '|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...m.map((r) => `| ${r.epoch} | ${r.trainLoss.toFixed(4)} | ${pct(r.trainAcc)} | ${r.testLoss.toFixed(4)} | ${pct(r.testAcc)} | ${r.lr.toExponential(2)} | ${r.imagesPerSec.toFixed(1)} | ${r.dataWaitMs.toFixed(0)} |`),
+];
+console.log(lines.join('\n'));
