@@ -6,6 +6,8 @@ import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { predictCommand } from './predict.js';
 import { dataCommand } from './data.js';
+import { exportCommand } from './export.js';
+import { reportCommand } from './report.js';
 import { UsageError } from './args.js';
 
 const USAGE = `usage: cmv3 <command> [options]
@@ -13,9 +15,11 @@ const USAGE = `usage: cmv3 <command> [options]
 commands:
   summary <model|spec.json>   per-layer table and totals (params, MACs, bytes, peak activations)
   train --model cmv3 ...      train on CIFAR-10 into a run folder (--resume to continue one)
-  eval <run|checkpoint>       test accuracy, per class, confusion matrix
+  eval <run|ckpt|.tflite>     test accuracy, per class, confusion matrix (--int8 to quantize first)
   predict <run|ckpt> <img>..  top-K classes of PNG/JPEG images
   data fetch cifar10          download and verify the CIFAR-10 binary archive
+  export <run> --format F     .tflite (float32 or --int8) or C sources for TFLite Micro
+  report <run|.tflite>        int8 flash, SRAM (arena plan) and estimated latency on an MCU
 
 models: cmv3, mobilenetv3-small, or a spec .json (cmv3 summary cmv3 --dump-spec > my.json)
 cmv3 <command> --help for a command's options`;
@@ -26,6 +30,8 @@ const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   eval: evalCommand,
   predict: predictCommand,
   data: dataCommand,
+  export: exportCommand,
+  report: reportCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,7 +1,7 @@
 // Full evaluation: top-1, per-class accuracy, confusion matrix, throughput; and softmax top-K.
 import { NO_AUGMENT, assembleBatch, type Normalization } from '../data/augment.js';
 import type { ImageSet } from '../data/cifar.js';
-import type { Model } from '../model.js';
+import type { Predictor } from '../deploy/graph-model.js';
 
 export interface Evaluation {
   images: number;
@@ -12,7 +12,7 @@ export interface Evaluation {
   imagesPerSec: number;
 }
 
-export function evaluateSet(model: Model, set: ImageSet, norm: Normalization, labels: string[], batchSize = 250): Evaluation {
+export function evaluateSet(model: Predictor, set: ImageSet, norm: Normalization, labels: string[], batchSize = 250): Evaluation {
   const k = model.spec.classes, per = set.size * set.size * set.channels;
   if (set.size !== model.spec.inputSize || set.channels !== model.spec.inputChannels) {
     throw new RangeError(`Expected ${model.spec.inputSize}x${model.spec.inputSize}x${model.spec.inputChannels} images for this model but received ${set.size}x${set.size}x${set.channels}`);

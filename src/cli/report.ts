@@ -1,0 +1,38 @@
+// cmv3 report <run|checkpoint|model.tflite> [--target imxrt1060|stm32h7] [--json] [--calibration N ...]
+import { int8Graph } from '../deploy/pipeline.js';
+import { loadTfliteFile } from '../deploy/graph-model.js';
+import { mcuReport, TARGETS } from '../deploy/report.js';
+import { writeTflite } from '../deploy/tflite/write.js';
+import { loadTrained } from '../train/trained.js';
+import { parse, UsageError } from './args.js';
+import { int8Options, QUANT_OPTIONS } from './deploy-options.js';
+
+export const REPORT_USAGE = `usage: cmv3 report <run|checkpoint|model.tflite> [--target ${Object.keys(TARGETS).join('|')}] [--json]
+  a run or checkpoint is quantized first (--calibration N, --observer NAME, --data DIR as for export)`;
+
+const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+
+export async function reportCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, { target: { type: 'string' }, json: { type: 'boolean' }, data: { type: 'string' }, ...QUANT_OPTIONS }, REPORT_USAGE);
+  if (values.help) { console.log(REPORT_USAGE); return; }
+  if (positionals.length !== 1) throw new UsageError(`Expected one run, checkpoint or .tflite file but received ${positionals.length}\n${REPORT_USAGE}`);
+  const targetName = (values.target as string | undefined) ?? 'imxrt1060';
+  const target = TARGETS[targetName];
+  if (!target) throw new UsageError(`Expected one of ${Object.keys(TARGETS).join(', ')} for --target but received ${JSON.stringify(targetName)}`);
+  const src = positionals[0];
+  const g = src.toLowerCase().endsWith('.tflite') ? loadTfliteFile(src) : int8Graph(await loadTrained(src), int8Options(values));
+  if (g.tensors[g.inputs[0]].dtype !== 'int8') throw new UsageError(`${src} is a float32 model; the MCU report is for int8 models (export with --int8)`);
+  const r = mcuReport(g, writeTflite(g).length, target);
+  if (values.json) { console.log(JSON.stringify(r)); return; }
+  console.log(`${src} on ${target.description}`);
+  console.log('op  type                name                                 output shape        MACs   weights  activations  est. ms');
+  for (const o of r.ops) {
+    console.log(`${String(o.index).padStart(2)}  ${o.op.padEnd(18)}  ${o.name.slice(0, 35).padEnd(35)}  ${`(${o.shape.join(', ')})`.padEnd(16)} ${o.macs.toLocaleString('en-US').padStart(10)} ${String(o.weightBytes).padStart(8)} ${String(o.activationBytes).padStart(12)} ${((o.cycles / (target.mhz * 1e6)) * 1000).toFixed(2).padStart(8)}`);
+  }
+  console.log(`\nMACs ${r.totals.macs.toLocaleString('en-US')}, weights ${kb(r.totals.weightBytes)}`);
+  console.log(`flash: model ${kb(r.flash.modelBytes)} + TFLite Micro code ~${kb(r.flash.runtimeCodeBytes)} (estimate) = ${kb(r.flash.totalBytes)} of ${kb(target.flashBytes)}`);
+  console.log(`SRAM:  tensor arena ${kb(r.sram.arenaBytes)} (planned; ${kb(r.sram.arenaInPlaceBytes)} for a runtime with in-place ops) + runtime ~${kb(r.sram.runtimeBytes)} (estimate) = ${kb(r.sram.totalBytes)} of ${kb(target.sramBytes)}`);
+  console.log(`       peak at ${r.sram.peakOp}: ${r.sram.peakTensors.join(', ')}`);
+  console.log(`latency: ~${r.latencyMs.toFixed(1)} ms per image, an ESTIMATE from a cost model, not a measurement`);
+  for (const a of r.assumptions) console.log(`  - ${a}`);
+}

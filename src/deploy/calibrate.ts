@@ -1,0 +1,101 @@
+// Calibration: runs the float graph over sample images and chooses each activation tensor's int8
+// range with one of three observers.
+//   minmax      the observed extremes (TFLite converter's default): nothing clipped, coarse steps
+//   percentile  the 0.01% and 99.99% quantiles: a few outliers clipped, finer steps for the rest
+//   mse         the clipping range that minimises the expected squared quantization error
+// percentile and mse read a 2,048-bin histogram per tensor, built in a second pass over the
+// images once the first pass has found the extremes.
+import { runFloat } from './engine-float.js';
+import type { Graph } from './ir.js';
+
+export type Observer = 'minmax' | 'percentile' | 'mse';
+export const OBSERVERS: readonly Observer[] = ['minmax', 'percentile', 'mse'];
+
+export interface Range {
+  min: number;
+  max: number;
+}
+
+const BINS = 2048;
+
+interface Histogram {
+  min: number;
+  max: number;
+  counts: Float64Array;
+}
+
+function extremes(g: Graph, images: Float32Array[]): Map<number, Range> {
+  const r = new Map<number, Range>();
+  const see = (t: number, d: Float32Array) => {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < d.length; i++) { const v = d[i]; if (v < lo) lo = v; if (v > hi) hi = v; }
+    const cur = r.get(t);
+    r.set(t, cur ? { min: Math.min(cur.min, lo), max: Math.max(cur.max, hi) } : { min: lo, max: hi });
+  };
+  for (const x of images) { see(g.inputs[0], x); runFloat(g, x, see); }
+  return r;
+}
+
+function histograms(g: Graph, images: Float32Array[], ext: Map<number, Range>): Map<number, Histogram> {
+  const h = new Map<number, Histogram>();
+  for (const [t, e] of ext) h.set(t, { min: e.min, max: e.max, counts: new Float64Array(BINS) });
+  const see = (t: number, d: Float32Array) => {
+    const hist = h.get(t)!, span = hist.max - hist.min || 1;
+    for (let i = 0; i < d.length; i++) hist.counts[Math.min(BINS - 1, Math.floor(((d[i] - hist.min) / span) * BINS))]++;
+  };
+  for (const x of images) { see(g.inputs[0], x); runFloat(g, x, see); }
+  return h;
+}
+
+const binValue = (h: Histogram, i: number) => h.min + ((i + 0.5) / BINS) * (h.max - h.min);
+
+function percentileRange(h: Histogram, p = 1e-4): Range {
+  const total = h.counts.reduce((a, b) => a + b, 0);
+  let acc = 0, lo = 0, hi = BINS - 1;
+  for (let i = 0; i < BINS; i++) { acc += h.counts[i]; if (acc > p * total) { lo = i; break; } }
+  acc = 0;
+  for (let i = BINS - 1; i >= 0; i--) { acc += h.counts[i]; if (acc > p * total) { hi = i; break; } }
+  return { min: h.min + (lo / BINS) * (h.max - h.min), max: h.min + ((hi + 1) / BINS) * (h.max - h.min) };
+}
+
+/** Expected squared error of quantizing the histogram's values to 256 levels over [lo, hi]. */
+function quantError(h: Histogram, lo: number, hi: number): number {
+  const r = includeZero({ min: lo, max: hi }), step = (r.max - r.min) / 255;
+  let err = 0;
+  for (let i = 0; i < BINS; i++) {
+    const c = h.counts[i];
+    if (!c) continue;
+    const v = binValue(h, i), clipped = Math.min(Math.max(v, r.min), r.max);
+    const q = r.min + Math.round((clipped - r.min) / step) * step;
+    err += c * (v - q) * (v - q);
+  }
+  return err;
+}
+
+function mseRange(h: Histogram): Range {
+  let best = { min: h.min, max: h.max }, bestErr = quantError(h, h.min, h.max);
+  // Shrink each end independently on a coarse grid: 32 x 32 candidates.
+  for (let a = 0; a < 32; a++) for (let b = 0; b < 32; b++) {
+    const lo = h.min * (1 - a / 40), hi = h.max * (1 - b / 40);
+    const e = quantError(h, lo, hi);
+    if (e < bestErr) { bestErr = e; best = { min: lo, max: hi }; }
+  }
+  return best;
+}
+
+/** Ranges must contain 0 so that zero (padding, ReLU floors) is exactly representable. */
+export function includeZero(r: Range): Range {
+  const min = Math.min(r.min, 0), max = Math.max(r.max, 0);
+  return max - min < 1e-8 ? { min, max: min + 1e-8 } : { min, max };
+}
+
+/** Each activation tensor's calibrated range (input included), keyed by tensor index. */
+export function calibrate(g: Graph, images: Float32Array[], observer: Observer): Map<number, Range> {
+  if (!images.length) throw new RangeError('Expected at least one calibration image but received none');
+  const ext = extremes(g, images);
+  if (observer === 'minmax') return ext;
+  const hist = histograms(g, images, ext);
+  const out = new Map<number, Range>();
+  for (const [t, h] of hist) out.set(t, observer === 'percentile' ? percentileRange(h) : mseRange(h));
+  return out;
+}

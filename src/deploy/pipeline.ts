@@ -1,0 +1,38 @@
+// From a trained model to a deployable graph: lower, then legalize (float) or calibrate and
+// quantize (int8). Every command that exports, evaluates int8 or reports goes through here.
+import { assembleBatch, NO_AUGMENT } from '../data/augment.js';
+import { readDataset } from '../data/folder.js';
+import type { Trained } from '../train/trained.js';
+import { calibrate, type Observer } from './calibrate.js';
+import { lowerTrained } from './from-model.js';
+import type { Graph } from './ir.js';
+import { legalizeFloat } from './legalize.js';
+import { quantizeGraph } from './quantize.js';
+
+export interface Int8Options {
+  /** folder of the training data the calibration images come from */
+  data: string;
+  /** number of calibration images (the first N of the training split) */
+  calibration: number;
+  observer: Observer;
+}
+
+/** The first `count` training images, normalised as the model expects, one array per image. */
+export function calibrationImages(t: Trained, data: string, count: number): Float32Array[] {
+  const s = t.model.spec;
+  const set = readDataset(data, 'train', s.inputSize, count);
+  if (set.channels !== s.inputChannels) throw new RangeError(`Expected ${s.inputChannels}-channel calibration images but received ${set.channels}`);
+  const per = s.inputSize * s.inputSize * s.inputChannels;
+  const x = new Float32Array(set.count * per);
+  assembleBatch(set.pixels, set.labels, Uint32Array.from({ length: set.count }, (_, i) => i), set.size, set.channels, NO_AUGMENT, t.normalization, 0, x, new Int32Array(set.count));
+  return Array.from({ length: set.count }, (_, i) => x.subarray(i * per, (i + 1) * per));
+}
+
+export function floatGraph(t: Trained): Graph {
+  return legalizeFloat(lowerTrained(t));
+}
+
+export function int8Graph(t: Trained, o: Int8Options): Graph {
+  const g = lowerTrained(t);
+  return quantizeGraph(g, calibrate(g, calibrationImages(t, o.data, o.calibration), o.observer));
+}

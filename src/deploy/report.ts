@@ -1,0 +1,111 @@
+// The MCU report of an int8 graph: per op MACs, weight and activation bytes, estimated cycles;
+// in total flash (model file + runtime code), SRAM (arena plan + runtime overhead) and latency on a
+// target. Everything here except the model size and the arena plan is an ESTIMATE from a stated
+// cost model, not a measurement: the cycle costs are per-op-type rates for CMSIS-NN's int8
+// kernels on a Cortex-M7 (TFLite Micro reference kernels where CMSIS-NN has none).
+import { bytesPerElement, elementCount, type Graph, type OpDef } from './ir.js';
+import { planArena } from './planner.js';
+
+export interface Target {
+  name: string;
+  description: string;
+  mhz: number;
+  sramBytes: number;
+  flashBytes: number;
+}
+
+export const TARGETS: Record<string, Target> = {
+  imxrt1060: { name: 'imxrt1060', description: 'NXP i.MX RT1060 (Cortex-M7, 600 MHz, 1 MB on-chip SRAM, 8 MB QSPI flash on the EVK)', mhz: 600, sramBytes: 1024 * 1024, flashBytes: 8 * 1024 * 1024 },
+  stm32h7: { name: 'stm32h7', description: 'ST STM32H743 (Cortex-M7, 480 MHz, 1 MB SRAM, 2 MB flash)', mhz: 480, sramBytes: 1024 * 1024, flashBytes: 2 * 1024 * 1024 },
+};
+
+/** The cost model: cycles per MAC for convolutions, per output element for the rest. */
+export const CYCLES = {
+  conv1x1: 1.0, // arm_convolve_1x1_s8_fast: SMLAD, 2 MACs per instruction, operand unpacking
+  convKxK: 1.3, // arm_convolve_s8: im2col + the same inner loop
+  depthwise3x3: 2.0, // arm_depthwise_conv_3x3_s8 / _s8_opt (multiplier 1)
+  depthwiseGeneric: 4.0, // arm_depthwise_conv_s8 (other kernels, channel multiplier > 1)
+  addMul: 4, // arm_elementwise_add_s8 / _mul_s8 per element
+  hardSwish: 15, // TFLite Micro reference: int16 fixed-point per element
+  avgPool: 2, // per input element
+  lookup: 6, // CAST / int32 ADD / GATHER reference loops, per element
+  softmax: 120, // per element (exp table, division)
+  copy: 1, // RESHAPE per byte
+} as const;
+
+/** TFLite Micro code size (interpreter, allocator, CMSIS-NN kernels): an estimate in bytes. */
+export const RUNTIME_CODE = { core: 40 * 1024, perOpType: 6 * 1024 };
+/** Arena overhead besides activations: per tensor (TfLiteEvalTensor + planner record) and per conv channel (multiplier + shift). */
+export const RUNTIME_RAM = { perTensor: 48, perConvChannel: 8, fixed: 2 * 1024 };
+
+export interface OpReport {
+  index: number;
+  op: string;
+  name: string;
+  shape: number[];
+  macs: number;
+  weightBytes: number;
+  activationBytes: number;
+  cycles: number;
+}
+
+export interface Report {
+  target: Target;
+  ops: OpReport[];
+  totals: { macs: number; weightBytes: number; params: number; cycles: number };
+  flash: { modelBytes: number; runtimeCodeBytes: number; totalBytes: number };
+  sram: { arenaBytes: number; arenaInPlaceBytes: number; runtimeBytes: number; totalBytes: number; peakOp: string; peakTensors: string[] };
+  latencyMs: number;
+  assumptions: string[];
+}
+
+function opCost(g: Graph, o: OpDef): { macs: number; cycles: number } {
+  const out = g.tensors[o.outputs[0]], n = elementCount(out.shape);
+  switch (o.op) {
+    case 'CONV_2D': {
+      const [, kh, kw, cin] = g.tensors[o.inputs[1]].shape, macs = n * kh * kw * cin;
+      return { macs, cycles: macs * (kh === 1 && kw === 1 ? CYCLES.conv1x1 : CYCLES.convKxK) };
+    }
+    case 'DEPTHWISE_CONV_2D': {
+      const [, kh, kw] = g.tensors[o.inputs[1]].shape, macs = n * kh * kw;
+      return { macs, cycles: macs * (kh === 3 && kw === 3 && o.multiplier === 1 ? CYCLES.depthwise3x3 : CYCLES.depthwiseGeneric) };
+    }
+    case 'ADD': case 'MUL': return { macs: 0, cycles: n * (out.dtype === 'int32' ? CYCLES.lookup : CYCLES.addMul) };
+    case 'HARD_SWISH': return { macs: 0, cycles: n * CYCLES.hardSwish };
+    case 'AVERAGE_POOL_2D': return { macs: 0, cycles: elementCount(g.tensors[o.inputs[0]].shape) * CYCLES.avgPool };
+    case 'SOFTMAX': return { macs: 0, cycles: n * CYCLES.softmax };
+    case 'RESHAPE': return { macs: 0, cycles: n * bytesPerElement(out.dtype) * CYCLES.copy };
+    default: return { macs: 0, cycles: n * CYCLES.lookup };
+  }
+}
+
+export function mcuReport(g: Graph, modelBytes: number, target: Target): Report {
+  const ops: OpReport[] = g.ops.map((o, index) => {
+    const { macs, cycles } = opCost(g, o);
+    const consts = o.inputs.filter((i) => g.tensors[i].data), acts = [...o.inputs.filter((i) => !g.tensors[i].data), o.outputs[0]];
+    const bytes = (i: number) => elementCount(g.tensors[i].shape) * bytesPerElement(g.tensors[i].dtype);
+    return {
+      index, op: o.op, name: g.tensors[o.outputs[0]].name, shape: [...g.tensors[o.outputs[0]].shape], macs, cycles,
+      weightBytes: consts.reduce((a, i) => a + bytes(i), 0), activationBytes: acts.reduce((a, i) => a + bytes(i), 0),
+    };
+  });
+  const plan = planArena(g), inPlace = planArena(g, { inPlace: true });
+  const convChannels = g.ops.filter((o) => o.op === 'CONV_2D' || o.op === 'DEPTHWISE_CONV_2D').reduce((a, o) => a + g.tensors[o.outputs[0]].shape[3], 0);
+  const runtimeBytes = RUNTIME_RAM.fixed + RUNTIME_RAM.perTensor * g.tensors.length + RUNTIME_RAM.perConvChannel * convChannels;
+  const opTypes = new Set(g.ops.map((o) => o.op)).size;
+  const runtimeCodeBytes = RUNTIME_CODE.core + RUNTIME_CODE.perOpType * opTypes;
+  const cycles = ops.reduce((a, r) => a + r.cycles, 0);
+  const params = g.tensors.filter((t) => t.data && t.name !== '' ).reduce((a, t) => a + elementCount(t.shape), 0);
+  return {
+    target, ops,
+    totals: { macs: ops.reduce((a, r) => a + r.macs, 0), weightBytes: ops.reduce((a, r) => a + r.weightBytes, 0), params, cycles },
+    flash: { modelBytes, runtimeCodeBytes, totalBytes: modelBytes + runtimeCodeBytes },
+    sram: { arenaBytes: plan.peak, arenaInPlaceBytes: inPlace.peak, runtimeBytes, totalBytes: plan.peak + runtimeBytes, peakOp: `${g.ops[plan.peakOp].op} ${g.tensors[g.ops[plan.peakOp].outputs[0]].name}`, peakTensors: plan.peakTensors },
+    latencyMs: (cycles / (target.mhz * 1e6)) * 1000,
+    assumptions: [
+      `latency is an estimate: cycles from per-op rates for CMSIS-NN int8 kernels on Cortex-M7 (conv 1x1 ${CYCLES.conv1x1}, conv KxK ${CYCLES.convKxK}, depthwise 3x3 ${CYCLES.depthwise3x3}, other depthwise ${CYCLES.depthwiseGeneric} cycles/MAC; add/mul ${CYCLES.addMul}, hard-swish ${CYCLES.hardSwish}, table lookups ${CYCLES.lookup} cycles/element), at ${target.mhz} MHz, weights in flash with cache, activations in SRAM`,
+      `arena: TFLite Micro's greedy plan of the activation tensors (measured on the graph, no in-place); runtime RAM besides the arena is an estimate (${RUNTIME_RAM.perTensor} B per tensor, ${RUNTIME_RAM.perConvChannel} B per conv channel, ${RUNTIME_RAM.fixed} B fixed)`,
+      `flash: the model file (exact) plus an estimate of TFLite Micro's code (${RUNTIME_CODE.core / 1024} KB core + ${RUNTIME_CODE.perOpType / 1024} KB per op type)`,
+    ],
+  };
+}
