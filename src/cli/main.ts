@@ -8,6 +8,7 @@ import { predictCommand } from './predict.js';
 import { dataCommand } from './data.js';
 import { exportCommand } from './export.js';
 import { reportCommand } from './report.js';
+import { deployCommand } from './deploy.js';
 import { UsageError } from './args.js';
 
 const USAGE = `usage: cmv3 <command> [options]
@@ -20,6 +21,7 @@ commands:
   data fetch cifar10          download and verify the CIFAR-10 binary archive
   export <run> --format F     .tflite (float32 or --int8) or C sources for TFLite Micro
   report <run|.tflite>        int8 flash, SRAM (arena plan) and estimated latency on an MCU
+  deploy <run> -o DIR         MCUXpresso SDK eIQ TFLite Micro folder (--target imxrt1060)
 
 models: cmv3, mobilenetv3-small, or a spec .json (cmv3 summary cmv3 --dump-spec > my.json)
 cmv3 <command> --help for a command's options`;
@@ -32,6 +34,7 @@ const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   data: dataCommand,
   export: exportCommand,
   report: reportCommand,
+  deploy: deployCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

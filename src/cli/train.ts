@@ -1,6 +1,9 @@
 // cmv3 train: start or resume a training run (see src/train/trainer.ts).
 import { existsSync } from 'node:fs';
-import { resolveSpec } from '../models/registry.js';
+import { parseActSwap, replaceActivation, resolveSpec } from '../models/registry.js';
+import { loadCheckpoint } from '../io/checkpoint.js';
+import { validateSpec } from '../models/spec.js';
+import { resolveCheckpoint } from '../train/trained.js';
 import { createRun, readRunConfig, type EpochMetrics } from '../train/run.js';
 import { RECIPES, scaledLr } from '../train/recipe.js';
 import { newRunConfig, train } from '../train/trainer.js';
@@ -10,6 +13,8 @@ import { datasetLabels, isImageFolder } from '../data/folder.js';
 
 export const TRAIN_USAGE = `usage: cmv3 train --model cmv3 --width 0.5 [--data DIR] [--epochs N] [--batch-size B] [--lr LR]
                   [--recipe paper] [--cutout PX] [--seed S] [--out runs/NAME] [--limit-train N] [--limit-test N] [--threads T]
+       cmv3 train --init <run|checkpoint> [--act FROM=TO] [--epochs N] [--lr LR] ...   fine-tune trained weights
+                  (--act swaps an activation everywhere, e.g. mish=relu6; the weights still fit)
        cmv3 train --resume runs/NAME [--threads T]`;
 
 const fmtTime = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`);
@@ -25,7 +30,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     model: { type: 'string' }, width: { type: 'string' }, data: { type: 'string' }, epochs: { type: 'string' },
     'batch-size': { type: 'string' }, lr: { type: 'string' }, recipe: { type: 'string' }, cutout: { type: 'string' }, seed: { type: 'string' },
     out: { type: 'string' }, resume: { type: 'string' }, 'limit-train': { type: 'string' }, 'limit-test': { type: 'string' },
-    threads: { type: 'string' }, backend: { type: 'string' },
+    threads: { type: 'string' }, backend: { type: 'string' }, init: { type: 'string' }, act: { type: 'string' },
   }, TRAIN_USAGE);
   if (values.help) { console.log(TRAIN_USAGE); return; }
   const threads = numberOption(values.threads, 'threads', positiveInt, 'a positive integer');
@@ -48,7 +53,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
       throw new UsageError(`no training data in ${data}: expected CIFAR-10 binary files or train/<class>/ image folders; pass --data DIR (or set CMV3_DATA), or run: cmv3 data fetch cifar10`);
     }
     const classes = datasetLabels(data).length;
-    const spec = resolveSpec(modelName, { width: numberOption(values.width, 'width', positive, 'a positive number'), classes });
+    const width = numberOption(values.width, 'width', positive, 'a positive number');
+    const init = values.init === undefined ? null : resolveCheckpoint(values.init as string).checkpoint;
+    if (init && (values.model !== undefined || width !== undefined)) throw new UsageError('--init takes the network from the checkpoint; drop --model and --width');
+    let spec = init ? validateSpec(loadCheckpoint(init).spec) : resolveSpec(modelName, { width, classes });
+    if (spec.classes !== classes) throw new UsageError(`the network has ${spec.classes} classes but ${data} has ${classes}`);
+    if (values.act !== undefined) { const swap = parseActSwap(values.act as string); spec = replaceActivation(spec, swap.from, swap.to); }
     spec.dropout = recipe.dropout;
     const batchSize = numberOption(values['batch-size'], 'batch-size', positiveInt, 'a positive integer') ?? recipe.batchSize;
     const epochs = numberOption(values.epochs, 'epochs', positiveInt, 'a positive integer') ?? recipe.epochs;
@@ -60,6 +70,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       data,
       limitTrain: numberOption(values['limit-train'], 'limit-train', positiveInt, 'a positive integer') ?? null,
       limitTest: numberOption(values['limit-test'], 'limit-test', positiveInt, 'a positive integer') ?? null,
+      init,
     });
     createRun(dir, config);
   }

@@ -1,5 +1,6 @@
 // Resolves a model argument (a built-in name or a spec.json path) plus overrides into a valid spec.
 import { existsSync, readFileSync } from 'node:fs';
+import { ACTIVATIONS, type Activation } from '../backend/types.js';
 import { BUILTIN_SPECS } from './builtin.js';
 import { SpecError, validateSpec, type NetworkSpec } from './spec.js';
 
@@ -33,4 +34,32 @@ export function resolveSpec(model: string, overrides: SpecOverrides = {}): Netwo
   if (overrides.inputSize !== undefined) spec.inputSize = overrides.inputSize;
   if (overrides.classes !== undefined) spec.classes = overrides.classes;
   return validateSpec(spec);
+}
+
+/**
+ * The same network with one activation swapped for another everywhere it appears (stem, blocks,
+ * block op tables, head, squeeze-and-excite). Parameters are unchanged, so trained weights load.
+ */
+export function replaceActivation(spec: NetworkSpec, from: Activation, to: Activation): NetworkSpec {
+  const s = structuredClone(spec);
+  const swap = (a: Activation) => (a === from ? to : a);
+  let count = 0;
+  const visit = <T extends { act: Activation | 'block' }>(o: T) => { if (o.act === from) { o.act = to; count++; } };
+  visit(s.stem);
+  s.blocks.forEach(visit);
+  Object.values(s.blockTypes).forEach((ops) => ops.forEach(visit));
+  s.headBeforePool.forEach(visit);
+  s.headAfterPool.forEach(visit);
+  if (s.se.inner === from || s.se.gate === from) count++;
+  s.se = { ...s.se, inner: swap(s.se.inner), gate: swap(s.se.gate) };
+  if (!count) throw new SpecError(`${spec.name} uses no ${from} activation to replace`);
+  return validateSpec(s);
+}
+
+/** Parses --act FROM=TO. */
+export function parseActSwap(v: string): { from: Activation; to: Activation } {
+  const [from, to, extra] = v.split('=');
+  const ok = (a: string | undefined): a is Activation => a !== undefined && (ACTIVATIONS as readonly string[]).includes(a);
+  if (extra !== undefined || !ok(from) || !ok(to)) throw new SpecError(`Expected FROM=TO with activations from ${ACTIVATIONS.join(', ')} for --act but received ${JSON.stringify(v)}`);
+  return { from, to };
 }

@@ -69,6 +69,11 @@ export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ 
     hooks.onLog?.(`resuming ${s.dir} at epoch ${pos.epoch + 1}, batch ${pos.batch + 1}`);
   } catch (err) {
     if ((err as { code?: string }).code !== 'ERR_CHECKPOINT_MISSING') throw err;
+    // A fresh start: fine-tuning runs begin from another run's weights and BN statistics.
+    if (config.init) {
+      restoreCheckpoint(loadCheckpoint(config.init), net);
+      hooks.onLog?.(`starting from the weights of ${config.init}`);
+    }
   }
 
   const loader = new BatchLoader(trainSet, { batchSize: config.batchSize, seed: config.seed, aug: config.recipe.aug, norm: config.normalization });
