@@ -10,6 +10,8 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq libdnnl-dev g++ make python3 >/dev/null
+# onnxruntime-node (a test dependency) must not try to download CUDA files: only npm and apt are reachable.
+export ONNXRUNTIME_NODE_INSTALL=skip
 npm ci
 npm run build
 cmv3() { node dist/src/cli/main.js "$@"; }

@@ -68,7 +68,7 @@ test('deployment commands refuse bad input with one line and no partial file', (
     [['report', cut], 1, /cut\.tflite: /],
     [['predict', join(dir, 'junk.tflite'), join(dir, 'junk.tflite')], 1, /./],
     [['eval', join(dir, 'missing.tflite')], 1, /missing\.tflite: cannot read the file/],
-    [['export', 'cmv3-w0.5-cifar10', '--format', 'onnx2', '-o', join(dir, 'x')], 2, /Expected one of tflite, c for --format/],
+    [['export', 'cmv3-w0.5-cifar10', '--format', 'onnx2', '-o', join(dir, 'x')], 2, /Expected one of tflite, c, onnx for --format/],
     [['export', 'cmv3-w0.5-cifar10', '--format', 'tflite'], 2, /Expected an output path for -o/],
     [['export', 'cmv3-w0.5-cifar10', '--format', 'tflite', '--int8', '--observer', 'max', '-o', join(dir, 'y')], 2, /Expected one of minmax, percentile, mse for --observer/],
     [['export', join(dir, 'nothing'), '--format', 'tflite', '-o', join(dir, 'z.tflite')], 1, /no such run folder or checkpoint/],
