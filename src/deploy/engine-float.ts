@@ -2,6 +2,7 @@
 // image per call. It runs the lowered graph (pseudo-ops included, for calibration) and legalized
 // files alike; it is the oracle for float .tflite and ONNX exports.
 import { elementCount, type Graph, type OpDef } from './ir.js';
+import { broadcastIndexes } from './int8/elementwise.js';
 import { ExportError } from './lower.js';
 
 const mish = (x: number) => x * Math.tanh(x > 20 ? x : Math.log1p(Math.exp(x)));
@@ -63,26 +64,6 @@ function depthwise(x: Float32Array, xs: number[], w: Float32Array, ws: number[],
   }
 }
 
-/** Broadcast index: element i of `out` read from a tensor of shape s (NumPy rules, right-aligned). */
-export function broadcaster(out: readonly number[], s: readonly number[]): (i: number) => number {
-  if (elementCount(s) === elementCount(out)) return (i) => i;
-  if (elementCount(s) === 1) return () => 0;
-  // The common case, (1,H,W,C) * (1,1,1,C): s is a suffix of out after dropping leading ones.
-  const core = s.slice(s.findIndex((d) => d !== 1));
-  if (core.every((d, k) => d === out[out.length - core.length + k])) {
-    const n = elementCount(core);
-    return (i) => i % n;
-  }
-  const r = out.length, ss = [...Array(r - s.length).fill(1), ...s];
-  return (i) => {
-    let idx = 0, stride = 1, rem = i;
-    const coords = new Array<number>(r);
-    for (let d = r - 1; d >= 0; d--) { coords[d] = rem % out[d]; rem = Math.floor(rem / out[d]); }
-    for (let d = r - 1; d >= 0; d--) { idx += (ss[d] === 1 ? 0 : coords[d]) * stride; stride *= ss[d]; }
-    return idx;
-  };
-}
-
 function unary(o: OpDef, x: Float32Array, y: Float32Array): void {
   const f: (v: number) => number = {
     HARD_SWISH: (v: number) => v * hsigmoid(v), LOGISTIC: (v: number) => 1 / (1 + Math.exp(-v)), TANH: Math.tanh, EXP: Math.exp, LOG: Math.log,
@@ -114,8 +95,12 @@ export function runFloat(g: Graph, input: Float32Array, observe?: (tensor: numbe
       case 'CONV_2D': conv2d(arg(0), shapeOf(0), arg(1), shapeOf(1), arg(2), y, out.shape, o.stride, o.padding, o.act); break;
       case 'DEPTHWISE_CONV_2D': depthwise(arg(0), shapeOf(0), arg(1), shapeOf(1), arg(2), y, out.shape, o.stride, o.padding, o.multiplier, o.act); break;
       case 'ADD': case 'MUL': {
-        const a = arg(0), b = arg(1), ia = broadcaster(out.shape, shapeOf(0)), ib = broadcaster(out.shape, shapeOf(1));
-        for (let i = 0; i < y.length; i++) y[i] = fused(o.op === 'ADD' ? a[ia(i)] + b[ib(i)] : a[ia(i)] * b[ib(i)], o.act);
+        const a = arg(0), b = arg(1), { outShape, idxA, idxB } = broadcastIndexes(shapeOf(0), shapeOf(1));
+        if (elementCount(outShape) !== y.length) throw new ExportError(`${o.op} ${out.name}: inputs broadcast to (${outShape.join(', ')}), not (${out.shape.join(', ')})`, 'ERR_SHAPE');
+        for (let i = 0; i < y.length; i++) {
+          const u = a[idxA ? idxA[i] : i], v = b[idxB ? idxB[i] : i];
+          y[i] = fused(o.op === 'ADD' ? u + v : u * v, o.act);
+        }
         break;
       }
       case 'AVERAGE_POOL_2D': {

@@ -114,7 +114,8 @@ export function xnnpackTakesMul(a: TensorQuant, b: TensorQuant, out: TensorQuant
   return r >= 1 / 65536 && r < 256;
 }
 
-function indexes(shapeA: readonly number[], shapeB: readonly number[]) {
+/** The broadcast output shape and, per input, its index map (null where it needs none). */
+export function broadcastIndexes(shapeA: readonly number[], shapeB: readonly number[]) {
   const outShape = broadcastShape(shapeA, shapeB);
   const same = (s: readonly number[]) => s.length === outShape.length && s.every((d, i) => d === outShape[i]);
   return { outShape, idxA: same(shapeA) ? null : broadcastIndex(shapeA, outShape), idxB: same(shapeB) ? null : broadcastIndex(shapeB, outShape) };
@@ -142,7 +143,7 @@ export function prepareAdd(shapeA: number[], shapeB: number[], p: BinaryParams):
     kind: useXnn ? 'xnnpack' : 'tflite',
     shapeA,
     shapeB,
-    ...indexes(shapeA, shapeB),
+    ...broadcastIndexes(shapeA, shapeB),
     za: p.a.zeroPoint,
     zb: p.b.zeroPoint,
     zo: p.output.zeroPoint,
@@ -198,7 +199,7 @@ export function addInt8(pp: AddPrepared, a: Int8Array, b: Int8Array, out: Int8Ar
 
 /** ADD int32 (no quantization; wraps like the C++ int32 add): a, b broadcast to out. */
 export function addInt32(shapeA: number[], a: Int32Array, shapeB: number[], b: Int32Array, out: Int32Array): number[] {
-  const { outShape, idxA, idxB } = indexes(shapeA, shapeB);
+  const { outShape, idxA, idxB } = broadcastIndexes(shapeA, shapeB);
   for (let i = 0; i < out.length; i++) out[i] = (a[idxA ? idxA[i] : i] + b[idxB ? idxB[i] : i]) | 0;
   return outShape;
 }
@@ -232,7 +233,7 @@ export function prepareMul(shapeA: number[], shapeB: number[], p: BinaryParams):
   const q = quantizeMultiplier((sa * sb) / so); // static_cast<double> of each scale
   return {
     kind: useXnn ? 'xnnpack' : 'tflite',
-    ...indexes(shapeA, shapeB),
+    ...broadcastIndexes(shapeA, shapeB),
     za: p.a.zeroPoint,
     zb: p.b.zeroPoint,
     zo: p.output.zeroPoint,
