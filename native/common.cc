@@ -95,6 +95,17 @@ const int32_t* I32Arg(const Napi::CallbackInfo& info, size_t i, const char* name
   return a.Data();
 }
 
+const int32_t* I32ArgOrNull(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected) {
+  if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+  return I32Arg(info, i, name, expected);
+}
+
+int8_t* I8Arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected) {
+  auto a = TypedArg(info, i, name, napi_int8_array, "an Int8Array").As<Napi::TypedArrayOf<int8_t>>();
+  CheckLength(info, name, a.ElementLength(), expected);
+  return a.Data();
+}
+
 int64_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max) {
   double d = NumArg(info, i, name);
   if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) || d != static_cast<double>(static_cast<int64_t>(d))) {

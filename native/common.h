@@ -40,6 +40,10 @@ float* F32Arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_
 float* F32ArgOrNull(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected);
 // Int32Array argument i with exactly `expected` elements.
 const int32_t* I32Arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected);
+// Same, but null/undefined gives nullptr.
+const int32_t* I32ArgOrNull(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected);
+// Int8Array argument i with exactly `expected` elements.
+int8_t* I8Arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected);
 // Integer number argument i, required to be in [min, max].
 int64_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max);
 double NumArg(const Napi::CallbackInfo& info, size_t i, const char* name);

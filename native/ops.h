@@ -37,4 +37,7 @@ Napi::Value ChannelScaleForward(const Napi::CallbackInfo& info);
 Napi::Value ChannelScaleBackward(const Napi::CallbackInfo& info);
 Napi::Value Add(const Napi::CallbackInfo& info);
 
+// int8.cc
+Napi::Value Int8Conv(const Napi::CallbackInfo& info);
+
 }  // namespace cmv3

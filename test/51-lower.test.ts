@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { normalize, readCifar } from '../src/data/cifar.js';
 import { runFloat } from '../src/deploy/engine-float.js';
 import { lowerTrained } from '../src/deploy/from-model.js';
+import { calibrationImages } from '../src/deploy/pipeline.js';
 import { legalizeFloat } from '../src/deploy/legalize.js';
 import { softmax } from '../src/train/evaluate.js';
 import { loadTrained } from '../src/train/trained.js';
@@ -29,4 +30,14 @@ test('lowered and legalized cmv3 graphs match the model on CIFAR-10 images', asy
     for (let k = 0; k < 10; k++) worst = Math.max(worst, Math.abs(p[k] - want[k]), Math.abs(q[k] - p[k]));
   }
   assert.ok(worst < 1e-5, `largest difference ${worst}`);
+});
+
+test('calibration refuses images of another shape than the model takes, naming both', async (t) => {
+  const dir = cifarOrSkip(t);
+  if (!dir) return;
+  const trained = await loadTrained('cmv3-w0.5-cifar10');
+  assert.equal(calibrationImages(trained, dir, 3).length, 3);
+  const wider = { ...trained, model: { ...trained.model, spec: { ...trained.model.spec, inputSize: 40 } } } as typeof trained;
+  assert.throws(() => calibrationImages(wider, dir, 3), (e: Error & { code?: string }) =>
+    e.code === 'ERR_DATA' && /Expected 40x40x3 calibration images .* holds 32x32x3/.test(e.message));
 });

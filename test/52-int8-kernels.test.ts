@@ -226,7 +226,9 @@ test('add/mul int8 (TFLite and XNNPACK arithmetic, broadcast) equal BigInt versi
     }
   }
   const o = new Int32Array(6);
-  assert.deepEqual(K.addInt32([2, 3], new Int32Array([1, 2, 3, 4, 5, 6]), [3], new Int32Array([10, 20, K.INT32_MAX]), o), [2, 3]);
+  const pp = K.prepareAddInt32([2, 3], [3]);
+  assert.deepEqual(pp.outShape, [2, 3]);
+  K.addInt32(pp, new Int32Array([1, 2, 3, 4, 5, 6]), new Int32Array([10, 20, K.INT32_MAX]), o);
   assert.deepEqual(Array.from(o), [11, 22, K.INT32_MIN + 2, 14, 25, K.INT32_MIN + 5]);
 });
 

@@ -4,9 +4,12 @@
 //   'reference'  TFLite Micro's reference kernels: what a Cortex-M board computes
 //   'builtin'    TFLite's optimized CPU kernels (the builtin op resolver)
 //   'xnnpack'    TFLite with its XNNPACK delegate (what @tensorflow/tfjs-tflite runs)
+
+
 import { elementCount, type Graph, type OpDef, type Quant, type TensorDef } from './ir.js';
 import * as k from './int8/kernels.js';
 import { ExportError } from './lower.js';
+import { defaultInt8Kernels, type Int8Kernels, nativeConvEval } from './int8/native.js';
 
 type Buf = Int8Array | Int32Array;
 type Step = ((vals: (Buf | undefined)[]) => void) & { xnnpackFails?: boolean };
@@ -18,7 +21,7 @@ const tq = (q: Quant | undefined, name: string): k.TensorQuant => {
   return { scale: q.scale[0], zeroPoint: q.zeroPoint[0] };
 };
 
-function prepareOp(g: Graph, o: OpDef, runtime: k.Int8Runtime): Step {
+function prepareOp(g: Graph, o: OpDef, runtime: k.Int8Runtime, kernels: Int8Kernels): Step {
   const t = (i: number): TensorDef => g.tensors[i];
   const x = o.inputs[0], y = o.outputs[0], out = t(y);
   const shape4 = (d: TensorDef) => ({ batch: d.shape[0], inH: d.shape[1], inW: d.shape[2], channels: d.shape[3] });
@@ -30,12 +33,19 @@ function prepareOp(g: Graph, o: OpDef, runtime: k.Int8Runtime): Step {
       const dw = o.op === 'DEPTHWISE_CONV_2D';
       const pp = dw ? k.prepareDepthwiseConv2d(geometry, params) : k.prepareConv2d(geometry, params);
       const wd = w.data as Int8Array, bd = b.data as Int32Array;
+      if (kernels === 'native') {
+        const run = nativeConvEval(pp);
+        return flagged((v) => run(v[x] as Int8Array, wd, bd, v[y] as Int8Array), pp);
+      }
       return flagged(dw ? (v) => k.depthwiseConv2d(pp, v[x] as Int8Array, wd, bd, v[y] as Int8Array)
         : (v) => k.conv2d(pp, v[x] as Int8Array, wd, bd, v[y] as Int8Array), pp);
     }
     case 'ADD': case 'MUL': {
       const [a, b] = o.inputs;
-      if (out.dtype === 'int32') return (v) => { k.addInt32(t(a).shape, v[a] as Int32Array, t(b).shape, v[b] as Int32Array, v[y] as Int32Array); };
+      if (out.dtype === 'int32') {
+        const pp = k.prepareAddInt32(t(a).shape, t(b).shape);
+        return (v) => k.addInt32(pp, v[a] as Int32Array, v[b] as Int32Array, v[y] as Int32Array);
+      }
       const params = { a: tq(t(a).quant, t(a).name), b: tq(t(b).quant, t(b).name), output: tq(out.quant, out.name), act: o.act, runtime };
       if (o.op === 'ADD') {
         const pp = k.prepareAdd(t(a).shape, t(b).shape, params);
@@ -56,7 +66,9 @@ function prepareOp(g: Graph, o: OpDef, runtime: k.Int8Runtime): Step {
     }
     case 'HARD_SWISH': {
       const pp = k.prepareHardSwish(tq(t(x).quant, t(x).name), tq(out.quant, out.name));
-      return (v) => k.hardSwishInt8(pp, v[x] as Int8Array, v[y] as Int8Array);
+      if (kernels === 'typescript') return (v) => k.hardSwishInt8(pp, v[x] as Int8Array, v[y] as Int8Array);
+      const table = k.tabulate((a, b) => k.hardSwishInt8(pp, a, b));
+      return (v) => k.lookupInt8(table, v[x] as Int8Array, v[y] as Int8Array);
     }
     case 'LOGISTIC': case 'TANH': {
       const table = o.op === 'LOGISTIC' ? k.logisticTable(tq(t(x).quant, t(x).name), tq(out.quant, out.name), runtime)
@@ -83,14 +95,14 @@ export class Int8Engine {
 
   readonly runtime: k.Int8Runtime;
 
-  constructor(readonly graph: Graph, runtime: k.Int8Runtime = 'reference') {
+  constructor(readonly graph: Graph, runtime: k.Int8Runtime = 'reference', readonly kernels: Int8Kernels = defaultInt8Kernels()) {
     this.input = graph.tensors[graph.inputs[0]];
     this.output = graph.tensors[graph.outputs[0]];
     if (this.input.dtype !== 'int8' || this.output.dtype !== 'int8') throw new ExportError('the int8 engine needs an int8 input and output; this is a float model', 'ERR_EXPORT');
-    let steps = graph.ops.map((o) => prepareOp(graph, o, runtime));
+    let steps = graph.ops.map((o) => prepareOp(graph, o, runtime, kernels));
     // XNNPACK refuses a node whose output range is empty; TFLite then drops the delegate and runs
     // the whole graph on its builtin kernels, so we must too.
-    if (runtime === 'xnnpack' && steps.some((s) => s.xnnpackFails)) { runtime = 'builtin'; steps = graph.ops.map((o) => prepareOp(graph, o, runtime)); }
+    if (runtime === 'xnnpack' && steps.some((s) => s.xnnpackFails)) { runtime = 'builtin'; steps = graph.ops.map((o) => prepareOp(graph, o, runtime, kernels)); }
     this.runtime = runtime;
     this.steps = steps;
     // Buffers allocated once; constants point at their data.

@@ -1,6 +1,7 @@
 // From a trained model to a deployable graph: lower, then legalize (float) or calibrate and
 // quantize (int8). Every command that exports, evaluates int8 or reports goes through here.
 import { assembleBatch, NO_AUGMENT } from '../data/augment.js';
+import { DataError } from '../data/cifar.js';
 import { readDataset } from '../data/folder.js';
 import type { Trained } from '../train/trained.js';
 import { calibrate, type Observer } from './calibrate.js';
@@ -21,7 +22,11 @@ export interface Int8Options {
 export function calibrationImages(t: Trained, data: string, count: number): Float32Array[] {
   const s = t.model.spec;
   const set = readDataset(data, 'train', s.inputSize, count);
-  if (set.channels !== s.inputChannels) throw new RangeError(`Expected ${s.inputChannels}-channel calibration images but received ${set.channels}`);
+  // An image folder is resized to the model's input; CIFAR-10 binaries are 32x32x3 as they are.
+  if (set.size !== s.inputSize || set.channels !== s.inputChannels) {
+    throw new DataError(`Expected ${s.inputSize}x${s.inputSize}x${s.inputChannels} calibration images for this model but ${data} holds ${set.size}x${set.size}x${set.channels}; calibrate on the data the model was trained on (--data DIR)`);
+  }
+  if (set.count === 0) throw new DataError(`${data} has no training images to calibrate on; point --data at the data the model was trained on`);
   const per = s.inputSize * s.inputSize * s.inputChannels;
   const x = new Float32Array(set.count * per);
   assembleBatch(set.pixels, set.labels, Uint32Array.from({ length: set.count }, (_, i) => i), set.size, set.channels, NO_AUGMENT, t.normalization, 0, x, new Int32Array(set.count));

@@ -123,6 +123,18 @@ export function logisticTableXnnpack(input: TensorQuant): Int8Table {
   return table;
 }
 
+/**
+ * Any elementwise int8 -> int8 kernel as a table: its outputs on all 256 inputs, computed once by
+ * the kernel itself, so the lookup gives the kernel's bytes exactly (used for HARD_SWISH, whose
+ * per-element fixed-point arithmetic is the engine's slowest TypeScript loop otherwise).
+ */
+export function tabulate(kernel: (input: Int8Array, output: Int8Array) => void): Int8Table {
+  const all = new Int8Array(256), out = new Int8Array(256);
+  for (let i = 0; i < 256; i++) all[i] = i; // byte i is the int8 value whose (uint8) is i
+  kernel(all, out);
+  return out;
+}
+
 /** Eval of any LUT activation (EvalUsingLookupTable / LUTLookup). */
 export function lookupInt8(table: Int8Table, input: Int8Array, output: Int8Array): void {
   for (let i = 0; i < input.length; i++) output[i] = table[input[i] & 0xff];

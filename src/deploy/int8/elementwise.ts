@@ -197,11 +197,17 @@ export function addInt8(pp: AddPrepared, a: Int8Array, b: Int8Array, out: Int8Ar
   }
 }
 
-/** ADD int32 (no quantization; wraps like the C++ int32 add): a, b broadcast to out. */
-export function addInt32(shapeA: number[], a: Int32Array, shapeB: number[], b: Int32Array, out: Int32Array): number[] {
-  const { outShape, idxA, idxB } = broadcastIndexes(shapeA, shapeB);
+export type AddInt32Prepared = ReturnType<typeof broadcastIndexes>;
+
+/** ADD int32 Prepare: only the broadcast index maps (no quantization involved). */
+export function prepareAddInt32(shapeA: readonly number[], shapeB: readonly number[]): AddInt32Prepared {
+  return broadcastIndexes(shapeA, shapeB);
+}
+
+/** ADD int32 Eval (wraps like the C++ int32 add): a, b broadcast to out (pp.outShape). */
+export function addInt32(pp: AddInt32Prepared, a: Int32Array, b: Int32Array, out: Int32Array): void {
+  const { idxA, idxB } = pp;
   for (let i = 0; i < out.length; i++) out[i] = (a[idxA ? idxA[i] : i] + b[idxB ? idxB[i] : i]) | 0;
-  return outShape;
 }
 
 export interface MulPrepared {

@@ -110,6 +110,15 @@ export function gatherInt8(params: Int8Array, rows: number, indices: Int32Array,
   const inner = params.length / rows;
   if (!Number.isInteger(inner)) throw new Error('gather: params size not a multiple of rows');
   if (output.length !== indices.length * inner) throw new Error('gather: output size');
+  if (inner === 1) {
+    // A table lookup (Mish): one element per index, without a subarray per element.
+    for (let i = 0; i < indices.length; i++) {
+      const r = indices[i];
+      if (r < 0 || r >= rows) throw new Error(`gather index out of bounds: ${r}`);
+      output[i] = params[r];
+    }
+    return;
+  }
   for (let i = 0; i < indices.length; i++) {
     const r = indices[i];
     if (r < 0 || r >= rows) throw new Error(`gather index out of bounds: ${r}`);
