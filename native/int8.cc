@@ -137,6 +137,11 @@ Napi::Value Int8Conv(const Napi::CallbackInfo& info) {
       g.oh < 1 || g.ow < 1 || g.requant < 0 || g.requant > 2 || (g.depthwise && g.cout % g.cin != 0)) {
     ThrowNative(info.Env(), "ERR_ARG", "Expected a valid int8 convolution geometry but received an inconsistent one");
   }
+  // int8 zero points keep |x - zp| <= 255, which the int16 products rely on.
+  auto int8_range = [](int32_t v) { return v >= -128 && v <= 127; };
+  if (!int8_range(g.in_zp) || !int8_range(g.out_zp) || !int8_range(g.act_min) || !int8_range(g.act_max)) {
+    ThrowNative(info.Env(), "ERR_ARG", "Expected int8 zero points and activation bounds in [-128, 127]");
+  }
   const int64_t taps = static_cast<int64_t>(g.kh) * g.kw;
   const int8_t* x = I8Arg(info, 1, "x", static_cast<int64_t>(g.n) * g.h * g.w * g.cin);
   const int8_t* w = I8Arg(info, 2, "w", g.depthwise ? taps * g.cout : taps * g.cin * g.cout);
@@ -144,6 +149,9 @@ Napi::Value Int8Conv(const Napi::CallbackInfo& info) {
   Quant q{I32Arg(info, 4, "mult", g.cout), I32Arg(info, 5, "shift", g.cout), F32Arg(info, 6, "scale", g.cout),
           g.requant, g.out_zp, g.act_min, g.act_max};
   int8_t* y = I8Arg(info, 7, "y", static_cast<int64_t>(g.n) * g.oh * g.ow * g.cout);
+  for (int c = 0; c < g.cout; ++c) {
+    if (q.shift[c] < -31 || q.shift[c] > 30) ThrowNative(info.Env(), "ERR_ARG", "Expected requantization shifts in [-31, 30]");
+  }
   const int64_t rows = static_cast<int64_t>(g.n) * g.oh;
   const int64_t work = rows * g.ow * g.cout * (g.depthwise ? taps : taps * g.cin);
   const int64_t k = g.depthwise ? taps : taps * g.cin;
