@@ -15,6 +15,7 @@ import { Rng } from '../src/nn/random.js';
 import { Optimizer } from '../src/optim/optimizer.js';
 import { summarize } from '../src/summary.js';
 import { profiledBackend } from './profile.js';
+import { writeSection } from './section.js';
 
 const { values } = parseArgs({
   options: {
@@ -106,7 +107,6 @@ if (!values['no-write']) {
   });
   const best = Math.max(...ours.map((o) => o.train));
   const section = [
-    '<!-- bench:train:start -->',
     `Measured ${date} on ${cpu}, ${cpus().length} cores, ${threads} threads, Node ${process.version}, oneDNN backend; PyTorch ${torch?.torch ?? 'not run'} (Debian python3-torch, channels_last, same thread count, same network built from the same graph).`,
     `Command: \`npm run bench:train\` (${steps} timed steps per batch size after 3 warm-up steps; random inputs; SGD+Nesterov update included).`,
     '',
@@ -122,11 +122,7 @@ if (!values['no-write']) {
     '| op | ms per step | share |',
     '|---|---:|---:|',
     ...profileLines,
-    '<!-- bench:train:end -->',
   ].join('\n');
-  const file = 'BENCHMARKS.md';
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const re = /<!-- bench:train:start -->[\s\S]*<!-- bench:train:end -->/;
-  writeFileSync(file, re.test(old) ? old.replace(re, section) : `${old.trimEnd()}\n\n## Training step throughput (cmv3 width 0.5)\n\n${section}\n`);
+  writeSection('bench:train', 'Training step throughput (cmv3 width 0.5)', section);
   console.log('wrote BENCHMARKS.md');
 }

@@ -4,8 +4,8 @@
 //   'reference'  TFLite Micro's reference kernels: what a Cortex-M board computes
 //   'builtin'    TFLite's optimized CPU kernels (the builtin op resolver)
 //   'xnnpack'    TFLite with its XNNPACK delegate (what @tensorflow/tfjs-tflite runs)
-
-
+// `kernels` picks who computes the convolutions: the native addon (native/int8.cc) or the
+// TypeScript reference in int8/conv.ts; both give the same bytes (test 57).
 import { elementCount, type Graph, type OpDef, type Quant, type TensorDef } from './ir.js';
 import * as k from './int8/kernels.js';
 import { ExportError } from './lower.js';
