@@ -9,6 +9,7 @@ import { dataCommand } from './data.js';
 import { exportCommand } from './export.js';
 import { reportCommand } from './report.js';
 import { deployCommand } from './deploy.js';
+import { exploreCommand } from './explore.js';
 import { UsageError } from './args.js';
 
 const USAGE = `usage: cmv3 <command> [options]
@@ -22,6 +23,7 @@ commands:
   export <run> --format F     .tflite (float32 or --int8) or C sources for TFLite Micro
   report <run|.tflite>        int8 flash, SRAM (arena plan) and estimated latency on an MCU
   deploy <run> -o DIR         MCUXpresso SDK eIQ TFLite Micro folder (--target imxrt1060)
+  explore --space NAME ...    design space exploration under MCU limits (show, --resume, spaces)
 
 models: cmv3, mobilenetv3-small, or a spec .json (cmv3 summary cmv3 --dump-spec > my.json)
 cmv3 <command> --help for a command's options`;
@@ -35,6 +37,7 @@ const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   export: exportCommand,
   report: reportCommand,
   deploy: deployCommand,
+  explore: exploreCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

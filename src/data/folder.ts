@@ -45,9 +45,22 @@ export function readImageFolder(dir: string, split: 'train' | 'test', size: numb
   return { pixels, labels, count, size, channels: 3 };
 }
 
-/** CIFAR-10 binary or an image folder, by what the directory holds. */
+/** CIFAR-10 binary or an image folder, by what the directory holds, at size x size (bilinear resize). */
 export function readDataset(dir: string, split: 'train' | 'test', size: number, limit = Infinity): ImageSet {
-  return isImageFolder(dir) ? readImageFolder(dir, split, size, limit) : readCifar(dir, split, limit);
+  if (isImageFolder(dir)) return readImageFolder(dir, split, size, limit);
+  const set = readCifar(dir, split, limit);
+  if (size === set.size) return set;
+  const per = set.size * set.size * 3, pixels = new Uint8Array(set.count * size * size * 3);
+  for (let i = 0; i < set.count; i++) {
+    pixels.set(resizeTo({ width: set.size, height: set.size, data: set.pixels.subarray(i * per, (i + 1) * per) }, size), i * size * size * 3);
+  }
+  return { ...set, pixels, size };
+}
+
+/** Images [start, start + count) of a set, sharing its memory. */
+export function subset(set: ImageSet, start: number, count: number): ImageSet {
+  const per = set.size * set.size * set.channels;
+  return { ...set, pixels: set.pixels.subarray(start * per, (start + count) * per), labels: set.labels.subarray(start, start + count), count };
 }
 
 /** Per-channel mean and std: CIFAR-10's published values, or measured on an image folder's train split. */

@@ -17,6 +17,8 @@ export interface RunConfig {
   data: string;
   limitTrain: number | null;
   limitTest: number | null;
+  /** hold out the last N training images and evaluate on them instead of the test set (model search) */
+  validation?: number | null;
   /** checkpoint whose weights start the run (fine-tuning), or null for a fresh initialisation */
   init?: string | null;
   normalization: Normalization;

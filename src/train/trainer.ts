@@ -4,14 +4,14 @@
 import { getBackend, type BackendName } from '../backend/select.js';
 import { NO_AUGMENT, assembleBatch } from '../data/augment.js';
 import type { ImageSet } from '../data/cifar.js';
-import { datasetLabels, datasetNormalization, readDataset } from '../data/folder.js';
+import { datasetLabels, datasetNormalization, readDataset, subset } from '../data/folder.js';
 import { BatchLoader } from '../data/loader.js';
 import { captureCheckpoint, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
 import { Model } from '../model.js';
 import { buildNetwork } from '../models/build.js';
 import { Optimizer } from '../optim/optimizer.js';
 import { learningRate, type Schedule } from '../optim/schedule.js';
-import { readRunConfig, recordEpoch, runPaths, type EpochMetrics, type RunConfig } from './run.js';
+import { readRunConfig, recordEpoch, RunError, runPaths, type EpochMetrics, type RunConfig } from './run.js';
 
 export interface TrainHooks {
   /** called after every step with progress inside the epoch */
@@ -42,6 +42,18 @@ function testTensor(set: ImageSet, config: RunConfig): { x: Float32Array; labels
   return { x, labels };
 }
 
+/** Training and evaluation images: the test set, or (config.validation) the end of the training set held out. */
+function readSplits(config: RunConfig): { trainSet: ImageSet; testSet: ImageSet } {
+  const size = config.spec.inputSize;
+  if (!config.validation) {
+    return { trainSet: readDataset(config.data, 'train', size, config.limitTrain ?? Infinity), testSet: readDataset(config.data, 'test', size, config.limitTest ?? Infinity) };
+  }
+  const all = readDataset(config.data, 'train', size);
+  if (config.validation >= all.count) throw new RunError(`validation holds out ${config.validation} images but ${config.data} has only ${all.count} training images; hold out fewer`);
+  const n = Math.min(config.limitTrain ?? Infinity, all.count - config.validation);
+  return { trainSet: subset(all, 0, n), testSet: subset(all, all.count - config.validation, config.validation) };
+}
+
 /** A run's config; class names and normalisation come from the data (CIFAR-10 or an image folder). */
 export function newRunConfig(o: Omit<RunConfig, 'version' | 'createdAt' | 'normalization' | 'labels'>): RunConfig {
   return { version: 1, ...o, normalization: datasetNormalization(o.data, o.spec.inputSize), labels: datasetLabels(o.data), createdAt: new Date().toISOString() };
@@ -53,8 +65,7 @@ export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ 
   const paths = runPaths(s.dir);
   const backend = await getBackend(s.backend);
   if (s.threads) backend.setThreads(s.threads);
-  const trainSet = readDataset(config.data, 'train', config.spec.inputSize, config.limitTrain ?? Infinity);
-  const testSet = readDataset(config.data, 'test', config.spec.inputSize, config.limitTest ?? Infinity);
+  const { trainSet, testSet } = readSplits(config);
   const test = testTensor(testSet, config);
 
   const net = buildNetwork(config.spec, { backend }, config.seed);

@@ -1,0 +1,67 @@
+// What a candidate costs on the MCU, known before any training: the network is built with its
+// initial weights, lowered, quantized on two synthetic images and written as the int8 .tflite a
+// trained one would be (sizes and shapes do not depend on the weights' values), then reported.
+import { getBackend } from '../backend/select.js';
+import { CIFAR_LABELS, CIFAR_MEAN, CIFAR_STD } from '../data/cifar.js';
+import { calibrate } from '../deploy/calibrate.js';
+import { lowerTrained } from '../deploy/from-model.js';
+import { legalizeFloat } from '../deploy/legalize.js';
+import { quantizeGraph } from '../deploy/quantize.js';
+import { mcuReport, type Target } from '../deploy/report.js';
+import { writeTflite } from '../deploy/tflite/write.js';
+import { Model } from '../model.js';
+import { buildNetwork } from '../models/build.js';
+import type { NetworkSpec } from '../models/spec.js';
+import { Rng } from '../nn/random.js';
+import { summarize } from '../summary.js';
+
+export interface StaticCost {
+  /** as Keras counts them (BN statistics included), the paper's convention */
+  params: number;
+  macs: number;
+  /** bytes of the int8 and float32 .tflite files */
+  int8Bytes: number;
+  float32Bytes: number;
+  /** TFLite Micro-style planned arena of the int8 model */
+  arenaBytes: number;
+  /** estimated on the study's target from the cost model of cmv3 report */
+  latencyMs: number;
+  target: string;
+}
+
+export async function staticCost(spec: NetworkSpec, target: Target): Promise<StaticCost> {
+  const backend = await getBackend('reference');
+  const net = buildNetwork(spec, { backend }, 1);
+  const labels = spec.classes === 10 ? CIFAR_LABELS : Array.from({ length: spec.classes }, (_, i) => `class ${i}`);
+  const trained = { model: new Model(net, backend), normalization: { mean: CIFAR_MEAN, std: CIFAR_STD }, labels, checkpoint: '', runDir: null };
+  const per = spec.inputSize * spec.inputSize * spec.inputChannels, rng = new Rng(7);
+  const images = [0, 1].map(() => Float32Array.from({ length: per }, () => rng.normal()));
+  const g = lowerTrained(trained);
+  const q = quantizeGraph(g, calibrate(g, images, 'minmax'));
+  const int8 = writeTflite(q);
+  const float32Bytes = writeTflite(legalizeFloat(lowerTrained(trained))).length;
+  const rep = mcuReport(q, int8.length, target);
+  return {
+    params: summarize(net).params.total, macs: rep.totals.macs, int8Bytes: int8.length, float32Bytes,
+    arenaBytes: rep.sram.arenaBytes, latencyMs: rep.latencyMs, target: target.name,
+  };
+}
+
+/** Hard limits a user sets; a candidate over any of them is rejected before training. */
+export interface Constraints {
+  maxFlashBytes?: number;
+  maxSramBytes?: number;
+  maxLatencyMs?: number;
+  maxParams?: number;
+}
+
+/** The reasons a candidate breaks the constraints (empty when it fits). */
+export function violations(c: StaticCost, k: Constraints): string[] {
+  const out: string[] = [];
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+  if (k.maxFlashBytes !== undefined && c.int8Bytes > k.maxFlashBytes) out.push(`int8 model ${kb(c.int8Bytes)} > --max-flash ${kb(k.maxFlashBytes)}`);
+  if (k.maxSramBytes !== undefined && c.arenaBytes > k.maxSramBytes) out.push(`arena ${kb(c.arenaBytes)} > --max-sram ${kb(k.maxSramBytes)}`);
+  if (k.maxLatencyMs !== undefined && c.latencyMs > k.maxLatencyMs) out.push(`est. latency ${c.latencyMs.toFixed(1)} ms > --max-latency ${k.maxLatencyMs} ms`);
+  if (k.maxParams !== undefined && c.params > k.maxParams) out.push(`${c.params} parameters > --max-params ${k.maxParams}`);
+  return out;
+}

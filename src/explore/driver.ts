@@ -1,0 +1,157 @@
+// The study driver: fills the queue generation by generation (the strategy proposes, the cost
+// model rejects what breaks a constraint), promotes the best of each rung by successive halving,
+// watches the budget and prints progress. Every decision is derived from the study file, so a
+// driver started again with --resume picks up exactly where the last one stopped.
+import { TARGETS } from '../deploy/report.js';
+import { SpecError } from '../models/spec.js';
+import { staticCost, violations, type Constraints, type StaticCost } from './cost.js';
+import { isAlive, LocalWorkers } from './executor.js';
+import { nsgaOrder } from './pareto.js';
+import { decode, describeGenes, specKey, type Space } from './space.js';
+import { makeStrategy, type Scored, type StrategyName } from './strategy.js';
+import { Study, StudyError, type Trial } from './store.js';
+import type { TrialSettings } from './trial.js';
+
+export const OBJECTIVES = { flash: 'int8Bytes', sram: 'arenaBytes', latency: 'latencyMs', macs: 'macs', params: 'params' } as const;
+export type CostObjective = keyof typeof OBJECTIVES;
+
+export interface Rung { epochs: number; trainImages: number }
+
+export interface ExploreOptions {
+  strategy: StrategyName;
+  /** candidates trained at the first rung */
+  trials: number;
+  /** candidates per generation */
+  population: number;
+  rungs: Rung[];
+  /** successive halving keeps the best 1/eta of a rung for the next */
+  eta: number;
+  /** what is traded against validation accuracy */
+  objectives: CostObjective[];
+  constraints: Constraints;
+  target: string;
+  seed: number;
+  budgetSeconds: number | null;
+  workers: number;
+  threads: number;
+  settings: TrialSettings;
+}
+
+/** Objectives to minimise for a trained trial: -accuracy, then the costs. */
+export const objectiveVector = (t: Trial, o: Pick<ExploreOptions, 'objectives'>): number[] =>
+  [-(t.metrics?.valAcc ?? 0), ...o.objectives.map((k) => (t.cost as StaticCost)[OBJECTIVES[k]])];
+
+const finished = (t: Trial) => t.status === 'done' || t.status === 'failed' || t.status === 'rejected';
+const fmtTime = (s: number) => `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+
+export class Driver {
+  private readonly strategy;
+  private readonly exhausted = new Set<number>();
+  private readonly costs = new Map<string, StaticCost>();
+
+  constructor(private readonly study: Study, private readonly space: Space, private readonly o: ExploreOptions, private readonly log: (l: string) => void) {
+    this.strategy = makeStrategy(o.strategy, space, o.seed, o.population);
+  }
+
+  private get generations(): number { return Math.ceil(this.o.trials / this.o.population); }
+
+  /** Adds what can be added now; true when the whole study is finished. */
+  async schedule(): Promise<boolean> {
+    let trials = this.study.trials();
+    const rung0 = trials.filter((t) => t.rung === 0);
+    for (let g = 0; g < this.generations; g++) {
+      const quota = Math.min(this.o.population, this.o.trials - g * this.o.population);
+      const mine = rung0.filter((t) => t.generation === g && t.status !== 'rejected');
+      if (mine.length >= quota || this.exhausted.has(g)) continue;
+      const earlier = rung0.filter((t) => t.generation < g);
+      if (this.o.strategy === 'nsga2' && !earlier.every(finished)) return false; // breeding needs the parents' results
+      if (this.o.strategy !== 'nsga2' && rung0.some((t) => t.status === 'pending') && g > 0) return false; // keep the queue short
+      await this.fill(g, quota - mine.length, earlier);
+      return false;
+    }
+    if (!rung0.every(finished)) return false;
+    for (let r = 1; r < this.o.rungs.length; r++) {
+      trials = this.study.trials();
+      const prev = trials.filter((t) => t.rung === r - 1);
+      if (!prev.every(finished)) return false;
+      const done = prev.filter((t) => t.status === 'done');
+      const keep = nsgaOrder(done.map((t) => objectiveVector(t, this.o))).slice(0, Math.ceil(done.length / this.o.eta)).map((i) => done[i]);
+      for (const t of keep) this.study.add({ ...t, rung: r, epochs: this.o.rungs[r].epochs, trainImages: this.o.rungs[r].trainImages, status: 'pending' });
+      if (!this.study.trials().filter((t) => t.rung === r).every(finished)) return false;
+    }
+    return true;
+  }
+
+  private async fill(gen: number, want: number, earlier: Trial[]): Promise<void> {
+    const history: Scored[][] = [];
+    for (const t of earlier) if (t.status === 'done') (history[t.generation] ??= []).push({ genes: t.genes, objectives: objectiveVector(t, this.o) });
+    let added = 0, seen = 0;
+    for (const genes of this.strategy.propose(gen, history.filter(Boolean))) {
+      if (added >= want) return;
+      if (++seen > 20000) break;
+      let spec;
+      try {
+        spec = decode(this.space, genes);
+      } catch (err) {
+        if (err instanceof SpecError) continue; // choices that make no valid network together
+        throw err;
+      }
+      const key = specKey(spec);
+      if (this.study.get(key, 0)) continue;
+      const cost = this.costs.get(key) ?? await staticCost(spec, TARGETS[this.o.target]);
+      this.costs.set(key, cost);
+      const label = describeGenes(this.space, genes), why = violations(cost, this.o.constraints);
+      const t = this.study.add({ key, rung: 0, generation: gen, genes, label, spec, epochs: this.o.rungs[0].epochs, trainImages: this.o.rungs[0].trainImages, seed: this.o.seed, status: 'pending', cost });
+      if (why.length) { this.study.reject(t.id, why); this.log(`rejected ${label}: ${why.join('; ')}`); }
+      else added++;
+    }
+    this.exhausted.add(gen);
+    if (added < want) this.log(`generation ${gen}: the strategy found ${added} of ${want} new candidates that fit the constraints`);
+  }
+
+  progress(spent: number): string {
+    const all = this.study.trials(), c = this.study.counts();
+    const top = Math.max(0, ...all.filter((t) => t.status === 'done').map((t) => t.rung));
+    const best = all.filter((t) => t.status === 'done' && t.rung === top).sort((a, b) => b.metrics!.valAcc - a.metrics!.valAcc)[0];
+    const budget = this.o.budgetSeconds === null ? `${fmtTime(spent)} spent` : `${fmtTime(Math.max(0, this.o.budgetSeconds - spent))} of ${fmtTime(this.o.budgetSeconds)} left`;
+    return `explore: ${c.done} done, ${c.running} running, ${c.pending} queued, ${c.rejected} rejected, ${c.failed} failed` +
+      (best ? ` | best at rung ${top}: ${(100 * best.metrics!.valAcc).toFixed(2)}% validation, #${best.id} ${best.label}` : '') + ` | ${budget}`;
+  }
+}
+
+/** Runs a study until it finishes, its budget is spent, or `signal.stop`. Returns the final state. */
+export async function runStudy(study: Study, space: Space, o: ExploreOptions, signal: { stop: boolean }, log: (l: string) => void): Promise<'finished' | 'budget' | 'stopped'> {
+  study.lockDriver(isAlive);
+  const requeued = study.requeueOrphans(isAlive);
+  if (requeued) log(`${requeued} trial(s) left running by a stopped study go back to the queue (their run folders resume)`);
+  const driver = new Driver(study, space, o, log);
+  const workers = new LocalWorkers(study.path, o.workers, {
+    threads: o.threads, topRung: o.rungs.length - 1, settings: o.settings, log,
+    onCrash: (pid, why) => {
+      for (const t of study.trials()) if (t.status === 'running' && t.worker?.endsWith(`:${pid}`)) study.fail(t.id, t.worker, `worker died (${why})`);
+      log(`a worker died (${why}); its trial is marked failed`);
+    },
+  });
+  let last = performance.now(), lastLine = '', lastPrint = 0;
+  const tick = () => { const now = performance.now(); study.addSpent((now - last) / 1000); last = now; return study.meta().spentSeconds; };
+  let state: 'finished' | 'budget' | 'stopped' = 'stopped', ticks = 0;
+  try {
+    for (;;) {
+      const spent = tick();
+      if (signal.stop) break;
+      if (o.budgetSeconds !== null && spent >= o.budgetSeconds) { state = 'budget'; break; }
+      if (++ticks % 30 === 0) { const n = study.requeueOrphans(isAlive); if (n) log(`${n} trial(s) of a vanished worker go back to the queue`); }
+      if (await driver.schedule()) { state = 'finished'; break; }
+      if (workers.alive() === 0) throw new StudyError('every worker has stopped; see the errors above');
+      const line = driver.progress(spent);
+      if (line !== lastLine || performance.now() - lastPrint > 300000) { log(line); lastLine = line; lastPrint = performance.now(); }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } finally {
+    await workers.stop();
+    study.setState(state);
+    log(driver.progress(tick()));
+    study.unlockDriver();
+  }
+  return state;
+}

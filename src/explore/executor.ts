@@ -1,0 +1,71 @@
+// Who trains the trials. The driver only fills the study's queue; an Executor keeps workers taking
+// from it. LocalWorkers runs them as child processes on this machine; a distributed executor would
+// start the same work loop elsewhere against a shared TrialQueue.
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { TrialSettings } from './trial.js';
+
+export interface Executor {
+  /** workers currently running */
+  alive(): number;
+  /** ask every worker to stop after its current step (trials keep their progress) and wait for them */
+  stop(): Promise<void>;
+}
+
+/**
+ * Is the process behind a worker id ("host:pid") still there? A zombie (killed, never reaped, as
+ * in a container without an init) counts as gone. Workers on other hosts are judged by heartbeat.
+ */
+export function isAlive(worker: string): boolean {
+  const [host, pid] = [worker.slice(0, worker.lastIndexOf(':')), Number(worker.slice(worker.lastIndexOf(':') + 1))];
+  if (host !== hostname()) return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
+}
+
+export class LocalWorkers implements Executor {
+  private readonly children = new Set<ChildProcess>();
+  private stopping = false;
+  private restarts = 0;
+
+  constructor(
+    private readonly studyPath: string,
+    count: number,
+    private readonly o: { threads: number; topRung: number; settings: TrialSettings; log: (line: string) => void; onCrash: (pid: number, why: string) => void },
+  ) {
+    for (let i = 0; i < count; i++) this.spawn();
+  }
+
+  private spawn(): void {
+    const child = fork(new URL('./worker.js', import.meta.url), [this.studyPath, String(this.o.threads), String(this.o.topRung), JSON.stringify(this.o.settings)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, CMV3_THREADS: String(this.o.threads) },
+    });
+    this.children.add(child);
+    child.on('message', (m: { log?: string }) => { if (m?.log) this.o.log(m.log); });
+    child.on('exit', (code, signal) => {
+      this.children.delete(child);
+      if (this.stopping || code === 0) return;
+      // A crash (out of memory, a native fault): its trial is marked failed, and a fresh worker takes over.
+      this.o.onCrash(child.pid!, signal ? `signal ${signal}` : `exit code ${code}`);
+      if (this.restarts++ < 8) this.spawn();
+    });
+  }
+
+  alive(): number { return this.children.size; }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const exits = [...this.children].map((c) => new Promise<void>((resolve) => { c.once('exit', () => resolve()); if (c.connected) c.send('stop'); else c.kill('SIGTERM'); }));
+    await Promise.all(exits);
+  }
+}

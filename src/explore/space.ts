@@ -1,0 +1,150 @@
+// A search space is data: a base network and a list of dimensions, each a list of choices; a
+// choice sets fields of the spec by path ("width", "blocks.3.kernel", "blocks.*.act") or swaps the
+// base model. A candidate is one choice index per dimension (its genes).
+import { createHash } from 'node:crypto';
+import { BUILTIN_SPECS } from '../models/builtin.js';
+import { SpecError, validateSpec, type NetworkSpec } from '../models/spec.js';
+
+export interface Choice {
+  /** short name shown in tables; defaults to the values it sets */
+  label?: string;
+  /** start from this built-in model instead of the space's base (at most one dimension may do this) */
+  model?: string;
+  /** spec fields to set: path -> value; '*' in a path means every item of that array */
+  set?: Record<string, unknown>;
+}
+
+export interface Dim {
+  name: string;
+  choices: Choice[];
+}
+
+export interface Space {
+  name: string;
+  description?: string;
+  /** a built-in model name or a full spec */
+  base: string | NetworkSpec;
+  dims: Dim[];
+  /** published figures for some candidates, keyed by their description (describeGenes) */
+  reference?: Record<string, { accuracy?: number; params?: number; sizeMB?: number; note?: string }>;
+}
+
+export class SpaceError extends Error {
+  readonly code = 'ERR_SPACE';
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
+function expect(ok: boolean, what: string, name: string, got: unknown): void {
+  if (!ok) throw new SpaceError(`Expected ${what} for ${name} but received ${show(got)}`);
+}
+
+/** Sets `path` in obj; every segment must already exist, so a typo is an error, not a new field. */
+function setPath(obj: unknown, path: string, value: unknown, where: string): void {
+  const parts = path.split('.');
+  const walk = (node: unknown, i: number): void => {
+    const key = parts[i];
+    if (key === '*') {
+      if (!Array.isArray(node)) throw new SpaceError(`${where}: '*' in ${path} needs an array at that point`);
+      node.forEach((item) => (i === parts.length - 1 ? undefined : walk(item, i + 1)));
+      if (i === parts.length - 1) node.fill(structuredClone(value));
+      return;
+    }
+    if (!isObject(node) && !Array.isArray(node)) throw new SpaceError(`${where}: ${path} does not name a field of the spec (stopped at '${key}')`);
+    const rec = node as Record<string, unknown>;
+    if (!(key in rec)) throw new SpaceError(`${where}: ${path} does not name a field of the spec (no '${key}')`);
+    if (i === parts.length - 1) rec[key] = structuredClone(value);
+    else walk(rec[key], i + 1);
+  };
+  walk(obj, 0);
+}
+
+export function choiceLabel(c: Choice): string {
+  if (c.label) return c.label;
+  const parts = [...(c.model ? [c.model] : []), ...Object.entries(c.set ?? {}).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)];
+  return parts.join(' ') || 'base';
+}
+
+function baseSpec(name: string | NetworkSpec, where: string): NetworkSpec {
+  if (typeof name !== 'string') return structuredClone(name);
+  if (!Object.hasOwn(BUILTIN_SPECS, name)) throw new SpaceError(`${where}: unknown model '${name}'; use one of ${Object.keys(BUILTIN_SPECS).join(', ')}`);
+  return structuredClone(BUILTIN_SPECS[name]);
+}
+
+/** The network of one candidate. Throws SpaceError/SpecError when the choices make no valid spec. */
+export function decode(space: Space, genes: number[]): NetworkSpec {
+  const chosen = space.dims.map((d, i) => d.choices[genes[i]]);
+  const withModel = chosen.find((c) => c.model);
+  const spec = baseSpec(withModel?.model ?? space.base, `space ${space.name}`);
+  chosen.forEach((c, i) => {
+    for (const [path, value] of Object.entries(c.set ?? {})) setPath(spec, path, value, `space ${space.name}, ${space.dims[i].name}=${choiceLabel(c)}`);
+  });
+  return validateSpec(spec);
+}
+
+/** Checks the space's shape and that every single choice applies to the base; returns it typed. */
+export function validateSpace(space: unknown): Space {
+  expect(isObject(space), 'an object', 'space', space);
+  const s = space as Record<string, unknown>;
+  expect(typeof s.name === 'string' && /^[\w.-]+$/.test(s.name), 'a name of letters, digits, . _ -', 'space.name', s.name);
+  expect(typeof s.base === 'string' || isObject(s.base), 'a model name or a spec object', 'space.base', s.base);
+  expect(Array.isArray(s.dims) && s.dims.length > 0, 'a non-empty array', 'space.dims', s.dims);
+  const names = new Set<string>();
+  (s.dims as unknown[]).forEach((d, i) => {
+    expect(isObject(d), 'an object', `space.dims[${i}]`, d);
+    const o = d as Record<string, unknown>;
+    expect(typeof o.name === 'string' && o.name.length > 0 && !names.has(o.name), 'a unique non-empty name', `space.dims[${i}].name`, o.name);
+    names.add(o.name as string);
+    expect(Array.isArray(o.choices) && o.choices.length > 0, 'a non-empty array', `space.dims[${i}].choices`, o.choices);
+    (o.choices as unknown[]).forEach((c, j) => {
+      const n = `space.dims[${i}].choices[${j}]`;
+      expect(isObject(c), 'an object', n, c);
+      const co = c as Record<string, unknown>;
+      if (co.set !== undefined) expect(isObject(co.set), 'an object of path: value', `${n}.set`, co.set);
+      if (co.model !== undefined) expect(typeof co.model === 'string', 'a built-in model name', `${n}.model`, co.model);
+      if (co.label !== undefined) expect(typeof co.label === 'string', 'a string', `${n}.label`, co.label);
+    });
+  });
+  const typed = space as Space;
+  if (typeof typed.base !== 'string') validateSpec(typed.base);
+  else baseSpec(typed.base, `space ${typed.name}`);
+  // Each choice on its own against the base: a typo in a path is found now, not after hours of search.
+  typed.dims.forEach((d, i) => d.choices.forEach((_, j) => {
+    const genes = typed.dims.map((_, k) => (k === i ? j : 0));
+    try {
+      decode(typed, genes);
+    } catch (err) {
+      if (err instanceof SpaceError) throw err;
+      if (!(err instanceof SpecError)) throw err;
+      // invalid only in combination with the other dims' first choices is fine; a bad path is not
+    }
+  }));
+  if (typed.dims.filter((d) => d.choices.some((c) => c.model)).length > 1) throw new SpaceError(`space ${typed.name}: at most one dimension may choose the base model`);
+  return typed;
+}
+
+/** Number of candidates (the product of the dimensions' sizes). */
+export const spaceSize = (s: Space): number => s.dims.reduce((n, d) => n * d.choices.length, 1);
+
+/** The i-th candidate in grid order (the last dimension varies fastest). */
+export function gridGenes(s: Space, index: number): number[] {
+  const genes = new Array<number>(s.dims.length);
+  for (let k = s.dims.length - 1; k >= 0; k--) {
+    genes[k] = index % s.dims[k].choices.length;
+    index = Math.floor(index / s.dims[k].choices.length);
+  }
+  return genes;
+}
+
+/** "dim=label, ..." for the dimensions whose choice is not the first, or the first choice's label in one-dim spaces. */
+export function describeGenes(s: Space, genes: number[]): string {
+  if (s.dims.length === 1) return choiceLabel(s.dims[0].choices[genes[0]]);
+  const parts = s.dims.flatMap((d, i) => (genes[i] === 0 ? [] : [`${d.name}=${choiceLabel(d.choices[genes[i]])}`]));
+  return parts.join(' ') || 'base';
+}
+
+/** The same network always gets the same key, however its genes reached it. */
+export function specKey(spec: NetworkSpec): string {
+  const canon = (v: unknown): unknown => (isObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])])) : Array.isArray(v) ? v.map(canon) : v);
+  return createHash('sha256').update(JSON.stringify(canon(spec))).digest('hex').slice(0, 16);
+}

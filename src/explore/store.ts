@@ -1,0 +1,212 @@
+// A study is one SQLite file (better-sqlite3, WAL): its options and space, and one row per trial
+// (a network at one fidelity). Workers in other processes share it; claiming a trial is one
+// IMMEDIATE transaction, so no trial runs twice, and a finished trial is on disk before its worker
+// takes the next. TrialQueue is the part workers use: a distributed queue would implement it.
+import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { NetworkSpec } from '../models/spec.js';
+import type { StaticCost } from './cost.js';
+
+export class StudyError extends Error {
+  readonly code = 'ERR_STUDY';
+}
+
+export type TrialStatus = 'pending' | 'running' | 'done' | 'failed' | 'rejected';
+
+export interface TrialMetrics {
+  /** top-1 on the validation images held out of the training set (what the search ranks by) */
+  valAcc: number;
+  /** top-1 on the test set, float32 */
+  testAcc: number;
+  /** top-1 of the int8 model on the first int8Images test images, when measured */
+  int8Acc?: number;
+  int8Images?: number;
+  trainSeconds: number;
+  imagesPerSec: number;
+}
+
+export interface Trial {
+  id: number;
+  key: string;
+  rung: number;
+  generation: number;
+  genes: number[];
+  label: string;
+  spec: NetworkSpec;
+  epochs: number;
+  trainImages: number;
+  seed: number;
+  status: TrialStatus;
+  cost: StaticCost | null;
+  metrics: TrialMetrics | null;
+  error: string | null;
+  worker: string | null;
+  seconds: number | null;
+}
+
+/** What a worker needs from the study: claim work, keep it alive, hand in the result. */
+export interface TrialQueue {
+  claim(worker: string): Trial | null;
+  heartbeat(id: number, worker: string): void;
+  complete(id: number, worker: string, metrics: TrialMetrics, seconds: number): void;
+  fail(id: number, worker: string, error: string): void;
+  /** give an unfinished trial back (the worker was stopped); its run folder keeps its progress */
+  release(id: number, worker: string): void;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS study (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, options TEXT NOT NULL,
+  space TEXT NOT NULL, created_at TEXT NOT NULL, spent_seconds REAL NOT NULL DEFAULT 0, state TEXT NOT NULL, driver TEXT);
+CREATE TABLE IF NOT EXISTS trials (id INTEGER PRIMARY KEY, key TEXT NOT NULL, rung INTEGER NOT NULL, generation INTEGER NOT NULL,
+  genes TEXT NOT NULL, label TEXT NOT NULL, spec TEXT NOT NULL, epochs INTEGER NOT NULL, train_images INTEGER NOT NULL,
+  seed INTEGER NOT NULL, status TEXT NOT NULL, cost TEXT, metrics TEXT, error TEXT, worker TEXT, heartbeat REAL,
+  seconds REAL, UNIQUE (key, rung));`;
+
+interface Row {
+  id: number; key: string; rung: number; generation: number; genes: string; label: string; spec: string; epochs: number;
+  train_images: number; seed: number; status: TrialStatus; cost: string | null; metrics: string | null; error: string | null;
+  worker: string | null; seconds: number | null;
+}
+const toTrial = (r: Row): Trial => ({
+  id: r.id, key: r.key, rung: r.rung, generation: r.generation, genes: JSON.parse(r.genes), label: r.label, spec: JSON.parse(r.spec),
+  epochs: r.epochs, trainImages: r.train_images, seed: r.seed, status: r.status, cost: r.cost ? JSON.parse(r.cost) : null,
+  metrics: r.metrics ? JSON.parse(r.metrics) : null, error: r.error, worker: r.worker, seconds: r.seconds,
+});
+
+function openDatabase(path: string, create: boolean): BetterSqlite3.Database {
+  let Database: typeof BetterSqlite3;
+  try {
+    Database = createRequire(import.meta.url)('better-sqlite3');
+  } catch (err) {
+    throw new StudyError(`cmv3 explore needs better-sqlite3, which did not install (${(err as Error).message.split('\n')[0]}); install a C++ compiler (apt-get install -y g++ make python3) and run npm rebuild better-sqlite3`);
+  }
+  try {
+    const db = new Database(path, { fileMustExist: !create, timeout: 10000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    return db;
+  } catch (err) {
+    throw new StudyError(`cannot open study ${path} (${(err as Error).message}); ${create ? 'check the folder is writable' : 'pass a study made by cmv3 explore'}`);
+  }
+}
+
+export const workerId = () => `${hostname()}:${process.pid}`;
+
+export class Study implements TrialQueue {
+  private constructor(readonly path: string, private readonly db: BetterSqlite3.Database) {}
+
+  static create(path: string, options: unknown, space: unknown): Study {
+    const db = openDatabase(path, true);
+    db.exec(SCHEMA);
+    db.prepare('INSERT INTO study (id, version, options, space, created_at, state) VALUES (1, 1, ?, ?, ?, ?)')
+      .run(JSON.stringify(options), JSON.stringify(space), new Date().toISOString(), 'running');
+    return new Study(path, db);
+  }
+
+  static open(path: string): Study {
+    const db = openDatabase(path, false);
+    let ok = false;
+    try {
+      const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('study', 'trials')").get() as { n: number }).n;
+      ok = tables === 2 && (db.prepare('SELECT version FROM study WHERE id = 1').get() as { version: number } | undefined)?.version === 1;
+    } catch (err) {
+      db.close();
+      throw new StudyError(`${path} is not a cmv3 study (${(err as Error).message}); pass a study.sqlite made by cmv3 explore`);
+    }
+    if (!ok) { db.close(); throw new StudyError(`${path} is not a cmv3 study (no study/trials tables); pass a study.sqlite made by cmv3 explore`); }
+    return new Study(path, db);
+  }
+
+  close(): void { this.db.close(); }
+
+  meta(): { options: unknown; space: unknown; createdAt: string; spentSeconds: number; state: string; driver: string | null } {
+    const r = this.db.prepare('SELECT * FROM study WHERE id = 1').get() as { options: string; space: string; created_at: string; spent_seconds: number; state: string; driver: string | null };
+    return { options: JSON.parse(r.options), space: JSON.parse(r.space), createdAt: r.created_at, spentSeconds: r.spent_seconds, state: r.state, driver: r.driver };
+  }
+
+  setOptions(options: unknown): void { this.db.prepare('UPDATE study SET options = ? WHERE id = 1').run(JSON.stringify(options)); }
+  addSpent(seconds: number): void { this.db.prepare('UPDATE study SET spent_seconds = spent_seconds + ? WHERE id = 1').run(seconds); }
+  setState(state: string): void { this.db.prepare('UPDATE study SET state = ? WHERE id = 1').run(state); }
+
+  /** Takes the driver's lock; refuses when another live process holds it. */
+  lockDriver(isAlive: (worker: string) => boolean): void {
+    this.db.transaction(() => {
+      const { driver } = this.db.prepare('SELECT driver FROM study WHERE id = 1').get() as { driver: string | null };
+      if (driver && driver !== workerId() && isAlive(driver)) throw new StudyError(`${this.path} is being run by process ${driver}; wait for it or stop it first`);
+      this.db.prepare('UPDATE study SET driver = ? WHERE id = 1').run(workerId());
+    }).immediate();
+  }
+  unlockDriver(): void { this.db.prepare('UPDATE study SET driver = NULL WHERE id = 1 AND driver = ?').run(workerId()); }
+
+  /** Adds a trial unless the same network at the same rung is already there; returns the row either way. */
+  add(t: Omit<Trial, 'id' | 'metrics' | 'error' | 'worker' | 'seconds'>): Trial {
+    this.db.prepare(`INSERT OR IGNORE INTO trials (key, rung, generation, genes, label, spec, epochs, train_images, seed, status, cost, error)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`).run(t.key, t.rung, t.generation, JSON.stringify(t.genes), t.label,
+      JSON.stringify(t.spec), t.epochs, t.trainImages, t.seed, t.status, t.cost ? JSON.stringify(t.cost) : null);
+    return this.get(t.key, t.rung)!;
+  }
+
+  reject(id: number, reasons: string[]): void {
+    this.db.prepare("UPDATE trials SET status = 'rejected', error = ? WHERE id = ?").run(reasons.join('; '), id);
+  }
+
+  get(key: string, rung: number): Trial | null {
+    const r = this.db.prepare('SELECT * FROM trials WHERE key = ? AND rung = ?').get(key, rung) as Row | undefined;
+    return r ? toTrial(r) : null;
+  }
+
+  byId(id: number): Trial | null {
+    const r = this.db.prepare('SELECT * FROM trials WHERE id = ?').get(id) as Row | undefined;
+    return r ? toTrial(r) : null;
+  }
+
+  trials(): Trial[] { return (this.db.prepare('SELECT * FROM trials ORDER BY id').all() as Row[]).map(toTrial); }
+
+  counts(): Record<TrialStatus, number> {
+    const out: Record<TrialStatus, number> = { pending: 0, running: 0, done: 0, failed: 0, rejected: 0 };
+    for (const r of this.db.prepare('SELECT status, count(*) AS n FROM trials GROUP BY status').all() as { status: TrialStatus; n: number }[]) out[r.status] = r.n;
+    return out;
+  }
+
+  /**
+   * Trials left 'running' by a worker that is gone, or silent for `staleSeconds` (workers beat every
+   * 15 s), go back to the queue; their run folders resume where they were.
+   */
+  requeueOrphans(isAlive: (worker: string) => boolean, staleSeconds = 600): number {
+    let n = 0;
+    const now = Date.now() / 1000;
+    for (const r of this.db.prepare("SELECT id, worker, heartbeat FROM trials WHERE status = 'running'").all() as { id: number; worker: string; heartbeat: number }[]) {
+      if (isAlive(r.worker) && now - r.heartbeat < staleSeconds) continue;
+      n += this.db.prepare("UPDATE trials SET status = 'pending', worker = NULL WHERE id = ? AND status = 'running' AND worker = ?").run(r.id, r.worker).changes;
+    }
+    return n;
+  }
+
+  claim(worker: string): Trial | null {
+    return this.db.transaction(() => {
+      const r = this.db.prepare("SELECT * FROM trials WHERE status = 'pending' ORDER BY rung DESC, id LIMIT 1").get() as Row | undefined;
+      if (!r) return null;
+      this.db.prepare("UPDATE trials SET status = 'running', worker = ?, heartbeat = ? WHERE id = ?").run(worker, Date.now() / 1000, r.id);
+      return toTrial({ ...r, status: 'running', worker });
+    }).immediate();
+  }
+
+  heartbeat(id: number, worker: string): void {
+    this.db.prepare("UPDATE trials SET heartbeat = ? WHERE id = ? AND worker = ? AND status = 'running'").run(Date.now() / 1000, id, worker);
+  }
+
+  complete(id: number, worker: string, metrics: TrialMetrics, seconds: number): void {
+    const n = this.db.prepare("UPDATE trials SET status = 'done', metrics = ?, seconds = ?, error = NULL WHERE id = ? AND worker = ? AND status = 'running'")
+      .run(JSON.stringify(metrics), seconds, id, worker).changes;
+    if (n !== 1) throw new StudyError(`trial ${id} is no longer held by ${worker}; its result was not recorded`);
+  }
+
+  fail(id: number, worker: string, error: string): void {
+    this.db.prepare("UPDATE trials SET status = 'failed', error = ? WHERE id = ? AND worker = ? AND status = 'running'").run(error, id, worker);
+  }
+
+  release(id: number, worker: string): void {
+    this.db.prepare("UPDATE trials SET status = 'pending', worker = NULL WHERE id = ? AND worker = ? AND status = 'running'").run(id, worker);
+  }
+}

@@ -1,0 +1,96 @@
+// How candidates are proposed: grid (every combination in order), random (seeded sampling) and
+// NSGA-II (Deb et al. 2002: binary tournaments on rank and crowding, uniform crossover, per-gene
+// mutation, elitist survival). A proposal is only genes; the driver prices and trains it.
+import { Rng } from '../nn/random.js';
+import { rankAndCrowding, nsgaOrder } from './pareto.js';
+import { gridGenes, spaceSize, type Space } from './space.js';
+
+export const STRATEGIES = ['grid', 'random', 'nsga2'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
+export interface Scored {
+  genes: number[];
+  /** objectives to minimise */
+  objectives: number[];
+}
+
+/**
+ * Candidates for generation `gen`, given the scored candidates of earlier generations, as a lazy
+ * sequence: the driver skips the ones the study already holds and stops reading when it has enough.
+ * A finite sequence means the strategy has no more (grid exhausted).
+ */
+export interface Strategy {
+  propose(gen: number, history: Scored[][]): Iterable<number[]>;
+}
+
+const TRIES = 100000;
+
+export const randomGenes = (s: Space, rng: Rng): number[] => s.dims.map((d) => rng.int(d.choices.length));
+
+/** Seeds differ per generation so resuming re-derives the same proposals from the same results. */
+const genRng = (seed: number, gen: number) => new Rng((Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(gen + 1, 0x85ebca6b)) >>> 0);
+
+/** Every combination in order; the driver skips the ones already in the study. */
+export function gridStrategy(space: Space): Strategy {
+  return {
+    *propose() {
+      const total = spaceSize(space);
+      for (let i = 0; i < total; i++) yield gridGenes(space, i);
+    },
+  };
+}
+
+export function randomStrategy(space: Space, seed: number): Strategy {
+  return {
+    *propose(gen) {
+      const rng = genRng(seed, gen);
+      for (let tries = 0; tries < TRIES; tries++) yield randomGenes(space, rng);
+    },
+  };
+}
+
+/**
+ * NSGA-II. Generation 0 is random; each later one breeds offspring from the survivors of all
+ * earlier generations (the best `population` by rank and crowding: elitism over parents + children).
+ */
+export function nsga2Strategy(space: Space, seed: number, population: number): Strategy {
+  return {
+    *propose(gen, history) {
+      const rng = genRng(seed, gen);
+      if (gen === 0) {
+        for (let tries = 0; tries < TRIES; tries++) yield randomGenes(space, rng);
+        return;
+      }
+      const all = history.flat();
+      const order = nsgaOrder(all.map((c) => c.objectives)).slice(0, population);
+      const parents = order.map((i) => all[i]);
+      if (parents.length === 0) return;
+      const { rank, crowd } = rankAndCrowding(parents.map((p) => p.objectives));
+      const tournament = (): number[] => {
+        const a = rng.int(parents.length), b = rng.int(parents.length);
+        const better = rank[a] < rank[b] || (rank[a] === rank[b] && crowd[a] >= crowd[b]) ? a : b;
+        return parents[better].genes;
+      };
+      const pm = 1 / space.dims.length;
+      for (let tries = 0; tries < TRIES; tries++) {
+        const p1 = tournament(), p2 = tournament();
+        const child = p1.map((g, k) => (rng.next() < 0.5 ? g : p2[k]));
+        let mutated = false;
+        child.forEach((_, k) => {
+          if (rng.next() < pm && space.dims[k].choices.length > 1) { child[k] = (child[k] + 1 + rng.int(space.dims[k].choices.length - 1)) % space.dims[k].choices.length; mutated = true; }
+        });
+        if (!mutated) { // a child equal to a parent teaches nothing: change one gene at least
+          const k = rng.int(space.dims.length);
+          if (space.dims[k].choices.length > 1) child[k] = (child[k] + 1 + rng.int(space.dims[k].choices.length - 1)) % space.dims[k].choices.length;
+        }
+        yield child;
+      }
+    },
+  };
+}
+
+export function makeStrategy(name: StrategyName, space: Space, seed: number, population: number): Strategy {
+  if (name === 'grid') return gridStrategy(space);
+  if (name === 'random') return randomStrategy(space, seed);
+  return nsga2Strategy(space, seed, population);
+}

@@ -1,0 +1,87 @@
+// Search spaces as data: presets decode to the paper's networks, paths are checked, candidates
+// have stable keys; the Pareto tools and the strategies are exact and repeatable.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { getBackend } from '../src/backend/select.js';
+import { SPACES } from '../src/explore/presets.js';
+import { crowding, dominates, nondominatedFronts, nsgaOrder } from '../src/explore/pareto.js';
+import { decode, describeGenes, gridGenes, SpaceError, spaceSize, specKey, validateSpace, type Space } from '../src/explore/space.js';
+import { makeStrategy } from '../src/explore/strategy.js';
+import { buildNetwork } from '../src/models/build.js';
+import { CMV3 } from '../src/models/builtin.js';
+import { summarize } from '../src/summary.js';
+
+const params = async (s: Space, genes: number[]) => summarize(buildNetwork(decode(s, genes), { backend: await getBackend('reference') })).params.total;
+
+test('60.1 every preset validates, and every choice of it makes a valid network', () => {
+  for (const s of Object.values(SPACES)) {
+    validateSpace(structuredClone(s));
+    s.dims.forEach((d, i) => d.choices.forEach((_, j) => decode(s, s.dims.map((_, k) => (k === i ? j : 0)))));
+  }
+});
+
+test('60.2 paper-widths and paper-ablation give the paper\'s parameter counts where it states them', async () => {
+  const w = SPACES['paper-widths'], a = SPACES['paper-ablation'];
+  assert.equal(await params(w, [1]), 171_946); // width 0.5
+  const labels = a.dims[0].choices.map((c) => c.label);
+  assert.equal(await params(a, [labels.indexOf('0 MobileNetV3-Small w1.0 (baseline)')]), 1_846_930);
+  assert.equal(await params(a, [labels.indexOf('3 + Mish after DPD (CMV3)')]), 171_946);
+  // each ablation step changes what it says: step 2 differs from CMV3 only in the DPD activations
+  const s2 = decode(a, [3]), s3 = decode(a, [4]);
+  assert.deepEqual(s2.blocks.map((b) => b.act), ['hswish', 'relu', 'relu', 'hswish', 'relu', 'relu']);
+  assert.deepEqual({ ...s3, blocks: s3.blocks.map((b) => ({ ...b, act: 'x' })) }, { ...s2, blocks: s2.blocks.map((b) => ({ ...b, act: 'x' })) });
+  assert.deepEqual(decode(a, [2]).blocks.map((b) => b.exp), [16, 88, 240, 96, 288, 576]);
+});
+
+test('60.3 a path that names no field, or a value the spec refuses, is a one-line error', () => {
+  const bad = (set: Record<string, unknown>): Space => ({ name: 'bad', base: 'cmv3', dims: [{ name: 'x', choices: [{ set }] }] });
+  assert.throws(() => validateSpace(bad({ 'blocks.9.kernel': 3 })), (e: Error) => e instanceof SpaceError && /blocks\.9\.kernel does not name a field/.test(e.message));
+  assert.throws(() => validateSpace(bad({ widht: 0.5 })), /widht does not name a field/);
+  assert.throws(() => decode(bad({ 'blocks.0.kernel': 4 }), [0]), /Expected an odd positive integer for spec.blocks\[0\].kernel but received 4/);
+  assert.throws(() => validateSpace({ name: 'x', base: 'cmv3', dims: [] }), /Expected a non-empty array for space.dims/);
+  assert.throws(() => validateSpace({ name: 'x', base: 'resnet', dims: [{ name: 'a', choices: [{}] }] }), /unknown model 'resnet'/);
+  // '*' sets a field in every item of an array
+  const all = decode({ name: 'star', base: 'cmv3', dims: [{ name: 'k', choices: [{ set: { 'blocks.*.kernel': 3 } }] }] }, [0]);
+  assert.deepEqual(all.blocks.map((b) => b.kernel), [3, 3, 3, 3, 3, 3]);
+});
+
+test('60.4 grid order covers the space once; keys follow the network, not the genes', () => {
+  const s = SPACES['paper-widths'];
+  const seen = new Set(Array.from({ length: spaceSize(s) }, (_, i) => specKey(decode(s, gridGenes(s, i)))));
+  assert.equal(seen.size, 5);
+  const n = SPACES['cmv3-neighbourhood'];
+  assert.equal(specKey(decode(n, n.dims.map(() => 0))), specKey(structuredClone(CMV3)));
+  assert.equal(describeGenes(n, n.dims.map(() => 0)), 'base');
+  assert.equal(describeGenes(n, n.dims.map((d) => (d.name === 'b2.act' ? 1 : 0))), 'b2.act=relu6');
+});
+
+test('60.5 dominance, fronts and crowding on a known set', () => {
+  // minimise both: (1,5) (2,3) (4,1) are the front; (3,4) is dominated by (2,3); (5,5) by all
+  const pts = [[1, 5], [3, 4], [2, 3], [5, 5], [4, 1]];
+  assert.ok(dominates([2, 3], [3, 4]) && !dominates([1, 5], [2, 3]) && !dominates([1, 1], [1, 1]));
+  assert.deepEqual(nondominatedFronts(pts), [[0, 2, 4], [1], [3]]);
+  const c = crowding(pts, [0, 2, 4]);
+  assert.equal(c.get(0), Infinity);
+  assert.equal(c.get(4), Infinity);
+  assert.ok(Math.abs(c.get(2)! - ((4 - 1) / 3 + (5 - 1) / 4)) < 1e-12);
+  assert.deepEqual(nsgaOrder(pts), [0, 4, 2, 1, 3]);
+});
+
+test('60.6 strategies are seeded: the same seed proposes the same candidates, another seed others', () => {
+  const s = SPACES['cmv3-neighbourhood'];
+  const take = (name: 'random' | 'nsga2', seed: number, gen = 0, history: { genes: number[]; objectives: number[] }[][] = []) => {
+    const out: string[] = [];
+    for (const g of makeStrategy(name, s, seed, 4).propose(gen, history)) { out.push(g.join(',')); if (out.length === 6) break; }
+    return out;
+  };
+  assert.deepEqual(take('random', 1), take('random', 1));
+  assert.notDeepEqual(take('random', 1), take('random', 2));
+  const parents = take('nsga2', 3).map((g, i) => ({ genes: g.split(',').map(Number), objectives: [-i, i] }));
+  const kids = take('nsga2', 3, 1, [parents]);
+  assert.deepEqual(kids, take('nsga2', 3, 1, [parents]));
+  // every child differs from both parents it could have come from in at least one gene
+  for (const k of kids) assert.ok(!parents.some((p) => p.genes.join(',') === k));
+  const grid: string[] = [];
+  for (const g of makeStrategy('grid', SPACES['paper-widths'], 1, 2).propose(0, [])) grid.push(g.join(','));
+  assert.deepEqual(grid, ['0', '1', '2', '3', '4']);
+});
