@@ -32,12 +32,15 @@ test('lowered and legalized cmv3 graphs match the model on CIFAR-10 images', asy
   assert.ok(worst < 1e-5, `largest difference ${worst}`);
 });
 
-test('calibration refuses images of another shape than the model takes, naming both', async (t) => {
+test('calibration images come at the model\'s input size; other channel counts are refused, naming both', async (t) => {
   const dir = cifarOrSkip(t);
   if (!dir) return;
   const trained = await loadTrained('cmv3-w0.5-cifar10');
   assert.equal(calibrationImages(trained, dir, 3).length, 3);
-  const wider = { ...trained, model: { ...trained.model, spec: { ...trained.model.spec, inputSize: 40 } } } as typeof trained;
-  assert.throws(() => calibrationImages(wider, dir, 3), (e: Error & { code?: string }) =>
-    e.code === 'ERR_DATA' && /Expected 40x40x3 calibration images .* holds 32x32x3/.test(e.message));
+  // CIFAR-10 is resized to the model's input, as image folders are (explore searches input sizes)
+  const small = { ...trained, model: { ...trained.model, spec: { ...trained.model.spec, inputSize: 24 } } } as typeof trained;
+  assert.deepEqual(calibrationImages(small, dir, 2).map((x) => x.length), [24 * 24 * 3, 24 * 24 * 3]);
+  const gray = { ...trained, model: { ...trained.model, spec: { ...trained.model.spec, inputChannels: 1 } } } as typeof trained;
+  assert.throws(() => calibrationImages(gray, dir, 3), (e: Error & { code?: string }) =>
+    e.code === 'ERR_DATA' && /Expected 32x32x1 calibration images .* holds 32x32x3/.test(e.message));
 });

@@ -22,7 +22,7 @@ export interface Int8Options {
 export function calibrationImages(t: Trained, data: string, count: number): Float32Array[] {
   const s = t.model.spec;
   const set = readDataset(data, 'train', s.inputSize, count);
-  // An image folder is resized to the model's input; CIFAR-10 binaries are 32x32x3 as they are.
+  // Images are resized to the model's input; the channel count must match.
   if (set.size !== s.inputSize || set.channels !== s.inputChannels) {
     throw new DataError(`Expected ${s.inputSize}x${s.inputSize}x${s.inputChannels} calibration images for this model but ${data} holds ${set.size}x${set.size}x${set.channels}; calibrate on the data the model was trained on (--data DIR)`);
   }
