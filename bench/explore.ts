@@ -10,11 +10,18 @@ import type { ExploreOptions } from '../src/explore/driver.js';
 import { studyResult } from '../src/explore/show.js';
 import type { Space } from '../src/explore/space.js';
 import { Study } from '../src/explore/store.js';
+import { exploreArgs } from './explore-args.js';
 import { writeSection } from './section.js';
 
 const { values, positionals } = parseArgs({ options: { 'no-write': { type: 'boolean' } }, allowPositionals: true });
 if (positionals.length !== 1) { console.error('usage: npm run bench:explore -- studies/NAME [--no-write]'); process.exit(2); }
-const study = Study.open(studyFile(positionals[0]));
+let study: Study;
+try {
+  study = Study.open(studyFile(positionals[0]));
+} catch (err) {
+  console.error(`bench:explore: ${(err as Error).message}`);
+  process.exit(1);
+}
 const meta = study.meta(), space = meta.space as Space, o = meta.options as ExploreOptions;
 const res = studyResult(study);
 study.close();
@@ -25,17 +32,18 @@ const top = o.rungs.length - 1;
 const byGenes = (a: { genes: number[] }, b: { genes: number[] }) => a.genes.reduce((d, g, i) => d || g - b.genes[i], 0);
 const rows = res.trials.filter((t) => t.rung === top || t.status === 'rejected').sort(byGenes).map((t) => {
   const ref = space.reference?.[t.label];
-  const c = t.cost!, m = t.metrics;
+  const c = t.cost, m = t.metrics;
   const status = t.status === 'done' ? '' : ` (${t.status}${t.error ? `: ${t.error}` : ''})`;
-  return `| ${t.label}${status} | ${c.params.toLocaleString('en-US')} | ${ref?.params?.toLocaleString('en-US') ?? '-'} | ${kb(c.float32Bytes)} | ${kb(c.int8Bytes)} | ${ref?.sizeMB ? `${ref.sizeMB} MB` : '-'} | ${kb(c.arenaBytes)} | ${c.latencyMs.toFixed(1)} | ${pct(m?.valAcc)} | ${pct(m?.testAcc)} | ${m?.int8Acc === undefined ? '-' : `${pct(m.int8Acc)} (${m.int8Images})`} | ${ref?.accuracy ? `${ref.accuracy.toFixed(2)}%` : '-'} |`;
+  const n = (f: (x: NonNullable<typeof c>) => string) => (c ? f(c) : '-');
+  return `| ${t.label}${status} | ${n((x) => x.params.toLocaleString('en-US'))} | ${ref?.params?.toLocaleString('en-US') ?? '-'} | ${n((x) => kb(x.float32Bytes))} | ${n((x) => kb(x.int8Bytes))} | ${ref?.sizeMB ? `${ref.sizeMB} MB` : '-'} | ${n((x) => kb(x.arenaBytes))} | ${n((x) => x.latencyMs.toFixed(1))} | ${pct(m?.valAcc)} | ${pct(m?.testAcc)} | ${m?.int8Acc === undefined ? '-' : `${pct(m.int8Acc)} (${m.int8Images})`} | ${ref?.accuracy ? `${ref.accuracy.toFixed(2)}%` : '-'} |`;
 });
 const f = o.rungs[top];
 const body = [
   `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}; study ${positionals[0]}, state ${res.state}, ${(res.spentSeconds / 3600).toFixed(2)} h.`,
-  `Command: \`cmv3 explore --space ${space.name} --strategy ${o.strategy} --rungs ${o.rungs.map((r) => `${r.epochs}x${r.trainImages}`).join(',')} --seed ${o.seed} --out ${positionals[0]}\`, then \`npm run bench:explore -- ${positionals[0]}\`.`,
+  `Command: \`cmv3 explore ${exploreArgs(space, o)} --out ${positionals[0]}\`, then \`npm run bench:explore -- ${positionals[0]}\`.`,
   `Fidelity (the stated budget): ${f.epochs} epochs on ${f.trainImages.toLocaleString('en-US')} training images, paper recipe, batch ${o.settings.batchSize}; validation on the last ${o.settings.validation.toLocaleString('en-US')} training images; test = the 10,000 CIFAR-10 test images (float32, final epoch); int8 = the int8 engine (TFLite Micro arithmetic) on the first N test images after ${o.settings.calibration}-image ${o.settings.observer} calibration. The paper's accuracies are after its full training, so they are not the same budget. Sizes are our .tflite files; the paper's "model size" is its own file format (likely Keras), so only the trend compares.`,
   '',
-  '| candidate | params | paper params | float32 .tflite | int8 .tflite | paper size | int8 arena | est. ms (i.MX RT1060) | val | test | int8 test | paper accuracy |',
+  `| candidate | params | paper params | float32 .tflite | int8 .tflite | paper size | int8 arena | est. ms (${o.target}) | val | test | int8 test | paper accuracy |`,
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows,
 ].join('\n');

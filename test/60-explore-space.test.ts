@@ -7,6 +7,7 @@ import { SPACES } from '../src/explore/presets.js';
 import { crowding, dominates, nondominatedFronts, nsgaOrder } from '../src/explore/pareto.js';
 import { decode, describeGenes, gridGenes, SpaceError, spaceSize, specKey, validateSpace, type Space } from '../src/explore/space.js';
 import { makeStrategy } from '../src/explore/strategy.js';
+import { ranks, spearman } from '../src/explore/stats.js';
 import { buildNetwork } from '../src/models/build.js';
 import { CMV3 } from '../src/models/builtin.js';
 import { summarize } from '../src/summary.js';
@@ -65,6 +66,8 @@ test('60.5 dominance, fronts and crowding on a known set', () => {
   assert.equal(c.get(4), Infinity);
   assert.ok(Math.abs(c.get(2)! - ((4 - 1) / 3 + (5 - 1) / 4)) < 1e-12);
   assert.deepEqual(nsgaOrder(pts), [0, 4, 2, 1, 3]);
+  // the two ends of a front (both infinitely crowded): the more accurate (smaller first objective) goes first
+  assert.deepEqual(nsgaOrder([[-0.5, 200], [-0.6, 250]]), [1, 0]);
 });
 
 test('60.6 strategies are seeded: the same seed proposes the same candidates, another seed others', () => {
@@ -84,4 +87,13 @@ test('60.6 strategies are seeded: the same seed proposes the same candidates, an
   const grid: string[] = [];
   for (const g of makeStrategy('grid', SPACES['paper-widths'], 1, 2).propose(0, [])) grid.push(g.join(','));
   assert.deepEqual(grid, ['0', '1', '2', '3', '4']);
+});
+
+test('60.7 Spearman rank correlation: known values, ties averaged', () => {
+  assert.deepEqual(ranks([10, 30, 20, 20]), [1, 4, 2.5, 2.5]);
+  assert.equal(spearman([1, 2, 3, 4], [10, 20, 30, 40]), 1);
+  assert.equal(spearman([1, 2, 3, 4], [4, 3, 2, 1]), -1);
+  // rho = 1 - 6 sum d^2 / (n (n^2 - 1)) without ties: d = (0, -2, 1, 1) -> 1 - 36/60 = 0.4
+  assert.ok(Math.abs(spearman([1, 2, 3, 4], [1, 4, 2, 3]) - 0.4) < 1e-12);
+  assert.ok(Number.isNaN(spearman([1], [2])));
 });

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -65,7 +66,24 @@ test('61.3 a trial held by a dead worker goes back to the queue; a live one stay
   again.close();
 });
 
-test('61.4 a file that is not a study, or not SQLite at all, is refused in one line', () => {
+test('61.4 a driver on another host holds the study while it beats; a silent one loses it', async () => {
+  const { isAlive } = await import('../src/explore/executor.js');
+  const dir = mkdtempSync(join(tmpdir(), 'cmv3-study-'));
+  const path = join(dir, 'study.sqlite');
+  Study.create(path, {}, {}).close();
+  const Database = createRequire(import.meta.url)('better-sqlite3');
+  const raw = new Database(path);
+  raw.prepare('UPDATE study SET driver = ?, driver_beat = ? WHERE id = 1').run('elsewhere:1', Date.now() / 1000);
+  const s = Study.open(path);
+  assert.equal(isAlive('elsewhere:1'), undefined, 'another host\'s process cannot be seen');
+  assert.throws(() => s.lockDriver(isAlive), /is being run by process elsewhere:1/);
+  raw.prepare('UPDATE study SET driver_beat = ? WHERE id = 1').run(Date.now() / 1000 - 3600);
+  assert.doesNotThrow(() => s.lockDriver(isAlive));
+  raw.close();
+  s.close();
+});
+
+test('61.5 a file that is not a study, or not SQLite at all, is refused in one line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cmv3-study-'));
   writeFileSync(join(dir, 'junk.sqlite'), 'this is not a database, just text'.repeat(100));
   assert.throws(() => Study.open(join(dir, 'junk.sqlite')), (e: Error) => e instanceof StudyError && /not a cmv3 study|cannot open study/.test(e.message) && !e.message.includes('\n'));

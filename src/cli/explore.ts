@@ -2,10 +2,11 @@
 // cmv3 explore show: its Pareto front as a table, JSON and SVG.
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { OBSERVERS, type Observer } from '../deploy/calibrate.js';
 import { TARGETS } from '../deploy/report.js';
 import { runStudy, type ExploreOptions } from '../explore/driver.js';
+import { isAlive } from '../explore/executor.js';
 import { SPACES } from '../explore/presets.js';
 import { frontSvg, formatFront, studyResult } from '../explore/show.js';
 import { spaceSize, validateSpace, type Space } from '../explore/space.js';
@@ -61,7 +62,7 @@ function newOptions(v: Record<string, string | boolean | undefined>, space: Spac
   const workers = numberOption(v.workers, 'workers', positiveInt, 'a positive integer') ?? 1;
   return {
     strategy, trials, population,
-    rungs: parseRungs(str('rungs') ?? '2x20000,8x45000', CIFAR_TRAIN - validation),
+    rungs: parseRungs(str('rungs') ?? `2x20000,8x${CIFAR_TRAIN - validation}`, CIFAR_TRAIN - validation),
     eta: numberOption(v.eta, 'eta', (n) => n > 1, 'a number above 1') ?? 3,
     objectives: parseObjectives(str('objectives') ?? 'accuracy,flash'),
     constraints: {
@@ -76,7 +77,7 @@ function newOptions(v: Record<string, string | boolean | undefined>, space: Spac
     workers,
     threads: numberOption(v.threads, 'threads', positiveInt, 'a positive integer') ?? Math.max(1, Math.floor(cpus().length / workers)),
     settings: {
-      data: dataDir(str('data')), batchSize: numberOption(v['batch-size'], 'batch-size', positiveInt, 'a positive integer') ?? 128,
+      data: resolve(dataDir(str('data'))), batchSize: numberOption(v['batch-size'], 'batch-size', positiveInt, 'a positive integer') ?? 128,
       validation, testImages: numberOption(v['test-images'], 'test-images', positiveInt, 'a positive integer') ?? null,
       int8Images: numberOption(v['int8-images'], 'int8-images', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer') ?? 1000,
       calibration: numberOption(v.calibration, 'calibration', positiveInt, 'a positive integer') ?? 100, observer,
@@ -97,7 +98,7 @@ async function run(study: Study, o: ExploreOptions, dir: string): Promise<void> 
     const res = studyResult(study);
     const svg = join(dir, 'front.svg');
     if (res.trials.some((t) => t.status === 'done')) { writeAtomic(svg, frontSvg(res)); console.log(`\n${formatFront(res)}\nfront plot: ${svg}`); }
-    if (state === 'budget') { console.log(`budget spent; continue with: cmv3 explore --resume ${dir} --budget <more>`); process.exitCode = 3; }
+    if (state === 'budget') { console.log(`budget spent (${(o.budgetSeconds! / 3600).toFixed(2)} h); continue with: cmv3 explore --resume ${dir} --budget <a total above ${(o.budgetSeconds! / 3600).toFixed(2)}h>`); process.exitCode = 3; }
     if (state === 'stopped') { console.log(`stopped; continue with: cmv3 explore --resume ${dir}`); process.exitCode = 130; }
   } finally {
     process.off('SIGINT', onSigint);
@@ -119,11 +120,16 @@ export async function exploreCommand(argv: string[]): Promise<void> {
   if (v.resume !== undefined) {
     const extra = Object.keys(v).filter((k) => !['resume', 'budget', 'workers', 'threads'].includes(k));
     if (extra.length) throw new UsageError(`--resume continues a study with its own settings; only --budget, --workers and --threads may change (drop --${extra.join(', --')})`);
+    const budget = v.budget === undefined ? undefined : parseDuration(v.budget as string, 'budget');
+    const workers = numberOption(v.workers, 'workers', positiveInt, 'a positive integer');
+    const threads = numberOption(v.threads, 'threads', positiveInt, 'a positive integer');
     const dir = v.resume as string, study = Study.open(studyFile(dir));
+    study.lockDriver(isAlive); // before touching its options: another driver may be running it
     const o = study.meta().options as ExploreOptions;
-    if (v.budget !== undefined) o.budgetSeconds = parseDuration(v.budget as string, 'budget');
-    if (v.workers !== undefined) o.workers = numberOption(v.workers, 'workers', positiveInt, 'a positive integer')!;
-    o.threads = numberOption(v.threads, 'threads', positiveInt, 'a positive integer') ?? Math.max(1, Math.floor(cpus().length / o.workers));
+    if (!existsSync(o.settings.data)) { study.unlockDriver(); study.close(); throw new UsageError(`the study trains on ${o.settings.data}, which is not there any more; put the data back at that path`); }
+    if (budget !== undefined) o.budgetSeconds = budget;
+    if (workers !== undefined) { o.workers = workers; o.threads = Math.max(1, Math.floor(cpus().length / workers)); }
+    if (threads !== undefined) o.threads = threads;
     study.setOptions(o);
     console.log(`continuing study ${dir}: ${(study.meta().spentSeconds / 3600).toFixed(2)} h spent${o.budgetSeconds ? ` of ${(o.budgetSeconds / 3600).toFixed(2)} h` : ''}`);
     return run(study, o, dir);

@@ -7,7 +7,7 @@ import { SpecError } from '../models/spec.js';
 import { staticCost, violations, type Constraints, type StaticCost } from './cost.js';
 import { isAlive, LocalWorkers } from './executor.js';
 import { nsgaOrder } from './pareto.js';
-import { decode, describeGenes, specKey, type Space } from './space.js';
+import { decode, describeGenes, SpaceError, specKey, type Space } from './space.js';
 import { makeStrategy, type Scored, type StrategyName } from './strategy.js';
 import { Study, StudyError, type Trial } from './store.js';
 import type { TrialSettings } from './trial.js';
@@ -56,7 +56,7 @@ export class Driver {
   private get generations(): number { return Math.ceil(this.o.trials / this.o.population); }
 
   /** Adds what can be added now; true when the whole study is finished. */
-  async schedule(): Promise<boolean> {
+  async schedule(stop: () => boolean = () => false): Promise<boolean> {
     let trials = this.study.trials();
     const rung0 = trials.filter((t) => t.rung === 0);
     for (let g = 0; g < this.generations; g++) {
@@ -66,7 +66,7 @@ export class Driver {
       const earlier = rung0.filter((t) => t.generation < g);
       if (this.o.strategy === 'nsga2' && !earlier.every(finished)) return false; // breeding needs the parents' results
       if (this.o.strategy !== 'nsga2' && rung0.some((t) => t.status === 'pending') && g > 0) return false; // keep the queue short
-      await this.fill(g, quota - mine.length, earlier);
+      await this.fill(g, quota - mine.length, earlier, stop);
       return false;
     }
     if (!rung0.every(finished)) return false;
@@ -82,26 +82,37 @@ export class Driver {
     return true;
   }
 
-  private async fill(gen: number, want: number, earlier: Trial[]): Promise<void> {
+  /** Prices proposals until `want` fit; one turn of the event loop per candidate keeps Ctrl-C and the budget live. */
+  private async fill(gen: number, want: number, earlier: Trial[], stop: () => boolean): Promise<void> {
     const history: Scored[][] = [];
     for (const t of earlier) if (t.status === 'done') (history[t.generation] ??= []).push({ genes: t.genes, objectives: objectiveVector(t, this.o) });
     let added = 0, seen = 0;
     for (const genes of this.strategy.propose(gen, history.filter(Boolean))) {
       if (added >= want) return;
       if (++seen > 20000) break;
+      await new Promise((r) => setImmediate(r));
+      if (stop()) return; // not exhausted: a resumed driver continues this generation
       let spec;
       try {
         spec = decode(this.space, genes);
       } catch (err) {
-        if (err instanceof SpecError) continue; // choices that make no valid network together
+        // choices that make no valid network together (SpecError), or a path only another base has (SpaceError)
+        if (err instanceof SpecError || err instanceof SpaceError) continue;
         throw err;
       }
       const key = specKey(spec);
       if (this.study.get(key, 0)) continue;
-      const cost = this.costs.get(key) ?? await staticCost(spec, TARGETS[this.o.target]);
-      this.costs.set(key, cost);
-      const label = describeGenes(this.space, genes), why = violations(cost, this.o.constraints);
-      const t = this.study.add({ key, rung: 0, generation: gen, genes, label, spec, epochs: this.o.rungs[0].epochs, trainImages: this.o.rungs[0].trainImages, seed: this.o.seed, status: 'pending', cost });
+      const label = describeGenes(this.space, genes);
+      let cost: StaticCost | null = this.costs.get(key) ?? null, why: string[];
+      try {
+        cost ??= await staticCost(spec, TARGETS[this.o.target]);
+        this.costs.set(key, cost);
+        why = violations(cost, this.o.constraints);
+      } catch (err) {
+        why = [`cannot be built for the MCU (${(err as Error).message})`];
+      }
+      // Inserted with its final status, so no worker can claim a rejected candidate in between.
+      const t = this.study.add({ key, rung: 0, generation: gen, genes, label, spec, epochs: this.o.rungs[0].epochs, trainImages: this.o.rungs[0].trainImages, seed: this.o.seed, status: why.length ? 'rejected' : 'pending', cost });
       if (why.length) { this.study.reject(t.id, why); this.log(`rejected ${label}: ${why.join('; ')}`); }
       else added++;
     }
@@ -141,10 +152,12 @@ export async function runStudy(study: Study, space: Space, o: ExploreOptions, si
       if (signal.stop) break;
       if (o.budgetSeconds !== null && spent >= o.budgetSeconds) { state = 'budget'; break; }
       if (++ticks % 30 === 0) { const n = study.requeueOrphans(isAlive); if (n) log(`${n} trial(s) of a vanished worker go back to the queue`); }
-      if (await driver.schedule()) { state = 'finished'; break; }
+      const over = () => signal.stop || (o.budgetSeconds !== null && study.meta().spentSeconds + (performance.now() - last) / 1000 >= o.budgetSeconds);
+      if (await driver.schedule(over)) { state = 'finished'; break; }
       if (workers.alive() === 0) throw new StudyError('every worker has stopped; see the errors above');
-      const line = driver.progress(spent);
-      if (line !== lastLine || performance.now() - lastPrint > 300000) { log(line); lastLine = line; lastPrint = performance.now(); }
+      // A line when something happens (the budget part aside), else one every 5 minutes.
+      const line = driver.progress(spent), what = line.slice(0, line.lastIndexOf(' | '));
+      if (what !== lastLine || performance.now() - lastPrint > 300000) { log(line); lastLine = what; lastPrint = performance.now(); }
       await new Promise((r) => setTimeout(r, 1000));
     }
   } finally {

@@ -4,6 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import type { Liveness } from './store.js';
 import type { TrialSettings } from './trial.js';
 
 export interface Executor {
@@ -15,11 +16,11 @@ export interface Executor {
 
 /**
  * Is the process behind a worker id ("host:pid") still there? A zombie (killed, never reaped, as
- * in a container without an init) counts as gone. Workers on other hosts are judged by heartbeat.
+ * in a container without an init) counts as gone. Another host's processes cannot be seen: undefined.
  */
-export function isAlive(worker: string): boolean {
+export const isAlive: Liveness = (worker) => {
   const [host, pid] = [worker.slice(0, worker.lastIndexOf(':')), Number(worker.slice(worker.lastIndexOf(':') + 1))];
-  if (host !== hostname()) return true;
+  if (host !== hostname()) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
@@ -31,7 +32,7 @@ export function isAlive(worker: string): boolean {
       return (err as NodeJS.ErrnoException).code === 'EPERM';
     }
   }
-}
+};
 
 export class LocalWorkers implements Executor {
   private readonly children = new Set<ChildProcess>();
@@ -54,7 +55,7 @@ export class LocalWorkers implements Executor {
     child.on('message', (m: { log?: string }) => { if (m?.log) this.o.log(m.log); });
     child.on('exit', (code, signal) => {
       this.children.delete(child);
-      if (this.stopping || code === 0) return;
+      if (this.stopping) return;
       // A crash (out of memory, a native fault): its trial is marked failed, and a fresh worker takes over.
       this.o.onCrash(child.pid!, signal ? `signal ${signal}` : `exit code ${code}`);
       if (this.restarts++ < 8) this.spawn();

@@ -58,8 +58,11 @@ export function rankAndCrowding(points: number[][]): { rank: number[]; crowd: nu
   return { rank, crowd };
 }
 
-/** Indexes sorted best first: lower rank, then larger crowding distance, then index (stable, repeatable). */
+/**
+ * Indexes sorted best first: lower rank, then larger crowding distance, then the first objective
+ * (the front's two ends both have infinite crowding: the more accurate goes first), then index.
+ */
 export function nsgaOrder(points: number[][]): number[] {
   const { rank, crowd } = rankAndCrowding(points);
-  return points.map((_, i) => i).sort((a, b) => rank[a] - rank[b] || crowd[b] - crowd[a] || a - b);
+  return points.map((_, i) => i).sort((a, b) => rank[a] - rank[b] || (crowd[b] === crowd[a] ? 0 : crowd[b] - crowd[a]) || points[a][0] - points[b][0] || a - b);
 }

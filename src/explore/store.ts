@@ -57,7 +57,7 @@ export interface TrialQueue {
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS study (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, options TEXT NOT NULL,
-  space TEXT NOT NULL, created_at TEXT NOT NULL, spent_seconds REAL NOT NULL DEFAULT 0, state TEXT NOT NULL, driver TEXT);
+  space TEXT NOT NULL, created_at TEXT NOT NULL, spent_seconds REAL NOT NULL DEFAULT 0, state TEXT NOT NULL, driver TEXT, driver_beat REAL);
 CREATE TABLE IF NOT EXISTS trials (id INTEGER PRIMARY KEY, key TEXT NOT NULL, rung INTEGER NOT NULL, generation INTEGER NOT NULL,
   genes TEXT NOT NULL, label TEXT NOT NULL, spec TEXT NOT NULL, epochs INTEGER NOT NULL, train_images INTEGER NOT NULL,
   seed INTEGER NOT NULL, status TEXT NOT NULL, cost TEXT, metrics TEXT, error TEXT, worker TEXT, heartbeat REAL,
@@ -93,6 +93,10 @@ function openDatabase(path: string, create: boolean): BetterSqlite3.Database {
 
 export const workerId = () => `${hostname()}:${process.pid}`;
 
+/** Is the process behind a worker id alive: true, false, or undefined when it cannot be told (another host). */
+export type Liveness = (worker: string) => boolean | undefined;
+const DRIVER_STALE_S = 120;
+
 export class Study implements TrialQueue {
   private constructor(readonly path: string, private readonly db: BetterSqlite3.Database) {}
 
@@ -115,6 +119,9 @@ export class Study implements TrialQueue {
       throw new StudyError(`${path} is not a cmv3 study (${(err as Error).message}); pass a study.sqlite made by cmv3 explore`);
     }
     if (!ok) { db.close(); throw new StudyError(`${path} is not a cmv3 study (no study/trials tables); pass a study.sqlite made by cmv3 explore`); }
+    // Studies made before the driver's lock had a beat.
+    const cols = (db.prepare('PRAGMA table_info(study)').all() as { name: string }[]).map((c) => c.name);
+    if (!cols.includes('driver_beat')) db.exec('ALTER TABLE study ADD COLUMN driver_beat REAL');
     return new Study(path, db);
   }
 
@@ -126,15 +133,21 @@ export class Study implements TrialQueue {
   }
 
   setOptions(options: unknown): void { this.db.prepare('UPDATE study SET options = ? WHERE id = 1').run(JSON.stringify(options)); }
-  addSpent(seconds: number): void { this.db.prepare('UPDATE study SET spent_seconds = spent_seconds + ? WHERE id = 1').run(seconds); }
+  /** Adds driving time and beats the driver's lock (a lock that stops beating is free after DRIVER_STALE_S). */
+  addSpent(seconds: number): void { this.db.prepare('UPDATE study SET spent_seconds = spent_seconds + ?, driver_beat = ? WHERE id = 1').run(seconds, Date.now() / 1000); }
   setState(state: string): void { this.db.prepare('UPDATE study SET state = ? WHERE id = 1').run(state); }
 
-  /** Takes the driver's lock; refuses when another live process holds it. */
-  lockDriver(isAlive: (worker: string) => boolean): void {
+  /**
+   * Takes the driver's lock; refuses while another driver holds it: a live process on this host, or
+   * one on another host (liveness unknown) whose beat is fresh.
+   */
+  lockDriver(isAlive: Liveness): void {
     this.db.transaction(() => {
-      const { driver } = this.db.prepare('SELECT driver FROM study WHERE id = 1').get() as { driver: string | null };
-      if (driver && driver !== workerId() && isAlive(driver)) throw new StudyError(`${this.path} is being run by process ${driver}; wait for it or stop it first`);
-      this.db.prepare('UPDATE study SET driver = ? WHERE id = 1').run(workerId());
+      const { driver, driver_beat: beat } = this.db.prepare('SELECT driver, driver_beat FROM study WHERE id = 1').get() as { driver: string | null; driver_beat: number | null };
+      const alive = driver ? isAlive(driver) : false;
+      const held = driver && driver !== workerId() && (alive === true || (alive === undefined && Date.now() / 1000 - (beat ?? 0) < DRIVER_STALE_S));
+      if (held) throw new StudyError(`${this.path} is being run by process ${driver}; wait for it or stop it first`);
+      this.db.prepare('UPDATE study SET driver = ?, driver_beat = ? WHERE id = 1').run(workerId(), Date.now() / 1000);
     }).immediate();
   }
   unlockDriver(): void { this.db.prepare('UPDATE study SET driver = NULL WHERE id = 1 AND driver = ?').run(workerId()); }
@@ -170,14 +183,17 @@ export class Study implements TrialQueue {
   }
 
   /**
-   * Trials left 'running' by a worker that is gone, or silent for `staleSeconds` (workers beat every
-   * 15 s), go back to the queue; their run folders resume where they were.
+   * Trials left 'running' by a worker that is gone (or, on another host, silent for `staleSeconds`;
+   * workers beat every 15 s) go back to the queue; their run folders resume where they were.
    */
-  requeueOrphans(isAlive: (worker: string) => boolean, staleSeconds = 600): number {
+  requeueOrphans(isAlive: Liveness, staleSeconds = 600): number {
     let n = 0;
     const now = Date.now() / 1000;
     for (const r of this.db.prepare("SELECT id, worker, heartbeat FROM trials WHERE status = 'running'").all() as { id: number; worker: string; heartbeat: number }[]) {
-      if (isAlive(r.worker) && now - r.heartbeat < staleSeconds) continue;
+      // A local worker is judged by its process (a long synchronous step may delay its beat);
+      // one on another host, whose process cannot be seen, by its beat.
+      const alive = isAlive(r.worker);
+      if (alive === true || (alive === undefined && now - r.heartbeat < staleSeconds)) continue;
       n += this.db.prepare("UPDATE trials SET status = 'pending', worker = NULL WHERE id = ? AND status = 'running' AND worker = ?").run(r.id, r.worker).changes;
     }
     return n;

@@ -9,7 +9,7 @@ import { int8Graph } from '../deploy/pipeline.js';
 import type { Observer } from '../deploy/calibrate.js';
 import { evaluateSet } from '../train/evaluate.js';
 import { PAPER_RECIPE, scaledLr } from '../train/recipe.js';
-import { createRun, readMetrics, runPaths } from '../train/run.js';
+import { createRun, readMetrics, runPaths, writeAtomic } from '../train/run.js';
 import { loadTrained } from '../train/trained.js';
 import { newRunConfig, train } from '../train/trainer.js';
 import type { Trial, TrialMetrics } from './store.js';
@@ -37,6 +37,8 @@ export async function runTrial(t: Trial, dir: string, s: TrialSettings, o: { thr
       spec, recipe: PAPER_RECIPE, seed: t.seed, epochs: t.epochs, batchSize: s.batchSize, lr: scaledLr(PAPER_RECIPE, s.batchSize),
       data: s.data, limitTrain: t.trainImages, limitTest: null, validation: s.validation, init: null,
     }));
+    // The network alone, for retraining at full fidelity: cmv3 train --model <trial>/spec.json
+    writeAtomic(join(dir, 'spec.json'), JSON.stringify(t.spec, null, 2));
   }
   const r = await train({ dir, backend: 'auto', threads: o.threads, signal: o.signal }, {
     onEpoch: (m) => o.log?.(`trial ${t.id} epoch ${m.epoch}/${t.epochs}: validation ${(100 * m.testAcc).toFixed(2)}%`),

@@ -2,6 +2,7 @@
 // process of `cmv3 explore` (one per --workers); stops cleanly (trial released, run folder saved)
 // on a 'stop' message, SIGINT/SIGTERM, or when its parent goes away.
 import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Study, workerId, type TrialQueue } from './store.js';
 import { runTrial, trialDir, type TrialSettings } from './trial.js';
 
@@ -39,7 +40,7 @@ export async function workLoop(queue: TrialQueue, o: WorkerOptions): Promise<voi
 }
 
 // As a child process: node worker.js STUDY THREADS TOPRUNG SETTINGS_JSON
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [studyPath, threads, topRung, settings] = process.argv.slice(2);
   const signal = { stop: false };
   const stop = () => { signal.stop = true; };

@@ -1,0 +1,56 @@
+// npm run bench:fidelity -- studies/NAME runs/A runs/B ... [--no-write]
+// How well a study's cheap fidelities predict full training: each run folder is a candidate of the
+// study retrained at full fidelity (cmv3 train --model studies/NAME/trials/ID/spec.json ...); it is
+// matched to the study's trials by its network, and Spearman's rho is taken between each rung's
+// validation accuracy and the runs' final test accuracy. Writes BENCHMARKS.md explore-fidelity:<space>.
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { studyFile } from '../src/cli/explore.js';
+import type { ExploreOptions } from '../src/explore/driver.js';
+import { specKey, type Space } from '../src/explore/space.js';
+import { spearman } from '../src/explore/stats.js';
+import { Study } from '../src/explore/store.js';
+import { readMetrics, readRunConfig } from '../src/train/run.js';
+import { writeSection } from './section.js';
+
+const { values, positionals } = parseArgs({ options: { 'no-write': { type: 'boolean' } }, allowPositionals: true });
+if (positionals.length < 3) { console.error('usage: npm run bench:fidelity -- studies/NAME runs/A runs/B [...] (at least two retrained candidates)'); process.exit(2); }
+const [studyArg, ...runs] = positionals;
+const fail = (msg: string): never => { console.error(`bench:fidelity: ${msg}`); process.exit(1); };
+let study: Study;
+try {
+  study = Study.open(studyFile(studyArg));
+} catch (err) {
+  fail((err as Error).message);
+}
+const meta = study!.meta(), space = meta.space as Space, o = meta.options as ExploreOptions, trials = study!.trials();
+study!.close();
+
+const full = runs.map((dir) => {
+  try { readRunConfig(dir); } catch (err) { fail((err as Error).message); }
+  const c = readRunConfig(dir), m = readMetrics(dir), last = m[m.length - 1];
+  if (!last || last.epoch !== c.epochs) fail(`${dir} has not finished (${last?.epoch ?? 0} of ${c.epochs} epochs); finish it with cmv3 train --resume ${dir}`);
+  const key = specKey(c.spec);
+  const mine = trials.filter((t) => t.key === key && t.status === 'done');
+  if (!mine.length) fail(`${dir}'s network is not among ${studyArg}'s finished trials`);
+  return { dir, label: mine[0].label, epochs: c.epochs, testAcc: last.testAcc, byRung: new Map(mine.map((t) => [t.rung, t.metrics!.valAcc])) };
+});
+const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
+const rhos = o.rungs.map((r, i) => {
+  const pairs = full.filter((f) => f.byRung.has(i));
+  return `| rung ${i} (${r.epochs} x ${r.trainImages.toLocaleString('en-US')}) | ${pairs.length} | ${pairs.length >= 2 ? spearman(pairs.map((p) => p.byRung.get(i)!), pairs.map((p) => p.testAcc)).toFixed(3) : '-'} |`;
+});
+const body = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores. Command: \`npm run bench:fidelity -- ${positionals.join(' ')}\`.`,
+  `Study ${studyArg} (space ${space.name}); each candidate below retrained at full fidelity in its own run folder; rho = Spearman's rank correlation between the rung's validation accuracy and the retrained test accuracy.`,
+  '',
+  '| candidate | run | epochs | full test top-1 | ' + o.rungs.map((_, i) => `rung ${i} val`).join(' | ') + ' |',
+  '|---|---|---:|---:|' + o.rungs.map(() => '---:').join('|') + '|',
+  ...full.map((f) => `| ${f.label} | ${f.dir} | ${f.epochs} | ${pct(f.testAcc)} | ${o.rungs.map((_, i) => pct(f.byRung.get(i))).join(' | ')} |`),
+  '',
+  '| fidelity | candidates | Spearman rho |',
+  '|---|---:|---:|',
+  ...rhos,
+].join('\n');
+if (values['no-write']) console.log(body);
+else { writeSection(`explore-fidelity:${space.name}`, `Low fidelity against full training: ${space.name}`, body); console.log(body); console.log('wrote BENCHMARKS.md'); }
