@@ -1,6 +1,21 @@
 // Small things several commands share.
 export const DEFAULT_DATA = './data/cifar-10-batches-bin';
 
+/**
+ * Ctrl-C as the long-running commands take it: the first asks for a clean stop (`signal.stop`, the
+ * work saves its progress), the second quits at once (exit 130). `dispose` removes the handler.
+ */
+export function stopOnSigint(message: string): { signal: { stop: boolean }; dispose: () => void } {
+  const signal = { stop: false };
+  const onSigint = () => {
+    if (signal.stop) process.exit(130);
+    signal.stop = true;
+    process.stderr.write(`\ncmv3: ${message}\n`);
+  };
+  process.on('SIGINT', onSigint);
+  return { signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
 /** --data, else CMV3_DATA, else ./data/cifar-10-batches-bin */
 export function dataDir(flag: string | undefined): string {
   return flag ?? process.env.CMV3_DATA ?? DEFAULT_DATA;

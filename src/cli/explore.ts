@@ -14,7 +14,7 @@ import { STRATEGIES, type StrategyName } from '../explore/strategy.js';
 import { Study, StudyError } from '../explore/store.js';
 import { writeAtomic } from '../train/run.js';
 import { numberOption, parse, positiveInt, UsageError } from './args.js';
-import { dataDir } from './common.js';
+import { dataDir, stopOnSigint } from './common.js';
 import { loadSpace, parseBytes, parseDuration, parseLatency, parseObjectives, parseRungs } from './explore-options.js';
 
 export const EXPLORE_USAGE = `usage: cmv3 explore --space NAME|space.json --out studies/NAME [--strategy grid|random|nsga2] [--trials N] [--population P]
@@ -86,13 +86,7 @@ function newOptions(v: Record<string, string | boolean | undefined>, space: Spac
 }
 
 async function run(study: Study, o: ExploreOptions, dir: string): Promise<void> {
-  const signal = { stop: false };
-  const onSigint = () => {
-    if (signal.stop) process.exit(130);
-    signal.stop = true;
-    process.stderr.write('\ncmv3: stopping the study; running trials save their progress (continue with --resume)\n');
-  };
-  process.on('SIGINT', onSigint);
+  const { signal, dispose } = stopOnSigint('stopping the study; running trials save their progress (continue with --resume)');
   try {
     const state = await runStudy(study, study.meta().space as Space, o, signal, (l) => console.log(l));
     const res = studyResult(study);
@@ -101,7 +95,7 @@ async function run(study: Study, o: ExploreOptions, dir: string): Promise<void> 
     if (state === 'budget') { console.log(`budget spent (${(o.budgetSeconds! / 3600).toFixed(2)} h); continue with: cmv3 explore --resume ${dir} --budget <a total above ${(o.budgetSeconds! / 3600).toFixed(2)}h>`); process.exitCode = 3; }
     if (state === 'stopped') { console.log(`stopped; continue with: cmv3 explore --resume ${dir}`); process.exitCode = 130; }
   } finally {
-    process.off('SIGINT', onSigint);
+    dispose();
     study.close();
   }
 }

@@ -8,7 +8,7 @@ import { createRun, readRunConfig, type EpochMetrics } from '../train/run.js';
 import { RECIPES, scaledLr } from '../train/recipe.js';
 import { newRunConfig, train } from '../train/trainer.js';
 import { numberOption, parse, positive, positiveInt, UsageError } from './args.js';
-import { dataDir } from './common.js';
+import { dataDir, stopOnSigint } from './common.js';
 import { datasetLabels, isImageFolder } from '../data/folder.js';
 
 export const TRAIN_USAGE = `usage: cmv3 train --model cmv3 --width 0.5 [--data DIR] [--epochs N] [--batch-size B] [--lr LR]
@@ -76,13 +76,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   const config = readRunConfig(dir);
   const tty = process.stderr.isTTY;
-  const signal = { stop: false };
-  const onSigint = () => {
-    if (signal.stop) process.exit(130);
-    signal.stop = true;
-    process.stderr.write('\ncmv3: stopping after this step and saving (Ctrl-C again to quit without saving)\n');
-  };
-  process.on('SIGINT', onSigint);
+  const { signal, dispose } = stopOnSigint('stopping after this step and saving (Ctrl-C again to quit without saving)');
   console.log(`training ${config.spec.name} width ${config.spec.width} in ${dir}: ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}`);
   try {
     const r = await train({ dir, backend: backend as 'auto', threads, signal }, {
@@ -102,6 +96,6 @@ export async function trainCommand(argv: string[]): Promise<void> {
       process.exitCode = 130;
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    dispose();
   }
 }
