@@ -41,6 +41,7 @@ test('63.1 same seed and same results: the same study; NSGA-II generations, then
   assert.equal(a.rungs.filter((r) => r === 0).length, 6, 'two generations of 3 at rung 0');
   assert.equal(a.rungs.filter((r) => r === 1).length, 2, 'ceil(6 / 3) promoted');
   assert.ok(a.labels.some((l) => l.startsWith('1/0/')), 'generation 1 was bred');
+  assert.equal(a.labels[0], `0/0/${'0'.repeat(SPACES['cmv3-neighbourhood'].dims.length)}`, 'the base network is the first candidate');
   assert.ok(a.promotedAreSmallest, 'successive halving promoted the dominating candidates');
   const c = await drive({ ...OPTIONS, seed: 6 });
   assert.notDeepEqual(c.labels, a.labels);

@@ -27,6 +27,10 @@ const TRIES = 100000;
 
 export const randomGenes = (s: Space, rng: Rng): number[] => s.dims.map((d) => rng.int(d.choices.length));
 
+/** Every dimension at its first choice (in the presets, the base network unchanged). Random and NSGA-II studies
+ * propose it first, so each study measures its starting point at its own fidelity. */
+export const baseGenes = (s: Space): number[] => s.dims.map(() => 0);
+
 /** Seeds differ per generation so resuming re-derives the same proposals from the same results. */
 const genRng = (seed: number, gen: number) => new Rng((Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(gen + 1, 0x85ebca6b)) >>> 0);
 
@@ -44,13 +48,14 @@ export function randomStrategy(space: Space, seed: number): Strategy {
   return {
     *propose(gen) {
       const rng = genRng(seed, gen);
+      if (gen === 0) yield baseGenes(space);
       for (let tries = 0; tries < TRIES; tries++) yield randomGenes(space, rng);
     },
   };
 }
 
 /**
- * NSGA-II. Generation 0 is random; each later one breeds offspring from the survivors of all
+ * NSGA-II. Generation 0 is the base and random candidates; each later one breeds offspring from the survivors of all
  * earlier generations (the best `population` by rank and crowding: elitism over parents + children).
  */
 export function nsga2Strategy(space: Space, seed: number, population: number): Strategy {
@@ -58,6 +63,7 @@ export function nsga2Strategy(space: Space, seed: number, population: number): S
     *propose(gen, history) {
       const rng = genRng(seed, gen);
       if (gen === 0) {
+        yield baseGenes(space);
         for (let tries = 0; tries < TRIES; tries++) yield randomGenes(space, rng);
         return;
       }

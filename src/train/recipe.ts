@@ -17,7 +17,8 @@ export interface Recipe {
  * The paper's setup (L2 weight decay 1e-5, dropout 0.2 - the paper's "0.8" is TF-slim's keep
  * probability - and cosine decay) with the remaining choices made for time to accuracy:
  * SGD with Nesterov momentum 0.9 at lr 0.1 for batch 128 (linear scaling for other batch sizes),
- * 2 warm-up epochs (BN statistics of a fresh network make the first large steps unstable),
+ * 2 warm-up epochs, at most a fifth of the run (BN statistics of a fresh network make the first
+ * large steps unstable),
  * label smoothing 0.1, crop + flip augmentation.
  */
 export const PAPER_RECIPE: Recipe = {

@@ -89,7 +89,9 @@ export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ 
 
   const loader = new BatchLoader(trainSet, { batchSize: config.batchSize, seed: config.seed, aug: config.recipe.aug, norm: config.normalization });
   const steps = loader.batchesPerEpoch;
-  const schedule: Schedule = { kind: 'cosine', base: config.lr, totalSteps: config.epochs * steps, warmupSteps: Math.round(config.recipe.warmupEpochs * steps) };
+  // Warm-up takes at most a fifth of the run: a short run (explore's low rungs) still gets its cosine decay.
+  const warmupEpochs = Math.min(config.recipe.warmupEpochs, config.epochs / 5);
+  const schedule: Schedule = { kind: 'cosine', base: config.lr, totalSteps: config.epochs * steps, warmupSteps: Math.round(warmupEpochs * steps) };
   const save = (path: string) => saveCheckpoint(path, captureCheckpoint(net, opt, { position: pos, rngState: net.rng.getState(), normalization: config.normalization, labels: config.labels }));
   let sessionSteps = 0;
   try {
