@@ -2,6 +2,7 @@
 // have stable keys; the Pareto tools and the strategies are exact and repeatable.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Rng } from '../src/nn/random.js';
 import { getBackend } from '../src/backend/select.js';
 import { SPACES } from '../src/explore/presets.js';
 import { crowding, dominates, nondominatedFronts, nsgaOrder } from '../src/explore/pareto.js';
@@ -54,6 +55,15 @@ test('60.4 grid order covers the space once; keys follow the network, not the ge
   assert.equal(specKey(decode(n, n.dims.map(() => 0))), specKey(structuredClone(CMV3)));
   assert.equal(describeGenes(n, n.dims.map(() => 0)), 'base');
   assert.equal(describeGenes(n, n.dims.map((d) => (d.name === 'b2.act' ? 1 : 0))), 'b2.act=relu6');
+  // cmv3-local keeps CMV3's scale: its base is CMV3, and no choice changes the width or the input
+  const l = SPACES['cmv3-local'], rng = new Rng(4);
+  assert.equal(specKey(decode(l, l.dims.map(() => 0))), specKey(structuredClone(CMV3)));
+  for (let i = 0; i < 50; i++) {
+    const spec = decode(l, l.dims.map((d) => rng.int(d.choices.length)));
+    assert.equal(spec.width, 0.5);
+    assert.equal(spec.inputSize, 32);
+    assert.equal(spec.stem.stride, 1);
+  }
 });
 
 test('60.5 dominance, fronts and crowding on a known set', () => {

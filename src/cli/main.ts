@@ -10,6 +10,7 @@ import { exportCommand } from './export.js';
 import { reportCommand } from './report.js';
 import { deployCommand } from './deploy.js';
 import { exploreCommand } from './explore.js';
+import { serveCommand } from './serve.js';
 import { UsageError } from './args.js';
 
 const USAGE = `usage: cmv3 <command> [options]
@@ -24,6 +25,7 @@ commands:
   report <run|.tflite>        int8 flash, SRAM (arena plan) and estimated latency on an MCU
   deploy <run> -o DIR         MCUXpresso SDK eIQ TFLite Micro folder (--target imxrt1060)
   explore --space NAME ...    design space exploration under MCU limits (show, --resume, spaces)
+  serve [--port 8080]         local dashboard: runs, models, studies, in-browser classification
 
 models: cmv3, mobilenetv3-small, or a spec .json (cmv3 summary cmv3 --dump-spec > my.json)
 cmv3 <command> --help for a command's options`;
@@ -38,6 +40,7 @@ const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   report: reportCommand,
   deploy: deployCommand,
   explore: exploreCommand,
+  serve: serveCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

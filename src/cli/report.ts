@@ -1,6 +1,6 @@
 // cmv3 report <run|checkpoint|model.tflite> [--target imxrt1060|stm32h7] [--json] [--calibration N ...]
 import { int8Graph } from '../deploy/pipeline.js';
-import { loadTfliteFile } from '../deploy/graph-model.js';
+import { loadTfliteFile } from '../deploy/tflite-file.js';
 import { mcuReport, TARGETS } from '../deploy/report.js';
 import { writeTflite } from '../deploy/tflite/write.js';
 import { loadTrained } from '../train/trained.js';

@@ -1,16 +1,14 @@
 // CIFAR-10 binary format: records of 1 label byte + 3072 pixel bytes (1024 R, 1024 G, 1024 B).
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { CIFAR_LABELS, CIFAR_MEAN, CIFAR_STD } from './cifar-meta.js';
+
+export { CIFAR_LABELS, CIFAR_MEAN, CIFAR_STD } from './cifar-meta.js';
 
 export const CIFAR_RECORD = 3073;
 export const CIFAR_PER_FILE = 10000;
 export const CIFAR_TRAIN_FILES = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
 export const CIFAR_TEST_FILE = 'test_batch.bin';
-/** Per-channel mean and std of the CIFAR-10 training set (0..1 scale), the usual normalisation. */
-export const CIFAR_MEAN = [0.4914, 0.4822, 0.4465];
-export const CIFAR_STD = [0.247, 0.2435, 0.2616];
-
-export const CIFAR_LABELS = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
 /** Class names from batches.meta.txt (the CIFAR-10 names if the file is absent). */
 export function readCifarLabels(dir: string): string[] {

@@ -1,15 +1,14 @@
 // A deployment graph (an exported .tflite, or one quantized in memory) behind the same small
 // interface as a trained Model, so eval and predict run either. float32 graphs run on the float
 // engine, int8 graphs on the int8 engine; forward returns class probabilities (argmax = logits').
-import { readFileSync } from 'node:fs';
-import { CIFAR_LABELS, CIFAR_MEAN, CIFAR_STD } from '../data/cifar.js';
+// No Node imports: the dashboard runs it in the browser (reading files is in tflite-file.ts).
+import { CIFAR_LABELS, CIFAR_MEAN, CIFAR_STD } from '../data/cifar-meta.js';
 import type { Normalization } from '../data/augment.js';
 import { runFloat } from './engine-float.js';
 import { Int8Engine } from './engine-int8.js';
 import type { Int8Runtime } from './int8/kernels.js';
 import type { Graph } from './ir.js';
 import { ExportError } from './lower.js';
-import { readTflite, TfliteError } from './tflite/read.js';
 
 export interface Predictor {
   spec: { name: string; classes: number; inputSize: number; inputChannels: number };
@@ -64,17 +63,5 @@ export class GraphModel implements Predictor {
       out.set(this.int8 ? this.int8.runFloat(img).y : runFloat(this.graph, img)[0], i * k);
     }
     return out;
-  }
-}
-
-/** Reads and checks a .tflite file; every failure is one line with a code. */
-export function loadTfliteFile(path: string): Graph {
-  let bytes: Uint8Array;
-  try { bytes = readFileSync(path); } catch {
-    throw new TfliteError(`${path}: cannot read the file; check the path`, 'ERR_TFLITE_MISSING');
-  }
-  try { return readTflite(bytes); } catch (e) {
-    if (e instanceof TfliteError) throw new TfliteError(`${path}: ${e.message}`, e.code);
-    throw e;
   }
 }

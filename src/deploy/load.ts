@@ -3,7 +3,8 @@
 import type { Normalization } from '../data/augment.js';
 import { loadTrained } from '../train/trained.js';
 import type { Observer } from './calibrate.js';
-import { GraphModel, graphInfo, loadTfliteFile, type Predictor } from './graph-model.js';
+import { GraphModel, graphInfo, type Predictor } from './graph-model.js';
+import { loadTfliteFile } from './tflite-file.js';
 import type { Int8Runtime } from './int8/kernels.js';
 import { int8Graph } from './pipeline.js';
 

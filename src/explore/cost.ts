@@ -13,6 +13,8 @@ import { Model } from '../model.js';
 import { buildNetwork } from '../models/build.js';
 import type { NetworkSpec } from '../models/spec.js';
 import { Rng } from '../nn/random.js';
+import type { Graph } from '../deploy/ir.js';
+import type { Trained } from '../train/trained.js';
 import { summarize } from '../summary.js';
 
 export interface StaticCost {
@@ -29,15 +31,23 @@ export interface StaticCost {
   target: string;
 }
 
+/**
+ * The int8 graph of a trained (or freshly initialised) model, calibrated on two synthetic images:
+ * its sizes, shapes, arena and op costs are those of the real export; only its ranges are not.
+ */
+export function structuralInt8Graph(t: Trained): Graph {
+  const s = t.model.spec, per = s.inputSize * s.inputSize * s.inputChannels, rng = new Rng(7);
+  const images = [0, 1].map(() => Float32Array.from({ length: per }, () => rng.normal()));
+  const g = lowerTrained(t);
+  return quantizeGraph(g, calibrate(g, images, 'minmax'));
+}
+
 export async function staticCost(spec: NetworkSpec, target: Target): Promise<StaticCost> {
   const backend = await getBackend('reference');
   const net = buildNetwork(spec, { backend }, 1);
   const labels = spec.classes === 10 ? CIFAR_LABELS : Array.from({ length: spec.classes }, (_, i) => `class ${i}`);
   const trained = { model: new Model(net, backend), normalization: { mean: CIFAR_MEAN, std: CIFAR_STD }, labels, checkpoint: '', runDir: null };
-  const per = spec.inputSize * spec.inputSize * spec.inputChannels, rng = new Rng(7);
-  const images = [0, 1].map(() => Float32Array.from({ length: per }, () => rng.normal()));
-  const g = lowerTrained(trained);
-  const q = quantizeGraph(g, calibrate(g, images, 'minmax'));
+  const q = structuralInt8Graph(trained);
   const int8 = writeTflite(q);
   const float32Bytes = writeTflite(legalizeFloat(lowerTrained(trained))).length;
   const rep = mcuReport(q, int8.length, target);

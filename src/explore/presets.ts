@@ -67,6 +67,11 @@ function blockDims(): Dim[] {
   });
 }
 
+const headDims = (): Dim[] => [
+  { name: 'head', choices: [256, 192, 320].map((c) => ({ label: String(c), set: { 'headBeforePool.0.out': c } })) },
+  { name: 'fc', choices: [576, 384, 768].map((c) => ({ label: String(c), set: { 'headAfterPool.0.out': c } })) },
+];
+
 /** A broad space around CMV3: every block row's choices, where the network downsamples, the head, width and input size. */
 const CMV3_NEIGHBOURHOOD: Space = {
   name: 'cmv3-neighbourhood',
@@ -86,8 +91,23 @@ const CMV3_NEIGHBOURHOOD: Space = {
       ],
     },
     ...blockDims(),
-    { name: 'head', choices: [256, 192, 320].map((c) => ({ label: String(c), set: { 'headBeforePool.0.out': c } })) },
-    { name: 'fc', choices: [576, 384, 768].map((c) => ({ label: String(c), set: { 'headAfterPool.0.out': c } })) },
+    ...headDims(),
+  ],
+};
+
+/**
+ * CMV3 at its own scale (width 0.5, 32x32, no earlier downsampling): only the per-block choices,
+ * a later stride and the head. Short training favours small, fast-converging networks, so a
+ * search for a network that beats CMV3 after full training is kept among networks of its size.
+ */
+const CMV3_LOCAL: Space = {
+  name: 'cmv3-local',
+  description: 'CMV3 at width 0.5 and 32x32: per block type/kernel/expansion/SE/activation, stride at block 3 or 4, head widths',
+  base: 'cmv3',
+  dims: [
+    { name: 'strides', choices: [{ label: 'b3', set: {} }, { label: 'b4', set: { 'blocks.3.stride': 1, 'blocks.4.stride': 2 } }] },
+    ...blockDims(),
+    ...headDims(),
   ],
 };
 
@@ -95,4 +115,5 @@ export const SPACES: Record<string, Space> = {
   [PAPER_WIDTHS.name]: PAPER_WIDTHS,
   [PAPER_ABLATION.name]: PAPER_ABLATION,
   [CMV3_NEIGHBOURHOOD.name]: CMV3_NEIGHBOURHOOD,
+  [CMV3_LOCAL.name]: CMV3_LOCAL,
 };

@@ -1,0 +1,100 @@
+// cmv3 serve: a local dashboard. The JSON API reads run folders, studies and checkpoints; the
+// page (built into dist/web at package build time) draws them and classifies images itself.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { HttpError, readBody, sendBytes, sendError, sendJson, sendStatic } from './http.js';
+import { checkpointFor, floatTflite, listModels, modelReport, runConfusion, serverPredict, type Roots } from './models.js';
+import { childOf } from './paths.js';
+import { listRuns, runDetail, streamRun } from './runs.js';
+import { listStudies, studyDetail } from './studies.js';
+
+export const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+const WEB_FILES = new Set(['index.html', 'app.js', 'style.css']);
+
+export interface ServeOptions extends Roots {
+  port: number;
+  host: string;
+  /** largest accepted upload (an image to classify on the server), bytes */
+  maxUpload: number;
+  webDir?: string;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], q: URLSearchParams) => unknown;
+
+function intParam(q: URLSearchParams, name: string, min: number, max: number): number | undefined {
+  const v = q.get(name);
+  if (v === null) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new HttpError(400, `Expected an integer from ${min} to ${max} for ${name} but received ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+function need(q: URLSearchParams, name: string): string {
+  const v = q.get(name);
+  if (!v) throw new HttpError(400, `Expected a ${name} query parameter`);
+  return v;
+}
+
+export function routes(o: ServeOptions): [string, RegExp, Handler][] {
+  return [
+    ['GET', /^\/api\/runs$/, (_q, res) => sendJson(res, listRuns(o.runs))],
+    ['GET', /^\/api\/runs\/([^/]+)$/, (_q, res, [n]) => sendJson(res, runDetail(childOf(o.runs, n, 'run'), n))],
+    ['GET', /^\/api\/runs\/([^/]+)\/events$/, (_q, res, [n]) => streamRun(res, childOf(o.runs, n, 'run'), n)],
+    ['GET', /^\/api\/runs\/([^/]+)\/confusion$/, async (_q, res, [n]) => sendJson(res, await runConfusion(n, o))],
+    ['GET', /^\/api\/models$/, (_q, res) => sendJson(res, listModels(o))],
+    ['GET', /^\/api\/models\/report$/, async (_q, res, _p, q) => sendJson(res, await modelReport(need(q, 'id'), o, q.get('target') ?? 'imxrt1060'))],
+    ['GET', /^\/api\/models\/tflite$/, async (_q, res, _p, q) => {
+      const id = need(q, 'id');
+      checkpointFor(id, o); // a bad id fails before any work
+      sendBytes(res, await floatTflite(id, o), 'application/octet-stream', `${id.replace(/[^A-Za-z0-9._-]+/g, '_')}.tflite`);
+    }],
+    ['POST', /^\/api\/predict$/, async (req, res, _p, q) => {
+      const id = need(q, 'id'), top = intParam(q, 'top', 1, 1000) ?? 3;
+      checkpointFor(id, o);
+      sendJson(res, await serverPredict(id, o, await readBody(req, o.maxUpload), top));
+    }],
+    ['GET', /^\/api\/studies$/, (_q, res) => sendJson(res, listStudies(o.studies))],
+    ['GET', /^\/api\/studies\/([^/]+)$/, (_q, res, [n], q) => sendJson(res, studyDetail(o.studies, n, intParam(q, 'rung', 0, 100)))],
+  ];
+}
+
+export async function handle(o: ServeOptions, table: ReturnType<typeof routes>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let path: string;
+    try { path = decodeURIComponent(url.pathname); } catch { throw new HttpError(400, 'the URL is not valid percent-encoding'); }
+    if (!path.startsWith('/api/')) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} is not allowed here`);
+      if (!sendStatic(res, o.webDir ?? WEB_DIR, WEB_FILES, path === '/' ? 'index.html' : path.slice(1))) throw new HttpError(404, `no page ${path}`);
+      return;
+    }
+    const match = table.map(([m, re, h]) => ({ m, h, p: re.exec(path) })).filter((r) => r.p);
+    if (!match.length) throw new HttpError(404, `no API ${path}`);
+    const hit = match.find((r) => r.m === req.method);
+    if (!hit) throw new HttpError(405, `${req.method} is not allowed on ${path}; use ${match.map((r) => r.m).join(' or ')}`);
+    await hit.h(req, res, hit.p!.slice(1), url.searchParams);
+  } catch (err) {
+    if (err instanceof HttpError) sendError(res, err.status, err.message);
+    else {
+      console.error(`cmv3 serve: ${req.method} ${req.url}: ${(err as Error).message}`);
+      sendError(res, 500, (err as Error).message);
+    }
+  }
+}
+
+/** Starts the server; resolves once it listens, with its URL and a close function. */
+export function startServer(o: ServeOptions): Promise<{ url: string; close: () => Promise<void> }> {
+  const table = routes(o);
+  const server = createServer((req, res) => { void handle(o, table, req, res); });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      const a = server.address();
+      const port = typeof a === 'object' && a ? a.port : o.port;
+      const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+      resolve({
+        url: `http://${host}:${port}/`,
+        close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+      });
+    });
+  });
+}

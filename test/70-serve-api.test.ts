@@ -1,0 +1,108 @@
+// cmv3 serve's API and edges without a browser: binding, no path outside the given folders, the
+// upload cap, one-line errors, and damaged run or study folders shown as errors beside good ones.
+import assert from 'node:assert/strict';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readCifar } from '../src/data/cifar.js';
+import { cifarOrSkip } from './helpers.js';
+import { cli, fakeStudy, pngOf, serve, tempDir } from './serve-helpers.js';
+
+const get = async (url: string, init?: RequestInit) => {
+  const r = await fetch(url, init);
+  const text = await r.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each check reads the fields it needs
+  let json: any = null;
+  try { json = JSON.parse(text); } catch { /* a page or bytes */ }
+  return { status: r.status, json, text };
+};
+
+test('70.1 the CLI refuses bad options in one line', async () => {
+  const bad = [
+    [['serve', '--port', 'abc'], /Expected a port from 0 to 65535 for --port but received "abc"/],
+    [['serve', '--runs', '/no/such/folder'], /--runs \/no\/such\/folder: no such folder/],
+    [['serve', '--max-upload', 'lots'], /Expected a size such as 256KB or 1MB for --max-upload/],
+    [['serve', '--colour'], /Unknown option '--colour'/],
+  ] as const;
+  for (const [args, msg] of bad) {
+    const r = await cli([...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+    assert.equal(r.stderr.trim().split('\n').filter((l) => !l.startsWith('usage') && !l.startsWith(' ')).length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('70.2 loopback only, no path traversal, capped uploads, damaged folders shown as errors', async (t) => {
+  const data = cifarOrSkip(t);
+  if (!data) return;
+  const root = tempDir('cmv3-serve-api-'), runs = join(root, 'runs'), studies = join(root, 'studies'), outside = join(root, 'outside');
+  mkdirSync(runs); mkdirSync(studies); mkdirSync(outside);
+  // a good run folder is not needed for these checks; damaged ones are
+  mkdirSync(join(runs, 'torn'));
+  writeFileSync(join(runs, 'torn', 'config.json'), '{"version": 1, "spec": {'); // half-written
+  mkdirSync(join(runs, 'no-config'));
+  writeFileSync(join(runs, 'no-config', 'metrics.jsonl'), '{"epoch":1}\n{"epo');
+  writeFileSync(join(outside, 'config.json'), '{}');
+  symlinkSync(outside, join(runs, 'escape'));
+  mkdirSync(join(studies, 'broken'));
+  writeFileSync(join(studies, 'broken', 'study.sqlite'), 'not a database at all, just text');
+  const n = await fakeStudy(join(studies, 'good'), 5);
+  const s = await serve(['--runs', runs, '--studies', studies, '--max-upload', '64KB']);
+  try {
+    assert.match(s.url, /^http:\/\/127\.0\.0\.1:\d+\/$/, 'binds the loopback address by default');
+    const page = await get(s.url);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<script type="module" src="app.js">/);
+
+    const list = await get(`${s.url}api/runs`);
+    assert.equal(list.status, 200);
+    const byName = Object.fromEntries((list.json as { name: string; status: string; error?: string }[]).map((r) => [r.name, r]));
+    assert.equal(byName.torn.status, 'error');
+    assert.match(byName.torn.error!, /not valid JSON/);
+    assert.equal(byName['no-config'].status, 'error');
+    assert.match(byName['no-config'].error!, /no config.json/);
+
+    for (const path of ['api/runs/..', 'api/runs/%2e%2e', 'api/runs/.hidden', 'api/runs/a%2fb', 'api/runs/escape', 'api/studies/..', 'index.html/../../package.json', 'app.js%00']) {
+      const r = await get(`${s.url}${path}`);
+      assert.ok([400, 403, 404].includes(r.status), `${path}: ${r.status}`);
+      assert.equal(typeof (r.json as { error?: string }).error, 'string', `${path} answers with one error line`);
+      assert.doesNotMatch(r.text, /"version"|\{\}/, `${path} leaks nothing`);
+    }
+    assert.equal((await get(`${s.url}api/runs/escape`)).status, 403, 'a symlink out of --runs is refused');
+    assert.match(((await get(`${s.url}api/models/report?id=run:../x`)).json as { error: string }).error, /Expected a run name/);
+    assert.match(((await get(`${s.url}api/models/report?id=bogus`)).json as { error: string }).error, /Expected a model id such as run:NAME/);
+    assert.equal((await get(`${s.url}api/runs`, { method: 'DELETE' })).status, 405);
+
+    const studiesList = (await get(`${s.url}api/studies`)).json as { name: string; error?: string; counts?: { done: number } }[];
+    assert.match(studiesList.find((x) => x.name === 'broken')!.error!, /not a cmv3 study|file is not a database/);
+    assert.equal(studiesList.find((x) => x.name === 'good')!.counts!.done, n);
+    const detail = (await get(`${s.url}api/studies/good`)).json as { trials: unknown[]; front: number[] };
+    assert.equal(detail.trials.length, n);
+    assert.ok(detail.front.length >= 1);
+
+    // uploads: over the cap refused (413) before decoding; a real image classified like cmv3 predict
+    const big = await get(`${s.url}api/predict?id=pretrained:cmv3-w0.5-relu6-cifar10`, { method: 'POST', body: new Uint8Array(200 * 1024) });
+    assert.equal(big.status, 413);
+    assert.match((big.json as { error: string }).error, /over the 64 KB limit \(cmv3 serve --max-upload\)/);
+    const junk = await get(`${s.url}api/predict?id=pretrained:cmv3-w0.5-relu6-cifar10`, { method: 'POST', body: new Uint8Array(100) });
+    assert.equal(junk.status, 415);
+    const set = readCifar(data, 'test', 1);
+    const png = pngOf(set.pixels.subarray(0, 3072), 32, 32);
+    const dir = tempDir('cmv3-serve-img-'), file = join(dir, 'img.png');
+    writeFileSync(file, png);
+    const served = await get(`${s.url}api/predict?id=pretrained:cmv3-w0.5-relu6-cifar10&top=3`, { method: 'POST', body: new Uint8Array(png) });
+    assert.equal(served.status, 200, served.text);
+    const local = JSON.parse((await cli(['predict', 'cmv3-w0.5-relu6-cifar10', file, '--json'])).stdout) as { top: { label: string; probability: number }[] }[];
+    const top = (served.json as { top: { label: string; probability: number }[] }).top;
+    assert.deepEqual(top.map((c) => c.label), local[0].top.map((c) => c.label));
+    assert.ok(Math.abs(top[0].probability - local[0].top[0].probability) < 1e-4);
+
+    // the float32 .tflite the page classifies with
+    const tfl = await fetch(`${s.url}api/models/tflite?id=pretrained:cmv3-w0.5-relu6-cifar10`);
+    assert.equal(tfl.status, 200);
+    assert.equal(Buffer.from(await tfl.arrayBuffer()).subarray(4, 8).toString(), 'TFL3');
+  } finally {
+    assert.equal(await s.stop(), 0, 'Ctrl-C stops the server cleanly');
+  }
+});

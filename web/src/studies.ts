@@ -1,0 +1,61 @@
+// Studies: the list, and one study's Pareto scatter (accuracy against the cost the user picks),
+// each point showing its candidate on hover and opening its model on click.
+import type { StudyDetail, StudyEntry, StudyTrial } from '../../src/serve/studies.js';
+import { scatterChart, type Point } from './charts.js';
+import { api, clear, h, int, kb, pct } from './dom.js';
+
+const AXES: Record<string, { label: string; value: (t: StudyTrial) => number; fmt: (v: number) => string }> = {
+  flash: { label: 'int8 .tflite (KB)', value: (t) => t.cost!.int8Bytes / 1024, fmt: (v) => `${v.toFixed(1)} KB` },
+  sram: { label: 'planned arena (KB)', value: (t) => t.cost!.arenaBytes / 1024, fmt: (v) => `${v.toFixed(1)} KB` },
+  macs: { label: 'MACs (millions)', value: (t) => t.cost!.macs / 1e6, fmt: (v) => `${v.toFixed(1)} M` },
+  latency: { label: 'estimated latency (ms)', value: (t) => t.cost!.latencyMs, fmt: (v) => `${v.toFixed(1)} ms` },
+  params: { label: 'parameters (thousands)', value: (t) => t.cost!.params / 1000, fmt: (v) => `${v.toFixed(1)} k` },
+};
+
+export async function studiesView(root: HTMLElement): Promise<void> {
+  const studies = await api<StudyEntry[]>('/api/studies');
+  clear(root, h('h2', {}, 'Studies'), studies.length ? h('table', { class: 'list', 'data-testid': 'studies' },
+    h('thead', {}, h('tr', {}, ...['study', 'space', 'strategy', 'state', 'trials done', 'running', 'rejected', 'hours'].map((c) => h('th', {}, c)))),
+    h('tbody', {}, ...studies.map((st) => st.error
+      ? h('tr', {}, h('td', {}, st.name), h('td', { colspan: 7, class: 'error' }, st.error))
+      : h('tr', {}, h('td', {}, h('a', { href: `#/studies/${encodeURIComponent(st.name)}` }, st.name)), h('td', {}, st.space), h('td', {}, st.strategy), h('td', {}, st.state),
+        h('td', {}, st.counts!.done), h('td', {}, st.counts!.running), h('td', {}, st.counts!.rejected), h('td', {}, (st.spentSeconds! / 3600).toFixed(2)))))) :
+    h('p', {}, 'No studies in this folder yet. Start one with ', h('code', {}, 'cmv3 explore --space paper-widths --out studies/NAME'), '.'));
+}
+
+export async function studyView(root: HTMLElement, name: string, axis: string, rung?: number): Promise<void> {
+  const d = await api<StudyDetail>(`/api/studies/${encodeURIComponent(name)}${rung === undefined ? '' : `?rung=${rung}`}`);
+  const ax = AXES[axis] ? axis : 'flash';
+  const done = d.trials.filter((t) => t.status === 'done' && t.rung === d.rung && t.metrics && t.cost);
+  const info = h('div', { class: 'hover', 'data-testid': 'hover' }, 'Hover a point to see its candidate; click it to open its model.');
+  const show = (p: Point | null) => {
+    const t = p && done.find((x) => x.id === p.id);
+    clear(info, t ? h('span', {}, h('b', {}, `#${t.id} ${t.label}`), ` — ${pct(t.metrics!.valAcc)} validation, ${pct(t.metrics!.testAcc)} test`,
+      t.metrics!.int8Acc === undefined ? '' : `, ${pct(t.metrics!.int8Acc)} int8 (${t.metrics!.int8Images} images)`,
+      `; ${int(t.cost!.params)} params, ${kb(t.cost!.int8Bytes)} int8, ${kb(t.cost!.arenaBytes)} arena, ${(t.cost!.macs / 1e6).toFixed(1)} MMACs, ~${t.cost!.latencyMs.toFixed(1)} ms est.`)
+      : 'Hover a point to see its candidate; click it to open its model.');
+  };
+  const pts: Point[] = done.map((t) => ({ x: AXES[ax].value(t), y: 100 * t.metrics!.valAcc, id: t.id, front: d.front.includes(t.id), label: `#${t.id} ${t.label}` }));
+  const go = (a: string, r: number) => { location.hash = `#/studies/${encodeURIComponent(name)}/${a}/${r}`; };
+  const axisPick = h('select', { 'aria-label': 'x axis', 'data-testid': 'axis', onchange: (e) => go((e.target as HTMLSelectElement).value, d.rung) },
+    ...Object.entries(AXES).map(([k, v]) => h('option', { value: k, selected: k === ax }, v.label)));
+  const rungPick = h('select', { 'aria-label': 'rung', onchange: (e) => go(ax, Number((e.target as HTMLSelectElement).value)) },
+    ...d.rungs.map((r, i) => h('option', { value: i, selected: i === d.rung }, `rung ${i}: ${r.epochs} epochs x ${r.trainImages} images`)));
+  const c = d.counts!;
+  clear(root, h('h2', {}, 'Study ', h('code', {}, name)),
+    h('p', {}, `${d.space}, ${d.strategy}, ${d.state}: ${c.done} trials done, ${c.running} running, ${c.pending} queued, ${c.rejected} rejected (over a limit, never trained), ${c.failed} failed; ${(d.spentSeconds! / 3600).toFixed(2)} h spent. Objectives: ${d.objectives.join(', ')}.`),
+    h('div', { class: 'controls' }, h('label', {}, 'x axis ', axisPick), ' ', h('label', {}, 'fidelity ', rungPick)),
+    done.length
+      ? h('div', { 'data-testid': 'scatter' }, scatterChart(`validation accuracy vs ${AXES[ax].label}`, AXES[ax].label, 'validation top-1 (%)', pts, show,
+        (p) => { location.hash = `#/models/${encodeURIComponent(`trial:${name}:${p.id}`)}`; }))
+      : h('p', {}, 'No trial has finished at this fidelity yet.'),
+    info,
+    h('h3', {}, 'Trials at this fidelity'),
+    h('table', { class: 'list', 'data-testid': 'trials' },
+      h('thead', {}, h('tr', {}, ...['id', 'candidate', 'status', 'validation', 'test', 'int8', AXES[ax].label].map((x) => h('th', {}, x)))),
+      h('tbody', {}, ...d.trials.filter((t) => t.rung === d.rung).map((t) => h('tr', { class: d.front.includes(t.id) ? 'on-front' : '' },
+        h('td', {}, t.status === 'done' ? h('a', { href: `#/models/${encodeURIComponent(`trial:${name}:${t.id}`)}` }, `#${t.id}`) : `#${t.id}`),
+        h('td', { class: 'name' }, t.label), h('td', { title: t.error ?? '' }, t.status),
+        h('td', {}, pct(t.metrics?.valAcc)), h('td', {}, pct(t.metrics?.testAcc)), h('td', {}, pct(t.metrics?.int8Acc)),
+        h('td', {}, t.cost ? AXES[ax].fmt(AXES[ax].value(t)) : '-'))))));
+}
