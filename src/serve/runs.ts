@@ -69,19 +69,24 @@ export function listRuns(root: string): RunEntry[] {
 }
 
 /**
- * Server-sent events for one run: a `run` event with the whole detail at once and whenever its
- * files change (polled each second: fs.watch misses appends on some file systems), a comment
- * line every 15 s to keep proxies from closing the stream.
+ * Server-sent events for one run: a `run` event with the whole detail at once and whenever it
+ * changes, files or status (polled each second: fs.watch misses appends on some file systems, and
+ * a run going quiet changes its status without touching a file), and a comment line every 15 s
+ * to keep proxies from closing the stream.
  */
 export function streamRun(res: ServerResponse, dir: string, name: string, pollMs = 1000): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
   let last = '', ticks = 0;
   const send = () => {
-    const p = runPaths(dir);
-    const stamp = [p.config, p.metrics, p.last].map((f) => (existsSync(f) ? `${statSync(f).size}:${statSync(f).mtimeMs}` : '-')).join('|');
-    if (stamp !== last) {
-      last = stamp;
-      res.write(`event: run\ndata: ${JSON.stringify(runDetail(dir, name))}\n\n`);
+    let now: string;
+    try {
+      now = JSON.stringify(runDetail(dir, name));
+    } catch (err) { // e.g. the folder removed between two reads: say so, never crash the server
+      now = JSON.stringify({ name, status: 'error', error: (err as Error).message, metrics: [] });
+    }
+    if (now !== last) {
+      last = now;
+      res.write(`event: run\ndata: ${now}\n\n`);
     } else if (++ticks % 15 === 0) res.write(': alive\n\n');
   };
   send();
