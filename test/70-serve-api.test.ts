@@ -2,6 +2,7 @@
 // upload cap, one-line errors, and damaged run or study folders shown as errors beside good ones.
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readCifar } from '../src/data/cifar.js';
@@ -17,12 +18,27 @@ const get = async (url: string, init?: RequestInit) => {
   return { status: r.status, json, text };
 };
 
+/** A request sent exactly as written (fetch would normalise "..", "%2e%2e" away before sending). */
+function raw(url: string, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; text: string }> {
+  const u = new URL(url);
+  return new Promise((done, fail) => {
+    const req = request({ host: u.hostname, port: u.port, path, method, headers }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => done({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
 test('70.1 the CLI refuses bad options in one line', async () => {
   const bad = [
     [['serve', '--port', 'abc'], /Expected a port from 0 to 65535 for --port but received "abc"/],
     [['serve', '--runs', '/no/such/folder'], /--runs \/no\/such\/folder: no such folder/],
     [['serve', '--max-upload', 'lots'], /Expected a size such as 256KB or 1MB for --max-upload/],
     [['serve', '--colour'], /Unknown option '--colour'/],
+    [['serve', '--max-upload', '0'], /Expected at least 1KB for --max-upload/],
   ] as const;
   for (const [args, msg] of bad) {
     const r = await cli([...args]);
@@ -43,6 +59,9 @@ test('70.2 loopback only, no path traversal, capped uploads, damaged folders sho
   writeFileSync(join(runs, 'torn', 'config.json'), '{"version": 1, "spec": {'); // half-written
   mkdirSync(join(runs, 'no-config'));
   writeFileSync(join(runs, 'no-config', 'metrics.jsonl'), '{"epoch":1}\n{"epo');
+  mkdirSync(join(runs, 'odd-metrics'));
+  writeFileSync(join(runs, 'odd-metrics', 'config.json'), JSON.stringify({ version: 1, spec: { name: 'x', width: 1 }, recipe: {}, epochs: 3 }));
+  writeFileSync(join(runs, 'odd-metrics', 'metrics.jsonl'), 'null\n[1]\n{"epoch":1,"testAcc":0.5}\n"text"\n');
   writeFileSync(join(outside, 'config.json'), '{}');
   symlinkSync(outside, join(runs, 'escape'));
   mkdirSync(join(studies, 'broken'));
@@ -62,13 +81,21 @@ test('70.2 loopback only, no path traversal, capped uploads, damaged folders sho
     assert.match(byName.torn.error!, /not valid JSON/);
     assert.equal(byName['no-config'].status, 'error');
     assert.match(byName['no-config'].error!, /no config.json/);
+    assert.notEqual(byName['odd-metrics'].status, 'error', 'lines that are not epochs are skipped');
+    assert.equal((byName['odd-metrics'] as unknown as { bestAcc: number }).bestAcc, 0.5);
 
-    for (const path of ['api/runs/..', 'api/runs/%2e%2e', 'api/runs/.hidden', 'api/runs/a%2fb', 'api/runs/escape', 'api/studies/..', 'index.html/../../package.json', 'app.js%00']) {
-      const r = await get(`${s.url}${path}`);
+    for (const path of ['/api/runs/..', '/api/runs/%2e%2e', '/api/runs/.hidden', '/api/runs/a%2fb', '/api/runs/a%5cb', '/api/runs/escape', '/api/studies/..',
+      '/../package.json', '/%2e%2e/package.json', '/index.html/../../package.json', '/app.js%00', '/api/runs/..%2f..%2fpackage.json', '/api/models/tflite?id=run:..',
+      '/api/models/tflite?id=trial:..:1', '/api/models/report?id=run:escape&target=__proto__']) {
+      const r = await raw(s.url, path);
       assert.ok([400, 403, 404].includes(r.status), `${path}: ${r.status}`);
-      assert.equal(typeof (r.json as { error?: string }).error, 'string', `${path} answers with one error line`);
-      assert.doesNotMatch(r.text, /"version"|\{\}/, `${path} leaks nothing`);
+      assert.equal(typeof JSON.parse(r.text).error, 'string', `${path} answers with one error line`);
+      assert.doesNotMatch(r.text, /"version"|"name": "cmv3"|\{\}/, `${path} leaks nothing`);
     }
+    // DNS rebinding: another name for this address is refused; so is a POST from another origin
+    assert.equal((await raw(s.url, '/api/runs', { host: 'evil.example:80' })).status, 403);
+    assert.equal((await raw(s.url, '/api/runs', { host: new URL(s.url).host })).status, 200);
+    assert.equal((await raw(s.url, '/api/predict?id=pretrained:cmv3-w0.5-relu6-cifar10', { origin: 'http://evil.example' }, 'POST')).status, 403);
     assert.equal((await get(`${s.url}api/runs/escape`)).status, 403, 'a symlink out of --runs is refused');
     assert.match(((await get(`${s.url}api/models/report?id=run:../x`)).json as { error: string }).error, /Expected a run name/);
     assert.match(((await get(`${s.url}api/models/report?id=bogus`)).json as { error: string }).error, /Expected a model id such as run:NAME/);
@@ -85,6 +112,12 @@ test('70.2 loopback only, no path traversal, capped uploads, damaged folders sho
     const big = await get(`${s.url}api/predict?id=pretrained:cmv3-w0.5-relu6-cifar10`, { method: 'POST', body: new Uint8Array(200 * 1024) });
     assert.equal(big.status, 413);
     assert.match((big.json as { error: string }).error, /over the 64 KB limit \(cmv3 serve --max-upload\)/);
+    // a PNG whose header claims 20000x20000 pixels: refused from the header, nothing allocated
+    const huge = pngOf(new Uint8Array(32 * 32 * 3), 32, 32);
+    huge.writeUInt32BE(20000, 16); huge.writeUInt32BE(20000, 20);
+    const tooMany = await get(`${s.url}api/predict?id=pretrained:cmv3-w0.5-relu6-cifar10`, { method: 'POST', body: new Uint8Array(huge) });
+    assert.equal(tooMany.status, 413);
+    assert.match(tooMany.json.error, /over the 16 megapixel limit/);
     const junk = await get(`${s.url}api/predict?id=pretrained:cmv3-w0.5-relu6-cifar10`, { method: 'POST', body: new Uint8Array(100) });
     assert.equal(junk.status, 415);
     const set = readCifar(data, 'test', 1);

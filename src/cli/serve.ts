@@ -22,6 +22,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     return dir;
   };
   const maxUpload = values['max-upload'] === undefined ? 8 * 1024 * 1024 : parseBytes(values['max-upload'] as string, 'max-upload');
+  if (maxUpload < 1024) throw new UsageError(`Expected at least 1KB for --max-upload but received ${JSON.stringify(values['max-upload'])}`);
   if (!existsSync(`${WEB_DIR}index.html`)) throw new UsageError(`the dashboard's page is not built (${WEB_DIR}); run npm run build`);
   const host = (values.host as string | undefined) ?? '127.0.0.1';
   let server;

@@ -74,7 +74,8 @@ const toTrial = (r: Row): Trial => ({
   metrics: r.metrics ? JSON.parse(r.metrics) : null, error: r.error, worker: r.worker, seconds: r.seconds,
 });
 
-function openDatabase(path: string, create: boolean): BetterSqlite3.Database {
+/** `readonly`: a viewer's open (the dashboard): no pragmas, no migration, no waiting on a lock. */
+function openDatabase(path: string, create: boolean, readonly = false): BetterSqlite3.Database {
   let Database: typeof BetterSqlite3;
   try {
     Database = createRequire(import.meta.url)('better-sqlite3');
@@ -82,6 +83,7 @@ function openDatabase(path: string, create: boolean): BetterSqlite3.Database {
     throw new StudyError(`cmv3 explore needs better-sqlite3, which did not install (${(err as Error).message.split('\n')[0]}); install a C++ compiler (apt-get install -y g++ make python3) and run npm rebuild better-sqlite3`);
   }
   try {
+    if (readonly) return new Database(path, { readonly: true, fileMustExist: true, timeout: 0 });
     const db = new Database(path, { fileMustExist: !create, timeout: 10000 });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -108,8 +110,9 @@ export class Study implements TrialQueue {
     return new Study(path, db);
   }
 
-  static open(path: string): Study {
-    const db = openDatabase(path, false);
+  /** `readonly` for viewers: nothing is written (an old study is read without its migration). */
+  static open(path: string, readonly = false): Study {
+    const db = openDatabase(path, false, readonly);
     let ok = false;
     try {
       const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('study', 'trials')").get() as { n: number }).n;
@@ -121,7 +124,7 @@ export class Study implements TrialQueue {
     if (!ok) { db.close(); throw new StudyError(`${path} is not a cmv3 study (no study/trials tables); pass a study.sqlite made by cmv3 explore`); }
     // Studies made before the driver's lock had a beat.
     const cols = (db.prepare('PRAGMA table_info(study)').all() as { name: string }[]).map((c) => c.name);
-    if (!cols.includes('driver_beat')) db.exec('ALTER TABLE study ADD COLUMN driver_beat REAL');
+    if (!cols.includes('driver_beat') && !readonly) db.exec('ALTER TABLE study ADD COLUMN driver_beat REAL');
     return new Study(path, db);
   }
 

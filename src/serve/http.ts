@@ -20,9 +20,9 @@ export function sendError(res: ServerResponse, status: number, message: string):
   sendJson(res, { error: message.split('\n')[0] }, status);
 }
 
-export function sendBytes(res: ServerResponse, bytes: Uint8Array, type: string, filename?: string): void {
+export function sendBytes(res: ServerResponse, bytes: Uint8Array, type: string, filename?: string, etag?: string): void {
   res.writeHead(200, {
-    'content-type': type, 'content-length': bytes.byteLength, 'cache-control': 'no-store',
+    'content-type': type, 'content-length': bytes.byteLength, 'cache-control': etag ? 'no-cache' : 'no-store', ...(etag ? { etag } : {}),
     ...(filename ? { 'content-disposition': `attachment; filename="${filename}"` } : {}),
   });
   res.end(bytes);
@@ -58,6 +58,6 @@ export function sendStatic(res: ServerResponse, dir: string, files: ReadonlySet<
   const path = join(dir, name);
   if (!existsSync(path)) return false;
   res.writeHead(200, { 'content-type': TYPES[extname(name)] ?? 'application/octet-stream', 'content-length': statSync(path).size, 'cache-control': 'no-cache' });
-  createReadStream(path).pipe(res);
+  createReadStream(path).on('error', () => res.destroy()).pipe(res); // a rebuild removing the file mid-read ends the reply, not the server
   return true;
 }

@@ -1,9 +1,9 @@
 // Models behind the dashboard: the pretrained weights, each run's checkpoint and each study trial's.
 // For one: its layer table and MCU report, its float32 .tflite for the in-browser classifier,
 // its confusion matrix on the test images, and a server-side top-K to check the browser against.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeImage } from '../data/image.js';
+import { decodeImage, ImageTooLargeError } from '../data/image.js';
 import { readDataset, subset } from '../data/folder.js';
 import { topClasses, type ClassScore } from '../deploy/classify.js';
 import { floatGraph } from '../deploy/pipeline.js';
@@ -16,28 +16,30 @@ import { PRETRAINED, pretrainedPath } from '../train/pretrained.js';
 import { readRunConfig } from '../train/run.js';
 import { loadTrained, resolveCheckpoint, type Trained } from '../train/trained.js';
 import { HttpError } from './http.js';
-import { childOf } from './paths.js';
+import { childOf, insideRoot, plainFolders } from './paths.js';
 
 export interface Roots { runs: string; studies: string }
 
 export interface ModelEntry { id: string; kind: 'pretrained' | 'run'; name: string; description: string }
 
-/** id -> checkpoint file: "pretrained:NAME", "run:NAME" or "trial:STUDY:ID". */
+/** id -> checkpoint file: "pretrained:NAME", "run:NAME" or "trial:STUDY:ID"; every level checked to stay inside its root. */
 export function checkpointFor(id: string, roots: Roots): { checkpoint: string; runDir: string | null } {
-  const [kind, a, b] = id.split(':');
-  const fromFolder = (dir: string) => {
-    try { return resolveCheckpoint(dir); } catch (err) { throw new HttpError(404, (err as Error).message); }
+  const [kind, a, b, extra] = id.split(':');
+  const fromFolder = (root: string, dir: string) => {
+    let found;
+    try { found = resolveCheckpoint(dir); } catch (err) { throw new HttpError(404, (err as Error).message); }
+    return { checkpoint: insideRoot(root, found.checkpoint, 'checkpoint'), runDir: found.runDir };
   };
-  if (kind === 'pretrained' && b === undefined) {
-    const file = pretrainedPath(a ?? '');
+  if (kind === 'pretrained' && a && b === undefined) {
+    const file = pretrainedPath(a);
     if (!file) throw new HttpError(404, `no pretrained model named ${JSON.stringify(a)}; the names are ${PRETRAINED.map((p) => p.name).join(', ')}`);
     return { checkpoint: file, runDir: null };
   }
-  if (kind === 'run' && a && b === undefined) return fromFolder(childOf(roots.runs, a, 'run'));
-  if (kind === 'trial' && a && b && /^\d{1,6}$/.test(b)) {
-    const folder = join(childOf(roots.studies, a, 'study'), 'trials', b.padStart(4, '0'));
-    if (!existsSync(folder)) throw new HttpError(404, `trial ${b} of study ${a} has no run folder: it has not started training (or was rejected before training)`);
-    return fromFolder(childOf(join(roots.studies, a, 'trials'), b.padStart(4, '0'), 'trial'));
+  if (kind === 'run' && a && b === undefined) return fromFolder(roots.runs, childOf(roots.runs, a, 'run'));
+  if (kind === 'trial' && a && b && extra === undefined && /^\d{1,6}$/.test(b)) {
+    const study = childOf(roots.studies, a, 'study'), name = b.padStart(4, '0');
+    if (!existsSync(join(study, 'trials', name))) throw new HttpError(404, `trial ${b} of study ${a} has no run folder: it has not started training (or was rejected before training)`);
+    return fromFolder(roots.studies, childOf(childOf(study, 'trials', 'trials folder'), name, 'trial'));
   }
   throw new HttpError(400, `Expected a model id such as run:NAME, pretrained:NAME or trial:STUDY:ID but received ${JSON.stringify(id)}`);
 }
@@ -45,7 +47,7 @@ export function checkpointFor(id: string, roots: Roots): { checkpoint: string; r
 export function listModels(roots: Roots): ModelEntry[] {
   const pre = PRETRAINED.filter((p) => existsSync(p.file)).map((p): ModelEntry => ({ id: `pretrained:${p.name}`, kind: 'pretrained', name: p.name, description: p.description }));
   const runs = existsSync(roots.runs)
-    ? listDirs(roots.runs).filter((n) => ['best.ckpt', 'last.ckpt'].some((f) => existsSync(join(roots.runs, n, f)))).map((n): ModelEntry => {
+    ? plainFolders(roots.runs).filter((n) => ['best.ckpt', 'last.ckpt'].some((f) => existsSync(join(roots.runs, n, f)))).map((n): ModelEntry => {
       let description = '';
       try { const c = readRunConfig(join(roots.runs, n)); description = `${c.spec.name} width ${c.spec.width}, ${c.epochs} epochs`; } catch (err) { description = (err as Error).message; }
       return { id: `run:${n}`, kind: 'run', name: n, description };
@@ -54,13 +56,6 @@ export function listModels(roots: Roots): ModelEntry[] {
   return [...pre, ...runs];
 }
 
-function listDirs(root: string): string[] {
-  try {
-    return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-  } catch {
-    return [];
-  }
-}
 
 // Loaded models and derived results, keyed by checkpoint file and its modification time.
 const cache = new Map<string, Promise<unknown>>();
@@ -92,7 +87,7 @@ export interface ModelReport {
 
 /** Per-layer table and MCU report; the int8 sizes come from the structure (see structuralInt8Graph). */
 export async function modelReport(id: string, roots: Roots, targetName: string): Promise<ModelReport> {
-  const target = TARGETS[targetName];
+  const target = Object.hasOwn(TARGETS, targetName) ? TARGETS[targetName] : undefined;
   if (!target) throw new HttpError(400, `Expected one of ${Object.keys(TARGETS).join(', ')} for target but received ${JSON.stringify(targetName)}`);
   const { checkpoint } = checkpointFor(id, roots);
   return cached(`report:${targetName}:${stamp(checkpoint)}`, async () => {
@@ -141,7 +136,11 @@ export async function runConfusion(name: string, roots: Roots): Promise<Evaluati
 export async function serverPredict(id: string, roots: Roots, bytes: Uint8Array, k: number): Promise<{ top: ClassScore[]; width: number; height: number }> {
   const { checkpoint } = checkpointFor(id, roots);
   let img;
-  try { img = decodeImage(bytes, 'the upload'); } catch (err) { throw new HttpError(415, (err as Error).message); }
+  try { img = decodeImage(bytes, 'the upload', 16e6); } catch (err) {
+    // jpeg-js reports its resolution limit in its own words
+    const big = err instanceof ImageTooLargeError || /maxResolutionInMP/.test((err as Error).message);
+    throw new HttpError(big ? 413 : 415, big ? 'the upload is over the 16 megapixel limit; scale the image down' : (err as Error).message);
+  }
   const t = await trained(checkpoint);
   return { top: topClasses(t.model, t.labels, t.normalization, img, k), width: img.width, height: img.height };
 }

@@ -1,17 +1,34 @@
-// The only way a name from a URL becomes a path: a plain folder name, joined to one of the roots
-// the server was given, and checked (after symlinks) to still be inside it.
-import { existsSync, realpathSync } from 'node:fs';
+// The only way a name from a URL becomes a path: one path segment, joined to one of the roots
+// the server was given, and checked (after symlinks) to still be inside it. Files read below a
+// checked folder (a checkpoint, a study file) are checked again the same way.
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { HttpError } from './http.js';
 
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
+/** One path segment: no separators or NUL, not "." or "..", not hidden. */
+export const isPlainName = (name: string): boolean => name.length > 0 && name.length <= 255 && !/[/\\\0]/.test(name) && !name.startsWith('.');
 
-/** A child of `root` named `name`, or a 400/404; never anything outside `root`. */
+/** `path` (which exists) resolved through symlinks, or a 403 when that leaves `root`. */
+export function insideRoot(root: string, path: string, what: string): string {
+  const real = realpathSync(path), rel = relative(realpathSync(root), real);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new HttpError(403, `${what} ${path} points outside ${root}`);
+  return real;
+}
+
+/** A child of `root` named `name`, or a 400/404/403; never anything outside `root`. */
 export function childOf(root: string, name: string, what: string): string {
-  if (!NAME.test(name) || name.includes('..')) throw new HttpError(400, `Expected a ${what} name (letters, digits, . _ -) but received ${JSON.stringify(name)}`);
+  if (!isPlainName(name)) throw new HttpError(400, `Expected a ${what} name (one folder name, not hidden) but received ${JSON.stringify(name)}`);
   const path = join(root, name);
   if (!existsSync(path)) throw new HttpError(404, `no ${what} named ${name} in ${root}`);
-  const real = realpathSync(path), rel = relative(realpathSync(root), real);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new HttpError(403, `${what} ${name} points outside ${root}`);
-  return real;
+  return insideRoot(root, path, what);
+}
+
+/** The folders under `root` a URL can name (plain names; symlinked folders included, checked when opened), sorted. */
+export function plainFolders(root: string): string[] {
+  let names: string[];
+  try { names = readdirSync(root); } catch { return []; }
+  return names.filter((n) => {
+    if (!isPlainName(n)) return false;
+    try { return statSync(join(root, n)).isDirectory(); } catch { return false; }
+  }).sort();
 }

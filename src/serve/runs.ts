@@ -1,6 +1,7 @@
 // Run folders as the dashboard sees them: a list with status, one run's config and metrics, and
 // a live feed of its epochs. A half-written or damaged folder becomes an entry with an error.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { plainFolders } from './paths.js';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { readMetrics, readRunConfig, runPaths, type EpochMetrics, type RunConfig } from '../train/run.js';
@@ -41,28 +42,26 @@ function status(dir: string, config: RunConfig, metrics: EpochMetrics[]): { stat
 }
 
 export function runDetail(dir: string, name: string): RunDetail {
-  let config: RunConfig;
   try {
-    config = readRunConfig(dir);
-  } catch (err) {
-    return { name, status: 'error', error: (err as Error).message, metrics: [] };
+    const config = readRunConfig(dir), metrics = readMetrics(dir), s = status(dir, config, metrics);
+    const accs = metrics.map((m) => m.testAcc).filter((a) => typeof a === 'number');
+    return {
+      name, status: s.status, model: config.spec?.name, width: config.spec?.width, epochs: config.epochs, epochsDone: metrics.at(-1)?.epoch ?? 0,
+      bestAcc: accs.length ? Math.max(...accs) : null, lastAcc: accs.at(-1) ?? null, validation: Boolean(config.validation),
+      updated: new Date(s.updated).toISOString(), config, metrics,
+    };
+  } catch (err) { // a damaged or half-written folder is an entry with its error; the others still show
+    return { name, status: 'error', error: (err as Error).message.split('\n')[0], metrics: [] };
   }
-  const metrics = readMetrics(dir), s = status(dir, config, metrics);
-  const accs = metrics.map((m) => m.testAcc);
-  return {
-    name, status: s.status, model: config.spec?.name, width: config.spec?.width, epochs: config.epochs, epochsDone: metrics.at(-1)?.epoch ?? 0,
-    bestAcc: accs.length ? Math.max(...accs) : null, lastAcc: accs.at(-1) ?? null, validation: Boolean(config.validation),
-    updated: new Date(s.updated).toISOString(), config, metrics,
-  };
 }
 
 /** Every folder under `root` that looks like a run (has config.json, metrics or a checkpoint). */
 export function listRuns(root: string): RunEntry[] {
   if (!existsSync(root)) return [];
-  return readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && ['config.json', 'metrics.jsonl', 'last.ckpt'].some((f) => existsSync(join(root, d.name, f))))
-    .map((d) => {
-      const { config: _c, metrics: _m, ...entry } = runDetail(join(root, d.name), d.name);
+  return plainFolders(root)
+    .filter((n) => ['config.json', 'metrics.jsonl', 'last.ckpt'].some((f) => existsSync(join(root, n, f))))
+    .map((n) => {
+      const { config: _c, metrics: _m, ...entry } = runDetail(join(root, n), n);
       return entry;
     })
     .sort((a, b) => (b.updated ?? '').localeCompare(a.updated ?? ''));

@@ -1,6 +1,7 @@
 // cmv3 serve: a local dashboard. The JSON API reads run folders, studies and checkpoints; the
 // page (built into dist/web at package build time) draws them and classifies images itself.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { HttpError, readBody, sendBytes, sendError, sendJson, sendStatic } from './http.js';
 import { checkpointFor, floatTflite, listModels, modelReport, runConfusion, serverPredict, type Roots } from './models.js';
@@ -42,10 +43,12 @@ export function routes(o: ServeOptions): [string, RegExp, Handler][] {
     ['GET', /^\/api\/runs\/([^/]+)\/confusion$/, async (_q, res, [n]) => sendJson(res, await runConfusion(n, o))],
     ['GET', /^\/api\/models$/, (_q, res) => sendJson(res, listModels(o))],
     ['GET', /^\/api\/models\/report$/, async (_q, res, _p, q) => sendJson(res, await modelReport(need(q, 'id'), o, q.get('target') ?? 'imxrt1060'))],
-    ['GET', /^\/api\/models\/tflite$/, async (_q, res, _p, q) => {
-      const id = need(q, 'id');
-      checkpointFor(id, o); // a bad id fails before any work
-      sendBytes(res, await floatTflite(id, o), 'application/octet-stream', `${id.replace(/[^A-Za-z0-9._-]+/g, '_')}.tflite`);
+    ['GET', /^\/api\/models\/tflite$/, async (req, res, _p, q) => {
+      const id = need(q, 'id'), { checkpoint } = checkpointFor(id, o); // a bad id fails before any work
+      // The checkpoint's identity as an ETag: the page keeps its parsed model until training replaces the file.
+      const st = statSync(checkpoint), etag = `"${st.size.toString(36)}-${Math.round(st.mtimeMs).toString(36)}"`;
+      if (req.headers['if-none-match'] === etag) { res.writeHead(304, { etag }).end(); return; }
+      sendBytes(res, await floatTflite(id, o), 'application/octet-stream', `${id.replace(/[^A-Za-z0-9._-]+/g, '_')}.tflite`, etag);
     }],
     ['POST', /^\/api\/predict$/, async (req, res, _p, q) => {
       const id = need(q, 'id'), top = intParam(q, 'top', 1, 1000) ?? 3;
@@ -57,8 +60,25 @@ export function routes(o: ServeOptions): [string, RegExp, Handler][] {
   ];
 }
 
-export async function handle(o: ServeOptions, table: ReturnType<typeof routes>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * On a loopback address, only requests naming it in Host are served: a web page whose domain is
+ * re-pointed at 127.0.0.1 (DNS rebinding) sends its own name and is refused. A POST must come
+ * from the dashboard's own origin, so no other page can make the server work for it.
+ */
+function checkOrigin(o: ServeOptions, port: number, req: IncomingMessage): void {
+  const host = req.headers.host ?? '';
+  if (LOOPBACK.has(o.host) && ![`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(host)) {
+    throw new HttpError(403, `Host ${JSON.stringify(host)} is not this dashboard; open it as http://127.0.0.1:${port}/`);
+  }
+  const origin = req.headers.origin;
+  if (req.method === 'POST' && origin !== undefined && origin !== `http://${host}`) throw new HttpError(403, `requests from ${origin} are not accepted; use the dashboard's own page`);
+}
+
+export async function handle(o: ServeOptions, port: number, table: ReturnType<typeof routes>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
+    checkOrigin(o, port, req);
     const url = new URL(req.url ?? '/', 'http://localhost');
     let path: string;
     try { path = decodeURIComponent(url.pathname); } catch { throw new HttpError(400, 'the URL is not valid percent-encoding'); }
@@ -84,12 +104,13 @@ export async function handle(o: ServeOptions, table: ReturnType<typeof routes>, 
 /** Starts the server; resolves once it listens, with its URL and a close function. */
 export function startServer(o: ServeOptions): Promise<{ url: string; close: () => Promise<void> }> {
   const table = routes(o);
-  const server = createServer((req, res) => { void handle(o, table, req, res); });
+  let port = o.port;
+  const server = createServer((req, res) => { void handle(o, port, table, req, res); });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => {
       const a = server.address();
-      const port = typeof a === 'object' && a ? a.port : o.port;
+      port = typeof a === 'object' && a ? a.port : o.port;
       const host = o.host.includes(':') ? `[${o.host}]` : o.host;
       resolve({
         url: `http://${host}:${port}/`,

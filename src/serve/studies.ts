@@ -1,12 +1,12 @@
 // Studies as the dashboard sees them: each folder under the studies root with a study.sqlite,
 // read while its driver may still be writing (SQLite WAL allows one writer beside readers).
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExploreOptions } from '../explore/driver.js';
 import { studyResult, type StudyResult } from '../explore/show.js';
 import { Study, type Trial } from '../explore/store.js';
 import { HttpError } from './http.js';
-import { childOf } from './paths.js';
+import { childOf, insideRoot, plainFolders } from './paths.js';
 
 export interface StudyEntry {
   name: string;
@@ -28,15 +28,26 @@ export interface StudyDetail extends StudyEntry {
   trials: StudyTrial[];
 }
 
-function withStudy<T>(dir: string, use: (s: Study) => T): T {
+/** Opened read-only and never waiting on a lock: a busy study answers 503 at once. */
+function withStudy<T>(root: string, dir: string, use: (s: Study) => T): T {
   let s: Study;
-  try { s = Study.open(join(dir, 'study.sqlite')); } catch (err) { throw new HttpError(422, (err as Error).message); }
-  try { return use(s); } finally { s.close(); }
+  try { s = Study.open(insideRoot(root, join(dir, 'study.sqlite'), 'study file'), true); } catch (err) {
+    if (err instanceof HttpError) throw err;
+    throw new HttpError(422, (err as Error).message);
+  }
+  try {
+    return use(s);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new HttpError(503, `study ${dir} is busy; try again in a moment`);
+    throw err;
+  } finally {
+    s.close();
+  }
 }
 
 export function studyDetail(root: string, name: string, rung?: number): StudyDetail {
   const dir = childOf(root, name, 'study');
-  return withStudy(dir, (s) => {
+  return withStudy(root, dir, (s) => {
     const r = studyResult(s, rung), o = s.meta().options as ExploreOptions;
     return {
       name, space: r.space, strategy: r.strategy, state: r.state, spentSeconds: r.spentSeconds, counts: r.counts,
@@ -48,14 +59,14 @@ export function studyDetail(root: string, name: string, rung?: number): StudyDet
 
 export function listStudies(root: string): StudyEntry[] {
   if (!existsSync(root)) return [];
-  return readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'study.sqlite')))
-    .map((d): StudyEntry => {
+  return plainFolders(root)
+    .filter((n) => existsSync(join(root, n, 'study.sqlite')))
+    .map((n): StudyEntry => {
       try {
-        const { trials: _t, front: _f, rung: _r, rungs: _rs, objectives: _o, ...entry } = studyDetail(root, d.name);
+        const { trials: _t, front: _f, rung: _r, rungs: _rs, objectives: _o, ...entry } = studyDetail(root, n);
         return entry;
       } catch (err) {
-        return { name: d.name, error: (err as Error).message };
+        return { name: n, error: (err as Error).message };
       }
     });
 }

@@ -82,7 +82,9 @@ export function readMetrics(dir: string): EpochMetrics[] {
   const p = runPaths(dir).metrics;
   if (!existsSync(p)) return [];
   return readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => {
-    try { return [JSON.parse(l) as EpochMetrics]; } catch { return []; } // a torn last line after a crash
+    let m: unknown;
+    try { m = JSON.parse(l); } catch { return []; } // a torn last line after a crash
+    return typeof m === 'object' && m !== null && typeof (m as EpochMetrics).epoch === 'number' ? [m as EpochMetrics] : [];
   });
 }
 

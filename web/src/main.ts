@@ -1,20 +1,26 @@
 // The dashboard page: a hash router over four views. Each view draws into #view; a failure shows
 // as one line in place of the view, and the navigation keeps working.
-import { errorBox, clear } from './dom.js';
+import { clear, errorBox } from './dom.js';
 import { modelView, modelsView } from './models.js';
 import { runsView, runView } from './runs.js';
 import { studiesView, studyView } from './studies.js';
 import { tryView } from './try.js';
 
-const view = document.getElementById('view')!;
+const root = document.getElementById('view')!;
 let leave: (() => void) | null = null;
+
+let generation = 0;
 
 async function route(): Promise<void> {
   leave?.(); leave = null;
-  const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
-  const [section = 'runs', a, b, c] = parts;
-  for (const link of document.querySelectorAll('nav a')) link.classList.toggle('active', link.getAttribute('href') === `#/${section}`);
+  const mine = ++generation;
+  // Each visit draws into its own container: a slow earlier view finishing late draws into a detached one.
+  const view = document.createElement('div');
+  clear(root, view);
   try {
+    const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+    const [section = 'runs', a, b, c] = parts;
+    for (const link of document.querySelectorAll('nav a')) link.classList.toggle('active', link.getAttribute('href') === `#/${section}`);
     if (section === 'runs' && a) leave = runView(view, a);
     else if (section === 'runs') await runsView(view);
     else if (section === 'models' && a) await modelView(view, a, b ?? 'imxrt1060');
@@ -24,9 +30,9 @@ async function route(): Promise<void> {
     else if (section === 'try') await tryView(view, a);
     else clear(view, errorBox(new Error(`no view ${location.hash}`)));
   } catch (err) {
-    clear(view, errorBox(err));
+    if (mine === generation) clear(view, errorBox(err));
   }
-  document.body.dataset.ready = location.hash || '#/runs';
+  if (mine === generation) document.body.dataset.ready = location.hash || '#/runs';
 }
 
 window.addEventListener('hashchange', () => void route());

@@ -23,7 +23,12 @@ export function runView(root: HTMLElement, name: string): () => void {
   clear(confusion, h('button', { onclick: () => void showConfusion(confusion, name) }, 'Evaluate on the test images'));
   const events = new EventSource(`/api/runs/${encodeURIComponent(name)}/events`);
   events.addEventListener('run', (e) => draw(JSON.parse((e as MessageEvent<string>).data) as RunDetail));
-  events.onerror = () => { if (events.readyState === EventSource.CLOSED) head.append(errorBox(new Error('the live feed closed; reload to reconnect'))); };
+  // A feed refused outright (no such run, a bad name) closes; the plain request says why.
+  events.onerror = () => {
+    if (events.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
+    api<RunDetail>(`/api/runs/${encodeURIComponent(name)}`).then((r) => { draw(r); head.append(errorBox(new Error('the live feed closed; reload to follow the run again'))); },
+      (err) => clear(head, errorBox(err)));
+  };
   function draw(r: RunDetail): void {
     if (r.status === 'error') { clear(head, errorBox(new Error(r.error))); return; }
     const m = r.metrics, last = m.at(-1);

@@ -35,7 +35,10 @@ export async function studyView(root: HTMLElement, name: string, axis: string, r
       `; ${int(t.cost!.params)} params, ${kb(t.cost!.int8Bytes)} int8, ${kb(t.cost!.arenaBytes)} arena, ${(t.cost!.macs / 1e6).toFixed(1)} MMACs, ~${t.cost!.latencyMs.toFixed(1)} ms est.`)
       : 'Hover a point to see its candidate; click it to open its model.');
   };
-  const pts: Point[] = done.map((t) => ({ x: AXES[ax].value(t), y: 100 * t.metrics!.valAcc, id: t.id, front: d.front.includes(t.id), label: `#${t.id} ${t.label}` }));
+  // The front drawn is the one of this plot (accuracy up, the chosen cost down), not the study's own over all its objectives.
+  const xy = done.map((t) => [AXES[ax].value(t), t.metrics!.valAcc] as const);
+  const onFront = (i: number) => !xy.some(([x, y], j) => j !== i && x <= xy[i][0] && y >= xy[i][1] && (x < xy[i][0] || y > xy[i][1]));
+  const pts: Point[] = done.map((t, i) => ({ x: xy[i][0], y: 100 * xy[i][1], id: t.id, front: onFront(i), label: `#${t.id} ${t.label}` }));
   const go = (a: string, r: number) => { location.hash = `#/studies/${encodeURIComponent(name)}/${a}/${r}`; };
   const axisPick = h('select', { 'aria-label': 'x axis', 'data-testid': 'axis', onchange: (e) => go((e.target as HTMLSelectElement).value, d.rung) },
     ...Object.entries(AXES).map(([k, v]) => h('option', { value: k, selected: k === ax }, v.label)));
@@ -50,6 +53,7 @@ export async function studyView(root: HTMLElement, name: string, axis: string, r
         (p) => { location.hash = `#/models/${encodeURIComponent(`trial:${name}:${p.id}`)}`; }))
       : h('p', {}, 'No trial has finished at this fidelity yet.'),
     info,
+    h('p', { class: 'note' }, 'Green: the front of this plot. Shaded rows: the study\'s front over all its objectives (', d.objectives.join(', '), ').'),
     h('h3', {}, 'Trials at this fidelity'),
     h('table', { class: 'list', 'data-testid': 'trials' },
       h('thead', {}, h('tr', {}, ...['id', 'candidate', 'status', 'validation', 'test', 'int8', AXES[ax].label].map((x) => h('th', {}, x)))),

@@ -1,6 +1,6 @@
-// Try it: pick or drop an image; the model's float32 .tflite, fetched once, classifies it in the
-// page (our TypeScript engine over the file's graph, no server round trip), then the server's
-// `cmv3 predict` path runs on the same image as a check.
+// Try it: pick or drop an image; the model's float32 .tflite (fetched again only when its checkpoint
+// changes) classifies it in the page with our TypeScript engine over the file's graph. Then, as a
+// separate check, the image is sent to the server, which runs `cmv3 predict`'s path on it.
 import { rgbaToRgb, type RgbImage } from '../../src/data/pixels.js';
 import { topClasses, type ClassScore } from '../../src/deploy/classify.js';
 import { GraphModel, graphInfo } from '../../src/deploy/graph-model.js';
@@ -9,20 +9,18 @@ import type { ModelEntry } from '../../src/serve/models.js';
 import { api, clear, errorBox, h, pct } from './dom.js';
 
 interface Loaded { model: GraphModel; labels: string[]; normalization: ReturnType<typeof graphInfo>['normalization']; bytes: number }
-const models = new Map<string, Promise<Loaded>>();
+const models = new Map<string, { etag: string; loaded: Loaded }>();
 
-function loadModel(id: string): Promise<Loaded> {
-  if (!models.has(id)) {
-    const p = (async () => {
-      const r = await fetch(`/api/models/tflite?id=${encodeURIComponent(id)}`);
-      if (!r.ok) throw new Error(((await r.json().catch(() => ({}))) as { error?: string }).error ?? `${r.status} ${r.statusText}`);
-      const bytes = new Uint8Array(await r.arrayBuffer()), g = readTflite(bytes), info = graphInfo(g);
-      return { model: new GraphModel(g), labels: info.labels, normalization: info.normalization, bytes: bytes.byteLength };
-    })();
-    p.catch(() => models.delete(id));
-    models.set(id, p);
-  }
-  return models.get(id)!;
+/** The model's float32 .tflite, parsed once per version of its checkpoint (the server's ETag says when it changed). */
+async function loadModel(id: string): Promise<Loaded> {
+  const known = models.get(id);
+  const r = await fetch(`/api/models/tflite?id=${encodeURIComponent(id)}`, { cache: 'no-store', headers: known ? { 'if-none-match': known.etag } : {} });
+  if (r.status === 304 && known) return known.loaded;
+  if (!r.ok) throw new Error(((await r.json().catch(() => ({}))) as { error?: string }).error ?? `${r.status} ${r.statusText}`);
+  const bytes = new Uint8Array(await r.arrayBuffer()), g = readTflite(bytes), info = graphInfo(g);
+  const loaded = { model: new GraphModel(g), labels: info.labels, normalization: info.normalization, bytes: bytes.byteLength };
+  models.set(id, { etag: r.headers.get('etag') ?? '', loaded });
+  return loaded;
 }
 
 /** The file's pixels as stored (no colour management), RGBA composited over white as cmv3 predict does. */
@@ -54,7 +52,8 @@ export async function tryView(root: HTMLElement, chosen?: string): Promise<void>
   async function run(file: File): Promise<void> {
     const id = pick.value;
     clear(out, h('p', {}, `Loading ${id} and classifying…`)); clear(check);
-    clear(preview, h('img', { src: URL.createObjectURL(file), alt: file.name }));
+    const url = URL.createObjectURL(file);
+    clear(preview, h('img', { src: url, alt: file.name, onload: () => URL.revokeObjectURL(url) }));
     try {
       const [m, img] = await Promise.all([loadModel(id), decode(file)]);
       const t0 = performance.now(), top = topClasses(m.model, m.labels, m.normalization, img, 5), ms = performance.now() - t0;
