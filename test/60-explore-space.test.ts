@@ -94,6 +94,16 @@ test('60.6 strategies are seeded: the same seed proposes the same candidates, an
   assert.deepEqual(kids, take('nsga2', 3, 1, [parents]));
   // every child differs from both parents it could have come from in at least one gene
   for (const k of kids) assert.ok(!parents.some((p) => p.genes.join(',') === k));
+  // --init base: the base, then its mutants with 1 to 3 choices changed, seeded like the rest
+  const near: number[][] = [];
+  for (const g of makeStrategy('nsga2', s, 5, 4, 'base').propose(0, [])) { near.push(g); if (near.length === 40) break; }
+  assert.ok(near[0].every((g) => g === 0));
+  const changed = near.slice(1).map((g) => g.filter((x) => x !== 0).length);
+  assert.ok(changed.every((n) => n >= 1 && n <= 3), `changes per mutant: ${changed.join(',')}`);
+  assert.ok(new Set(changed).size === 3, 'one, two and three changes all occur');
+  const again: number[][] = [];
+  for (const g of makeStrategy('nsga2', s, 5, 4, 'base').propose(0, [])) { again.push(g); if (again.length === 40) break; }
+  assert.deepEqual(again, near);
   const grid: string[] = [];
   for (const g of makeStrategy('grid', SPACES['paper-widths'], 1, 2).propose(0, [])) grid.push(g.join(','));
   assert.deepEqual(grid, ['0', '1', '2', '3', '4']);

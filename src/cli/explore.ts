@@ -10,14 +10,14 @@ import { isAlive } from '../explore/executor.js';
 import { SPACES } from '../explore/presets.js';
 import { frontSvg, formatFront, studyResult } from '../explore/show.js';
 import { spaceSize, validateSpace, type Space } from '../explore/space.js';
-import { STRATEGIES, type StrategyName } from '../explore/strategy.js';
+import { INITS, STRATEGIES, type InitName, type StrategyName } from '../explore/strategy.js';
 import { Study, StudyError } from '../explore/store.js';
 import { writeAtomic } from '../train/run.js';
 import { numberOption, parse, positiveInt, UsageError } from './args.js';
 import { dataDir, stopOnSigint } from './common.js';
 import { loadSpace, parseBytes, parseDuration, parseLatency, parseObjectives, parseRungs } from './explore-options.js';
 
-export const EXPLORE_USAGE = `usage: cmv3 explore --space NAME|space.json --out studies/NAME [--strategy grid|random|nsga2] [--trials N] [--population P]
+export const EXPLORE_USAGE = `usage: cmv3 explore --space NAME|space.json --out studies/NAME [--strategy grid|random|nsga2] [--init random|base] [--trials N] [--population P]
                     [--rungs 2x20000,8x45000] [--eta 3] [--objectives accuracy,flash,latency]
                     [--max-flash 256KB] [--max-sram 160KB] [--max-latency 100ms] [--max-params N] [--target imxrt1060|stm32h7]
                     [--budget 2h] [--workers N] [--threads T] [--seed S] [--data DIR] [--validation 5000]
@@ -27,10 +27,11 @@ export const EXPLORE_USAGE = `usage: cmv3 explore --space NAME|space.json --out 
        cmv3 explore spaces | --dump-space NAME
   spaces: ${Object.keys(SPACES).join(', ')}; --max-flash limits the int8 .tflite, --max-sram the planned tensor arena,
   --max-latency the estimated latency on --target (cmv3 report's cost model). Over-limit candidates are rejected untrained.
-  Rungs are successive halving's fidelities (epochs x training images); the best 1/eta of each rung go on to the next.`;
+  Rungs are successive halving's fidelities (epochs x training images); the best 1/eta of each rung go on to the next.
+  --init base starts random and NSGA-II from the base network and mutants of it (1-3 choices changed) instead of anywhere.`;
 
 const OPTIONS = {
-  space: { type: 'string' }, out: { type: 'string' }, strategy: { type: 'string' }, trials: { type: 'string' }, population: { type: 'string' },
+  space: { type: 'string' }, out: { type: 'string' }, strategy: { type: 'string' }, init: { type: 'string' }, trials: { type: 'string' }, population: { type: 'string' },
   rungs: { type: 'string' }, eta: { type: 'string' }, objectives: { type: 'string' }, 'max-flash': { type: 'string' }, 'max-sram': { type: 'string' },
   'max-latency': { type: 'string' }, 'max-params': { type: 'string' }, target: { type: 'string' }, budget: { type: 'string' },
   workers: { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, data: { type: 'string' }, validation: { type: 'string' },
@@ -52,6 +53,9 @@ function newOptions(v: Record<string, string | boolean | undefined>, space: Spac
   const size = spaceSize(space);
   const strategy = (str('strategy') ?? (size <= 64 ? 'grid' : 'nsga2')) as StrategyName;
   if (!STRATEGIES.includes(strategy)) throw new UsageError(`Expected ${STRATEGIES.join('|')} for --strategy but received ${JSON.stringify(strategy)}`);
+  const init = (str('init') ?? 'random') as InitName;
+  if (!INITS.includes(init)) throw new UsageError(`Expected ${INITS.join('|')} for --init but received ${JSON.stringify(init)}`);
+  if (init === 'base' && strategy === 'grid') throw new UsageError('--init base is for --strategy random or nsga2 (grid visits every candidate in order)');
   const trials = numberOption(v.trials, 'trials', positiveInt, 'a positive integer') ?? (strategy === 'grid' ? Math.min(size, 64) : 24);
   const population = numberOption(v.population, 'population', positiveInt, 'a positive integer') ?? (strategy === 'nsga2' ? Math.min(trials, 8) : trials);
   const validation = numberOption(v.validation, 'validation', (n) => Number.isInteger(n) && n >= 100 && n < CIFAR_TRAIN / 2, 'an integer from 100 to 24999') ?? 5000;
@@ -61,7 +65,7 @@ function newOptions(v: Record<string, string | boolean | undefined>, space: Spac
   if (!OBSERVERS.includes(observer)) throw new UsageError(`Expected one of ${OBSERVERS.join(', ')} for --observer but received ${JSON.stringify(observer)}`);
   const workers = numberOption(v.workers, 'workers', positiveInt, 'a positive integer') ?? 1;
   return {
-    strategy, trials, population,
+    strategy, init, trials, population,
     rungs: parseRungs(str('rungs') ?? `2x20000,8x${CIFAR_TRAIN - validation}`, CIFAR_TRAIN - validation),
     eta: numberOption(v.eta, 'eta', (n) => n > 1, 'a number above 1') ?? 3,
     objectives: parseObjectives(str('objectives') ?? 'accuracy,flash'),
@@ -137,7 +141,7 @@ export async function exploreCommand(argv: string[]): Promise<void> {
   if (existsSync(dir) && readdirSync(dir).length) throw new UsageError(`--out ${dir} exists and is not empty; choose another --out`);
   mkdirSync(dir, { recursive: true });
   const study = Study.create(join(dir, 'study.sqlite'), o, space);
-  console.log(`study ${dir}: space ${space.name} (${spaceSize(space).toLocaleString('en-US')} candidates), ${o.strategy}, ${o.trials} trials at rung 0, rungs ${o.rungs.map((r) => `${r.epochs}x${r.trainImages}`).join(', ')} (eta ${o.eta}), ${o.workers} worker(s) x ${o.threads} thread(s)`);
+  console.log(`study ${dir}: space ${space.name} (${spaceSize(space).toLocaleString('en-US')} candidates), ${o.strategy}${o.init === 'base' ? ' from the base' : ''}, ${o.trials} trials at rung 0, rungs ${o.rungs.map((r) => `${r.epochs}x${r.trainImages}`).join(', ')} (eta ${o.eta}), ${o.workers} worker(s) x ${o.threads} thread(s)`);
   return run(study, o, dir);
 }
 

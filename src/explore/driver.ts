@@ -8,7 +8,7 @@ import { staticCost, violations, type Constraints, type StaticCost } from './cos
 import { isAlive, LocalWorkers } from './executor.js';
 import { nsgaOrder } from './pareto.js';
 import { decode, describeGenes, SpaceError, specKey, type Space } from './space.js';
-import { makeStrategy, type Scored, type StrategyName } from './strategy.js';
+import { makeStrategy, type InitName, type Scored, type StrategyName } from './strategy.js';
 import { Study, StudyError, type Trial } from './store.js';
 import type { TrialSettings } from './trial.js';
 
@@ -19,6 +19,8 @@ export interface Rung { epochs: number; trainImages: number }
 
 export interface ExploreOptions {
   strategy: StrategyName;
+  /** where random and NSGA-II start (absent in studies made before it existed: random) */
+  init?: InitName;
   /** candidates trained at the first rung */
   trials: number;
   /** candidates per generation */
@@ -50,7 +52,7 @@ export class Driver {
   private readonly costs = new Map<string, StaticCost>();
 
   constructor(private readonly study: Study, private readonly space: Space, private readonly o: ExploreOptions, private readonly log: (l: string) => void) {
-    this.strategy = makeStrategy(o.strategy, space, o.seed, o.population);
+    this.strategy = makeStrategy(o.strategy, space, o.seed, o.population, o.init ?? 'random');
   }
 
   private get generations(): number { return Math.ceil(this.o.trials / this.o.population); }

@@ -8,6 +8,15 @@ import { gridGenes, spaceSize, type Space } from './space.js';
 export const STRATEGIES = ['grid', 'random', 'nsga2'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
+/**
+ * Where random and NSGA-II start: anywhere in the space (`random`), or close to its base (`base`:
+ * the base, then mutants with 1 to 3 of its choices changed). In a large space a random candidate
+ * changes most of the base's choices at once; a search for a network better than the base at its
+ * own cost starts among its neighbours.
+ */
+export const INITS = ['random', 'base'] as const;
+export type InitName = (typeof INITS)[number];
+
 export interface Scored {
   genes: number[];
   /** objectives to minimise */
@@ -44,29 +53,41 @@ export function gridStrategy(space: Space): Strategy {
   };
 }
 
-export function randomStrategy(space: Space, seed: number): Strategy {
+/** The base with 1 to 3 of its dimensions (distinct, each with more than one choice) set to another choice. */
+export function baseMutant(s: Space, rng: Rng): number[] {
+  const genes = baseGenes(s), free = s.dims.map((d, i) => (d.choices.length > 1 ? i : -1)).filter((i) => i >= 0);
+  for (let k = 1 + rng.int(3); k > 0 && free.length; k--) {
+    const i = free.splice(rng.int(free.length), 1)[0];
+    genes[i] = 1 + rng.int(s.dims[i].choices.length - 1);
+  }
+  return genes;
+}
+
+/** Generation 0's proposals: the base first, then random candidates or mutants of the base. */
+function* firstGeneration(space: Space, rng: Rng, init: InitName): Iterable<number[]> {
+  yield baseGenes(space);
+  for (let tries = 0; tries < TRIES; tries++) yield init === 'base' ? baseMutant(space, rng) : randomGenes(space, rng);
+}
+
+export function randomStrategy(space: Space, seed: number, init: InitName = 'random'): Strategy {
   return {
     *propose(gen) {
       const rng = genRng(seed, gen);
-      if (gen === 0) yield baseGenes(space);
-      for (let tries = 0; tries < TRIES; tries++) yield randomGenes(space, rng);
+      if (gen === 0) { yield* firstGeneration(space, rng, init); return; }
+      for (let tries = 0; tries < TRIES; tries++) yield init === 'base' ? baseMutant(space, rng) : randomGenes(space, rng);
     },
   };
 }
 
 /**
- * NSGA-II. Generation 0 is the base and random candidates; each later one breeds offspring from the survivors of all
+ * NSGA-II. Generation 0 is the base and random candidates (or its mutants, `init` base); each later one breeds offspring from the survivors of all
  * earlier generations (the best `population` by rank and crowding: elitism over parents + children).
  */
-export function nsga2Strategy(space: Space, seed: number, population: number): Strategy {
+export function nsga2Strategy(space: Space, seed: number, population: number, init: InitName = 'random'): Strategy {
   return {
     *propose(gen, history) {
       const rng = genRng(seed, gen);
-      if (gen === 0) {
-        yield baseGenes(space);
-        for (let tries = 0; tries < TRIES; tries++) yield randomGenes(space, rng);
-        return;
-      }
+      if (gen === 0) { yield* firstGeneration(space, rng, init); return; }
       const all = history.flat();
       const order = nsgaOrder(all.map((c) => c.objectives)).slice(0, population);
       const parents = order.map((i) => all[i]);
@@ -95,8 +116,8 @@ export function nsga2Strategy(space: Space, seed: number, population: number): S
   };
 }
 
-export function makeStrategy(name: StrategyName, space: Space, seed: number, population: number): Strategy {
+export function makeStrategy(name: StrategyName, space: Space, seed: number, population: number, init: InitName = 'random'): Strategy {
   if (name === 'grid') return gridStrategy(space);
-  if (name === 'random') return randomStrategy(space, seed);
-  return nsga2Strategy(space, seed, population);
+  if (name === 'random') return randomStrategy(space, seed, init);
+  return nsga2Strategy(space, seed, population, init);
 }
