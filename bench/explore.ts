@@ -37,6 +37,15 @@ const rows = res.trials.filter((t) => t.rung === top || t.status === 'rejected')
   const n = (f: (x: NonNullable<typeof c>) => string) => (c ? f(c) : '-');
   return `| ${t.label}${status} | ${n((x) => x.params.toLocaleString('en-US'))} | ${ref?.params?.toLocaleString('en-US') ?? '-'} | ${n((x) => kb(x.float32Bytes))} | ${n((x) => kb(x.int8Bytes))} | ${ref?.sizeMB ? `${ref.sizeMB} MB` : '-'} | ${n((x) => kb(x.arenaBytes))} | ${n((x) => x.latencyMs.toFixed(1))} | ${pct(m?.valAcc)} | ${pct(m?.testAcc)} | ${m?.int8Acc === undefined ? '-' : `${pct(m.int8Acc)} (${m.int8Images})`} | ${ref?.accuracy ? `${ref.accuracy.toFixed(2)}%` : '-'} |`;
 });
+// A space of one ordered dimension (the ablation) is a path: each row's change against the row
+// before it, ours at this budget beside the paper's between its published rows.
+const done = res.trials.filter((t) => t.rung === top && t.status === 'done').sort(byGenes);
+const pts = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '-' : `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(2)}`);
+const steps = space.dims.length !== 1 ? [] : done.map((t, i) => {
+  const prev = done[i - 1], ref = space.reference?.[t.label]?.accuracy;
+  const prevRef = done.slice(0, i).map((p) => space.reference?.[p.label]?.accuracy).filter((a) => a !== undefined).at(-1);
+  return `| ${t.label} | ${prev ? prev.label : '-'} | ${pct(t.metrics!.testAcc)} | ${prev ? pts(100 * t.metrics!.testAcc, 100 * prev.metrics!.testAcc) : '-'} | ${ref === undefined ? '-' : `${ref.toFixed(2)}%`} | ${pts(ref, prevRef)} |`;
+});
 const f = o.rungs[top];
 const body = [
   `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}; study ${positionals[0]}, state ${res.state}, ${(res.spentSeconds / 3600).toFixed(2)} h.`,
@@ -46,6 +55,8 @@ const body = [
   `| candidate | params | paper params | float32 .tflite | int8 .tflite | paper size | int8 arena | est. ms (${o.target}) | val | test | int8 test | paper accuracy |`,
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows,
+  ...(steps.length ? ['', `Each row against the row before it (float test accuracy at this budget; the paper's change is between its published rows, after its full training):`, '',
+    '| candidate | against | test | change (points) | paper accuracy | paper change |', '|---|---|---:|---:|---:|---:|', ...steps] : []),
 ].join('\n');
 if (values['no-write']) console.log(body);
 else { writeSection(`explore:${space.name}`, `Design space exploration: ${space.name}`, body); console.log(body); console.log('wrote BENCHMARKS.md'); }
