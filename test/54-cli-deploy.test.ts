@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tinySpec } from './fixtures.js';
 import { cifarOrSkip } from './helpers.js';
 
 const CLI = new URL('../src/cli/main.js', import.meta.url).pathname;
@@ -56,6 +57,28 @@ test('export float and int8 .tflite and C sources, then report, eval and predict
   assert.equal(r.status, 0, r.stderr);
   const top = JSON.parse(r.stdout)[0].top;
   assert.ok(Math.abs(top.reduce((a: number, x: { probability: number }) => a + x.probability, 0) - 1) < 0.5);
+});
+
+test('a run folder (a study trial is one) calibrates and evaluates on the data it was trained on when no --data is given', (t) => {
+  const data = cifarOrSkip(t);
+  if (!data) return;
+  const dir = mkdtempSync(join(tmpdir(), 'cmv3-rundata-')), spec = join(dir, 'tiny.json'), runDir = join(dir, 'run');
+  writeFileSync(spec, JSON.stringify({ ...tinySpec(), inputSize: 32, classes: 10 }));
+  let r = run('train', '--model', spec, '--epochs', '1', '--data', data, '--limit-train', '256', '--limit-test', '50', '--batch-size', '32', '--out', runDir);
+  assert.equal(r.status, 0, r.stderr);
+  // no --data, no CMV3_DATA, and no ./data in the working folder: only the run's own record can say where CIFAR-10 is
+  const bare = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, CMV3_DATA: undefined, CMV3_DEBUG: '' } });
+  r = bare('export', 'run', '--format', 'tflite', '--int8', '--calibration', '4', '-o', 'run8.tflite', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).dtype, 'int8');
+  r = bare('eval', 'run', '--limit', '20', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).images, 20);
+  // a file that is not a run folder keeps the default, and says where it looked
+  r = bare('export', 'cmv3-w0.5-cifar10', '--format', 'tflite', '--int8', '--calibration', '4', '-o', 'x.tflite');
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /^cmv3: error: CIFAR-10 file data\/cifar-10-batches-bin\/data_batch_1\.bin is missing; point --data/);
+  assert.equal(existsSync(join(dir, 'x.tflite')), false, 'no partial file');
 });
 
 test('deployment commands refuse bad input with one line and no partial file', () => {

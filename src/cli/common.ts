@@ -1,4 +1,7 @@
 // Small things several commands share.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 export const DEFAULT_DATA = './data/cifar-10-batches-bin';
 
 /**
@@ -16,7 +19,19 @@ export function stopOnSigint(message: string): { signal: { stop: boolean }; disp
   return { signal, dispose: () => process.off('SIGINT', onSigint) };
 }
 
-/** --data, else CMV3_DATA, else ./data/cifar-10-batches-bin */
-export function dataDir(flag: string | undefined): string {
-  return flag ?? process.env.CMV3_DATA ?? DEFAULT_DATA;
+/**
+ * --data, else CMV3_DATA, else (when `source` is a run folder, such as a study's trial) the data
+ * folder the run was trained on if it still exists, else ./data/cifar-10-batches-bin.
+ */
+export function dataDir(flag: string | undefined, source?: string): string {
+  return flag ?? process.env.CMV3_DATA ?? (source === undefined ? undefined : recordedData(source)) ?? DEFAULT_DATA;
+}
+
+function recordedData(runDir: string): string | undefined {
+  try {
+    const data = (JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { data?: unknown }).data;
+    return typeof data === 'string' && existsSync(data) ? data : undefined;
+  } catch {
+    return undefined; // not a run folder, or a damaged one: the command reports that itself
+  }
 }

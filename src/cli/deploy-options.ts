@@ -13,11 +13,12 @@ export const QUANT_OPTIONS = {
 
 const RUNTIMES: readonly Int8Runtime[] = ['reference', 'builtin', 'xnnpack'];
 
-export function int8Options(values: Record<string, string | boolean | undefined>): { data: string; calibration: number; observer: Observer } {
+/** `source` is the model argument: a run folder's own data folder is the default for calibration. */
+export function int8Options(values: Record<string, string | boolean | undefined>, source?: string): { data: string; calibration: number; observer: Observer } {
   const observer = (values.observer as string | undefined) ?? 'minmax';
   if (!OBSERVERS.includes(observer as Observer)) throw new UsageError(`Expected one of ${OBSERVERS.join(', ')} for --observer but received ${JSON.stringify(observer)}`);
   const calibration = numberOption(values.calibration, 'calibration', positiveInt, 'a positive integer') ?? 500;
-  return { data: dataDir(values.data as string | undefined), calibration, observer: observer as Observer };
+  return { data: dataDir(values.data as string | undefined, source), calibration, observer: observer as Observer };
 }
 
 export function runtimeOption(values: Record<string, string | boolean | undefined>): Int8Runtime {

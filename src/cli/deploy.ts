@@ -85,7 +85,7 @@ export async function deployCommand(argv: string[]): Promise<void> {
   if (values.runtime !== undefined && values.runtime !== 'reference') throw new UsageError(`deploy computes the expected result as TFLite Micro does (--runtime reference); received ${JSON.stringify(values.runtime)}`);
   const force = values.force === true;
   checkOut(out, force); // fail before the minutes of loading and calibrating
-  const q = int8Options(values);
+  const q = int8Options(values, positionals[0]);
   const t = await loadTrained(positionals[0]);
   const bytes = writeTflite(int8Graph(t, q));
   const problems = checkTfliteRules(bytes);

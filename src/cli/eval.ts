@@ -20,8 +20,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (positionals.length !== 1) throw new UsageError(`Expected one run folder or checkpoint but received ${positionals.length}\n${EVAL_USAGE}`);
   const limit = numberOption(values.limit, 'limit', positiveInt, 'a positive integer') ?? Infinity;
   const runtime = runtimeOption(values);
-  const t = await loadPredictor(positionals[0], { int8: values.int8 ? int8Options(values) : undefined, runtime });
-  const set = readDataset(dataDir(values.data as string | undefined), 'test', t.predictor.spec.inputSize, limit);
+  const t = await loadPredictor(positionals[0], { int8: values.int8 ? int8Options(values, positionals[0]) : undefined, runtime });
+  const set = readDataset(dataDir(values.data as string | undefined, positionals[0]), 'test', t.predictor.spec.inputSize, limit);
   const e = evaluateSet(t.predictor, set, t.normalization, t.labels);
   const svg = (values.svg as string | undefined) ?? (t.runDir ? join(t.runDir, 'confusion.svg') : undefined);
   if (svg) writeAtomic(svg, confusionSvg(e));

@@ -29,7 +29,7 @@ export async function exportCommand(argv: string[]): Promise<void> {
   if (!out) throw new UsageError(`Expected an output path for -o\n${EXPORT_USAGE}`);
   // Checked before anything loads: ONNX has its own int8 operators, which cmv3 does not write.
   if (format === 'onnx' && values.int8) throw new UsageError('ONNX export is float32; use --format tflite for int8');
-  const q = values.int8 ? int8Options(values) : null;
+  const q = values.int8 ? int8Options(values, positionals[0]) : null;
   const t = await loadTrained(positionals[0]);
   const g = q ? int8Graph(t, q) : floatGraph(t);
   const bytes = format === 'onnx' ? writeOnnx(g) : writeTflite(g);

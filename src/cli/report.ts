@@ -20,7 +20,7 @@ export async function reportCommand(argv: string[]): Promise<void> {
   const target = TARGETS[targetName];
   if (!target) throw new UsageError(`Expected one of ${Object.keys(TARGETS).join(', ')} for --target but received ${JSON.stringify(targetName)}`);
   const src = positionals[0];
-  const g = src.toLowerCase().endsWith('.tflite') ? loadTfliteFile(src) : int8Graph(await loadTrained(src), int8Options(values));
+  const g = src.toLowerCase().endsWith('.tflite') ? loadTfliteFile(src) : int8Graph(await loadTrained(src), int8Options(values, src));
   if (g.tensors[g.inputs[0]].dtype !== 'int8') throw new UsageError(`${src} is a float32 model; the MCU report is for int8 models (export with --int8)`);
   const r = mcuReport(g, writeTflite(g).length, target);
   if (values.json) { console.log(JSON.stringify(r)); return; }

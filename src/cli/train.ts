@@ -1,5 +1,6 @@
 // cmv3 train: start or resume a training run (see src/train/trainer.ts).
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseActSwap, replaceActivation, resolveSpec } from '../models/registry.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
 import { validateSpec } from '../models/spec.js';
@@ -67,7 +68,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const config = newRunConfig({
       spec, recipe, seed, epochs, batchSize,
       lr: numberOption(values.lr, 'lr', positive, 'a positive number') ?? scaledLr(recipe, batchSize),
-      data,
+      data: resolve(data), // absolute, so resume, export and serve find it from any folder
       limitTrain: numberOption(values['limit-train'], 'limit-train', positiveInt, 'a positive integer') ?? null,
       limitTest: numberOption(values['limit-test'], 'limit-test', positiveInt, 'a positive integer') ?? null,
       init,
