@@ -3,7 +3,7 @@ import type { ExploreOptions } from '../src/explore/driver.js';
 import type { Space } from '../src/explore/space.js';
 
 export function exploreArgs(space: Space, o: ExploreOptions): string {
-  const k = o.constraints, a = [`--space ${space.name}`, `--strategy ${o.strategy}`, `--trials ${o.trials}`, `--population ${o.population}`,
+  const k = o.constraints, a = [`--space ${space.name}`, `--strategy ${o.strategy}`, ...(o.init && o.init !== 'random' ? [`--init ${o.init}`] : []), `--trials ${o.trials}`, `--population ${o.population}`,
     `--rungs ${o.rungs.map((r) => `${r.epochs}x${r.trainImages}`).join(',')}`, `--eta ${o.eta}`, `--objectives accuracy,${o.objectives.join(',')}`,
     `--target ${o.target}`, `--seed ${o.seed}`, `--validation ${o.settings.validation}`, `--batch-size ${o.settings.batchSize}`,
     `--int8-images ${o.settings.int8Images}`, `--calibration ${o.settings.calibration}`, `--observer ${o.settings.observer}`];

@@ -46,6 +46,13 @@ const steps = space.dims.length !== 1 ? [] : done.map((t, i) => {
   const prevRef = done.slice(0, i).map((p) => space.reference?.[p.label]?.accuracy).filter((a) => a !== undefined).at(-1);
   return `| ${t.label} | ${prev ? prev.label : '-'} | ${pct(t.metrics!.testAcc)} | ${prev ? pts(100 * t.metrics!.testAcc, 100 * prev.metrics!.testAcc) : '-'} | ${ref === undefined ? '-' : `${ref.toFixed(2)}%`} | ${pts(ref, prevRef)} |`;
 });
+// Lower rungs, best validation first: where the base network ranked against its mutants, and which
+// of them the search promoted (a promoted trial reappears at the next rung with the same genes).
+const same = (a: { genes: number[] }, b: { genes: number[] }) => byGenes(a, b) === 0;
+const lower = o.rungs.slice(0, top).flatMap((r, i) => ['', `Rung ${i} (${r.epochs} epochs on ${r.trainImages.toLocaleString('en-US')} training images), every trained candidate, best validation first:`, '',
+  '| candidate | val | test | int8 .tflite | int8 arena | est. ms | promoted |', '|---|---:|---:|---:|---:|---:|---|',
+  ...res.trials.filter((t) => t.rung === i && t.status === 'done').sort((a, b) => b.metrics!.valAcc - a.metrics!.valAcc).map((t) =>
+    `| ${t.label} | ${pct(t.metrics!.valAcc)} | ${pct(t.metrics!.testAcc)} | ${kb(t.cost!.int8Bytes)} | ${kb(t.cost!.arenaBytes)} | ${t.cost!.latencyMs.toFixed(1)} | ${res.trials.some((u) => u.rung === i + 1 && same(u, t)) ? 'yes' : ''} |`)]);
 const f = o.rungs[top];
 const body = [
   `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}; study ${positionals[0]}, state ${res.state}, ${(res.spentSeconds / 3600).toFixed(2)} h.`,
@@ -57,6 +64,7 @@ const body = [
   ...rows,
   ...(steps.length ? ['', `Each row against the row before it (float test accuracy at this budget; the paper's change is between its published rows, after its full training):`, '',
     '| candidate | against | test | change (points) | paper accuracy | paper change |', '|---|---|---:|---:|---:|---:|', ...steps] : []),
+  ...lower,
 ].join('\n');
 if (values['no-write']) console.log(body);
 else { writeSection(`explore:${space.name}`, `Design space exploration: ${space.name}`, body); console.log(body); console.log('wrote BENCHMARKS.md'); }

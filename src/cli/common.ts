@@ -1,6 +1,6 @@
 // Small things several commands share.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readRunConfig } from '../train/run.js';
 
 export const DEFAULT_DATA = './data/cifar-10-batches-bin';
 
@@ -29,7 +29,7 @@ export function dataDir(flag: string | undefined, source?: string): string {
 
 function recordedData(runDir: string): string | undefined {
   try {
-    const data = (JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { data?: unknown }).data;
+    const { data } = readRunConfig(runDir);
     return typeof data === 'string' && existsSync(data) ? data : undefined;
   } catch {
     return undefined; // not a run folder, or a damaged one: the command reports that itself
