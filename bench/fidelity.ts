@@ -31,7 +31,8 @@ const full = runs.map((dir) => {
   const c = readRunConfig(dir), m = readMetrics(dir), last = m[m.length - 1];
   if (!last || last.epoch !== c.epochs) fail(`${dir} has not finished (${last?.epoch ?? 0} of ${c.epochs} epochs); finish it with cmv3 train --resume ${dir}`);
   const key = specKey(c.spec);
-  const mine = trials.filter((t) => t.key === key && t.status === 'done');
+  // by the trial's spec, not its stored key: studies made before keys followed the built network kept spec-text keys
+  const mine = trials.filter((t) => t.status === 'done' && specKey(t.spec) === key);
   if (!mine.length) fail(`${dir}'s network is not among ${studyArg}'s finished trials`);
   return { dir, label: mine[0].label, epochs: c.epochs, testAcc: last.testAcc, byRung: new Map(mine.map((t) => [t.rung, t.metrics!.valAcc])) };
 });

@@ -54,6 +54,12 @@ test('60.4 grid order covers the space once; keys follow the network, not the ge
   const n = SPACES['cmv3-neighbourhood'];
   assert.equal(specKey(decode(n, n.dims.map(() => 0))), specKey(structuredClone(CMV3)));
   assert.equal(describeGenes(n, n.dims.map(() => 0)), 'base');
+  // SE on a DPD row changes the spec's text but not the network (DPD ops have no SE); on a bneck row it does
+  const flip = (i: number) => specKey(decode(n, n.dims.map((d) => (d.name === `b${i}.se` ? 1 : 0))));
+  assert.equal(CMV3.blocks[4].type, 'dpd');
+  assert.equal(flip(4), specKey(structuredClone(CMV3)));
+  assert.equal(CMV3.blocks[3].type, 'bneck');
+  assert.notEqual(flip(3), specKey(structuredClone(CMV3)));
   assert.equal(describeGenes(n, n.dims.map((d) => (d.name === 'b2.act' ? 1 : 0))), 'b2.act=relu6');
   // cmv3-local keeps CMV3's scale: its base is CMV3, and no choice changes the width or the input
   const l = SPACES['cmv3-local'], rng = new Rng(4);

@@ -2,6 +2,8 @@
 // choice sets fields of the spec by path ("width", "blocks.3.kernel", "blocks.*.act") or swaps the
 // base model. A candidate is one choice index per dimension (its genes).
 import { createHash } from 'node:crypto';
+import { referenceBackend } from '../backend/reference.js';
+import { buildNetwork } from '../models/build.js';
 import { BUILTIN_SPECS } from '../models/builtin.js';
 import { SpecError, validateSpec, type NetworkSpec } from '../models/spec.js';
 
@@ -143,8 +145,15 @@ export function describeGenes(s: Space, genes: number[]): string {
   return parts.join(' ') || 'base';
 }
 
-/** The same network always gets the same key, however its genes reached it. */
+/**
+ * The same network always gets the same key, however its genes reached it: the key is the built
+ * network's layer graph at its input shape, not the spec's text, so choices the network ignores
+ * (SE on a DPD row, whose ops have no SE; an expansion that rounds to the same depthwise
+ * multiplier) make no second trial. The root's name is the spec's name, so it is left out.
+ */
 export function specKey(spec: NetworkSpec): string {
   const canon = (v: unknown): unknown => (isObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])])) : Array.isArray(v) ? v.map(canon) : v);
-  return createHash('sha256').update(JSON.stringify(canon(spec))).digest('hex').slice(0, 16);
+  const graph = buildNetwork(spec, { backend: referenceBackend }).root.graph();
+  const net = { input: [spec.inputSize, spec.inputSize, spec.inputChannels], classes: spec.classes, graph: { ...graph, name: '' } };
+  return createHash('sha256').update(JSON.stringify(canon(net))).digest('hex').slice(0, 16);
 }
