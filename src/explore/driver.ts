@@ -26,7 +26,7 @@ export interface ExploreOptions {
   /** candidates per generation */
   population: number;
   rungs: Rung[];
-  /** successive halving keeps the best 1/eta of a rung for the next */
+  /** successive halving keeps the best 1/eta of a rung for the next (and the base, with random and NSGA-II) */
   eta: number;
   /** what is traded against validation accuracy */
   objectives: CostObjective[];
@@ -78,6 +78,10 @@ export class Driver {
       if (!prev.every(finished)) return false;
       const done = prev.filter((t) => t.status === 'done');
       const keep = nsgaOrder(done.map((t) => objectiveVector(t, this.o))).slice(0, Math.ceil(done.length / this.o.eta)).map((i) => done[i]);
+      // Random and NSGA-II train the base as the reference point; it goes on to every rung, so each
+      // rung answers "better than the base?" at equal fidelity (grid's first candidate is no base).
+      const base = this.o.strategy === 'grid' ? undefined : done.find((t) => t.genes.every((g) => g === 0));
+      if (base && !keep.includes(base)) keep.push(base);
       for (const t of keep) this.study.add({ ...t, rung: r, epochs: this.o.rungs[r].epochs, trainImages: this.o.rungs[r].trainImages, status: 'pending' });
       if (!this.study.trials().filter((t) => t.rung === r).every(finished)) return false;
     }
@@ -94,15 +98,15 @@ export class Driver {
       if (++seen > 20000) break;
       await new Promise((r) => setImmediate(r));
       if (stop()) return; // not exhausted: a resumed driver continues this generation
-      let spec;
+      let spec, key;
       try {
         spec = decode(this.space, genes);
+        key = specKey(spec); // builds the network, which checks what the spec's fields cannot alone
       } catch (err) {
         // choices that make no valid network together (SpecError), or a path only another base has (SpaceError)
         if (err instanceof SpecError || err instanceof SpaceError) continue;
         throw err;
       }
-      const key = specKey(spec);
       if (this.study.get(key, 0)) continue;
       const label = describeGenes(this.space, genes);
       let cost: StaticCost | null = this.costs.get(key) ?? null, why: string[];
