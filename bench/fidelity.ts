@@ -23,7 +23,10 @@ try {
 } catch (err) {
   fail((err as Error).message);
 }
-const meta = study!.meta(), space = meta.space as Space, o = meta.options as ExploreOptions, trials = study!.trials();
+const meta = study!.meta(), space = meta.space as Space, o = meta.options as ExploreOptions;
+// Keyed by the trials' specs, not their stored keys: studies made before keys followed the built
+// network kept spec-text keys. Each key builds a network, so once per trial, not per run.
+const trials = study!.trials().filter((t) => t.status === 'done').map((t) => ({ ...t, key: specKey(t.spec) }));
 study!.close();
 
 const full = runs.map((dir) => {
@@ -31,8 +34,7 @@ const full = runs.map((dir) => {
   const c = readRunConfig(dir), m = readMetrics(dir), last = m[m.length - 1];
   if (!last || last.epoch !== c.epochs) fail(`${dir} has not finished (${last?.epoch ?? 0} of ${c.epochs} epochs); finish it with cmv3 train --resume ${dir}`);
   const key = specKey(c.spec);
-  // by the trial's spec, not its stored key: studies made before keys followed the built network kept spec-text keys
-  const mine = trials.filter((t) => t.status === 'done' && specKey(t.spec) === key);
+  const mine = trials.filter((t) => t.key === key);
   if (!mine.length) fail(`${dir}'s network is not among ${studyArg}'s finished trials`);
   return { dir, label: mine[0].label, epochs: c.epochs, testAcc: last.testAcc, byRung: new Map(mine.map((t) => [t.rung, t.metrics!.valAcc])) };
 });

@@ -8,7 +8,7 @@ import { staticCost, violations, type Constraints, type StaticCost } from './cos
 import { isAlive, LocalWorkers } from './executor.js';
 import { nsgaOrder } from './pareto.js';
 import { decode, describeGenes, SpaceError, specKey, type Space } from './space.js';
-import { makeStrategy, type InitName, type Scored, type StrategyName } from './strategy.js';
+import { baseGenes, makeStrategy, type InitName, type Scored, type StrategyName } from './strategy.js';
 import { Study, StudyError, type Trial } from './store.js';
 import type { TrialSettings } from './trial.js';
 
@@ -80,7 +80,8 @@ export class Driver {
       const keep = nsgaOrder(done.map((t) => objectiveVector(t, this.o))).slice(0, Math.ceil(done.length / this.o.eta)).map((i) => done[i]);
       // Random and NSGA-II train the base as the reference point; it goes on to every rung, so each
       // rung answers "better than the base?" at equal fidelity (grid's first candidate is no base).
-      const base = this.o.strategy === 'grid' ? undefined : done.find((t) => t.genes.every((g) => g === 0));
+      const zero = baseGenes(this.space);
+      const base = this.o.strategy === 'grid' ? undefined : done.find((t) => t.genes.every((g, i) => g === zero[i]));
       if (base && !keep.includes(base)) keep.push(base);
       for (const t of keep) this.study.add({ ...t, rung: r, epochs: this.o.rungs[r].epochs, trainImages: this.o.rungs[r].trainImages, status: 'pending' });
       if (!this.study.trials().filter((t) => t.rung === r).every(finished)) return false;
@@ -93,11 +94,16 @@ export class Driver {
     const history: Scored[][] = [];
     for (const t of earlier) if (t.status === 'done') (history[t.generation] ??= []).push({ genes: t.genes, objectives: objectiveVector(t, this.o) });
     let added = 0, seen = 0;
+    // Genes already in the study, or already looked at here, are skipped before their network is
+    // built for its key (tens of ms): late generations propose many repeats.
+    const looked = new Set(this.study.trials().filter((t) => t.rung === 0).map((t) => t.genes.join(',')));
     for (const genes of this.strategy.propose(gen, history.filter(Boolean))) {
       if (added >= want) return;
       if (++seen > 20000) break;
       await new Promise((r) => setImmediate(r));
       if (stop()) return; // not exhausted: a resumed driver continues this generation
+      if (looked.has(genes.join(','))) continue;
+      looked.add(genes.join(','));
       let spec, key;
       try {
         spec = decode(this.space, genes);
