@@ -1,8 +1,9 @@
 // npm run bench:fidelity -- studies/NAME runs/A runs/B ... [--no-write]
-// How well a study's cheap fidelities predict full training: each run folder is a candidate of the
-// study retrained at full fidelity (cmv3 train --model studies/NAME/trials/ID/spec.json ...); it is
-// matched to the study's trials by its network, and Spearman's rho is taken between each rung's
-// validation accuracy and the runs' final test accuracy. Writes BENCHMARKS.md explore-fidelity:<space>.
+// How well a study's cheap fidelities predict full training: each argument is a candidate of the
+// study retrained at full fidelity (cmv3 train --model studies/NAME/trials/ID/spec.json ...), given
+// as its run folder or as a checkpoint (or pretrained name) whose metadata records that training;
+// it is matched to the study's trials by its network, and Spearman's rho is taken between each
+// rung's validation accuracy and the final test accuracy. Writes BENCHMARKS.md explore-fidelity:<space>.
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { studyFile } from '../src/cli/explore.js';
@@ -10,11 +11,11 @@ import type { ExploreOptions } from '../src/explore/driver.js';
 import { specKey, type Space } from '../src/explore/space.js';
 import { spearman } from '../src/explore/stats.js';
 import { Study } from '../src/explore/store.js';
-import { readMetrics, readRunConfig } from '../src/train/run.js';
+import { readRetrained } from '../src/explore/retrained.js';
 import { writeSection } from './section.js';
 
 const { values, positionals } = parseArgs({ options: { 'no-write': { type: 'boolean' } }, allowPositionals: true });
-if (positionals.length < 3) { console.error('usage: npm run bench:fidelity -- studies/NAME runs/A runs/B [...] (at least two retrained candidates)'); process.exit(2); }
+if (positionals.length < 3) { console.error('usage: npm run bench:fidelity -- studies/NAME runs/A runs/B [...] (at least two retrained candidates: run folders, .ckpt files or pretrained names)'); process.exit(2); }
 const [studyArg, ...runs] = positionals;
 const fail = (msg: string): never => { console.error(`bench:fidelity: ${msg}`); process.exit(1); };
 let study: Study;
@@ -29,14 +30,13 @@ const meta = study!.meta(), space = meta.space as Space, o = meta.options as Exp
 const trials = study!.trials().filter((t) => t.status === 'done').map((t) => ({ ...t, key: specKey(t.spec) }));
 study!.close();
 
-const full = runs.map((dir) => {
-  try { readRunConfig(dir); } catch (err) { fail((err as Error).message); }
-  const c = readRunConfig(dir), m = readMetrics(dir), last = m[m.length - 1];
-  if (!last || last.epoch !== c.epochs) fail(`${dir} has not finished (${last?.epoch ?? 0} of ${c.epochs} epochs); finish it with cmv3 train --resume ${dir}`);
-  const key = specKey(c.spec);
+const full = runs.map((arg) => {
+  let r: ReturnType<typeof readRetrained>;
+  try { r = readRetrained(arg); } catch (err) { return fail((err as Error).message); }
+  const key = specKey(r.spec);
   const mine = trials.filter((t) => t.key === key);
-  if (!mine.length) fail(`${dir}'s network is not among ${studyArg}'s finished trials`);
-  return { dir, label: mine[0].label, epochs: c.epochs, testAcc: last.testAcc, byRung: new Map(mine.map((t) => [t.rung, t.metrics!.valAcc])) };
+  if (!mine.length) fail(`${arg}'s network is not among ${studyArg}'s finished trials`);
+  return { dir: arg, label: mine[0].label, epochs: r.epochs, testAcc: r.testAcc, byRung: new Map(mine.map((t) => [t.rung, t.metrics!.valAcc])) };
 });
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
 const rhos = o.rungs.map((r, i) => {
@@ -45,9 +45,9 @@ const rhos = o.rungs.map((r, i) => {
 });
 const body = [
   `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores. Command: \`npm run bench:fidelity -- ${positionals.join(' ')}\`.`,
-  `Study ${studyArg} (space ${space.name}); each candidate below retrained at full fidelity in its own run folder; rho = Spearman's rank correlation between the rung's validation accuracy and the retrained test accuracy.`,
+  `Study ${studyArg} (space ${space.name}); each candidate below retrained at full fidelity (its run folder, or the checkpoint that records that training); full test top-1 is after the last epoch; rho = Spearman's rank correlation between the rung's validation accuracy and the retrained test accuracy.`,
   '',
-  '| candidate | run | epochs | full test top-1 | ' + o.rungs.map((_, i) => `rung ${i} val`).join(' | ') + ' |',
+  '| candidate | run or checkpoint | epochs | full test top-1 | ' + o.rungs.map((_, i) => `rung ${i} val`).join(' | ') + ' |',
   '|---|---|---:|---:|' + o.rungs.map(() => '---:').join('|') + '|',
   ...full.map((f) => `| ${f.label} | ${f.dir} | ${f.epochs} | ${pct(f.testAcc)} | ${o.rungs.map((_, i) => pct(f.byRung.get(i))).join(' | ')} |`),
   '',

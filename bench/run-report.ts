@@ -1,5 +1,8 @@
 // node dist/bench/run-report.js runs/NAME: a run's accuracy curve as Markdown for BENCHMARKS.md:
 // final and best test accuracy, wall time to each accuracy level, throughput and data waits.
+import { referenceBackend } from '../src/backend/reference.js';
+import { buildNetwork } from '../src/models/build.js';
+import { summarize } from '../src/summary.js';
 import { readRunConfig, readMetrics } from '../src/train/run.js';
 
 const dir = process.argv[2];
@@ -13,12 +16,14 @@ if (!m.length) {
   console.error(`${dir} has no finished epoch yet`);
   process.exit(1);
 }
+// The parameter count tells a study candidate from its base: both carry the base's name.
+const params = summarize(buildNetwork(config.spec, { backend: referenceBackend })).params.total;
 const best = m.reduce((a, r) => (r.testAcc > a.testAcc ? r : a));
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 const hms = (s: number) => `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 // Wall time counts training steps only; each epoch's test evaluation (about 9 s) comes on top.
 const lines = [
-  `Run \`${dir}\`: ${config.spec.name} width ${config.spec.width}, recipe ${config.recipe.name}, ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}.`,
+  `Run \`${dir}\`: ${config.spec.name} width ${config.spec.width} (${params.toLocaleString('en-US')} parameters), recipe ${config.recipe.name}, ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}.`,
   `Final test accuracy ${pct(m.at(-1)!.testAcc)} (epoch ${m.at(-1)!.epoch}), best ${pct(best.testAcc)} (epoch ${best.epoch}); training wall time ${hms(m.at(-1)!.wallSeconds)}.`,
   '',
   '| test accuracy reached | epoch | training wall time |',

@@ -31,7 +31,13 @@ test('60.2 paper-widths and paper-ablation give the paper\'s parameter counts wh
   // each ablation step changes what it says: step 2 differs from CMV3 only in the DPD activations
   const s2 = decode(a, [3]), s3 = decode(a, [4]);
   assert.deepEqual(s2.blocks.map((b) => b.act), ['hswish', 'relu', 'relu', 'hswish', 'relu', 'relu']);
-  assert.deepEqual({ ...s3, blocks: s3.blocks.map((b) => ({ ...b, act: 'x' })) }, { ...s2, blocks: s2.blocks.map((b) => ({ ...b, act: 'x' })) });
+  assert.deepEqual({ ...s3, description: '', blocks: s3.blocks.map((b) => ({ ...b, act: 'x' })) }, { ...s2, description: '', blocks: s2.blocks.map((b) => ({ ...b, act: 'x' })) });
+  // a candidate keeps its base's name but its description says which candidate it is
+  const l = SPACES['cmv3-local'], base = l.dims.map(() => 0);
+  assert.equal(decode(l, base).description, CMV3.description);
+  const b3 = l.dims.findIndex((d) => d.name === 'b3.se'), mutant = base.map((g, i) => (i === b3 ? 1 : g));
+  assert.equal(decode(l, mutant).name, 'cmv3');
+  assert.equal(decode(l, mutant).description, `candidate b3.se=false of space cmv3-local, from: ${CMV3.description}`);
   assert.deepEqual(decode(a, [2]).blocks.map((b) => b.exp), [16, 88, 240, 96, 288, 576]);
 });
 

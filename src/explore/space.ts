@@ -81,6 +81,10 @@ export function decode(space: Space, genes: number[]): NetworkSpec {
   chosen.forEach((c, i) => {
     for (const [path, value] of Object.entries(c.set ?? {})) setPath(spec, path, value, `space ${space.name}, ${space.dims[i].name}=${choiceLabel(c)}`);
   });
+  // A candidate keeps its base's name (exports and reports are named after it), so its description
+  // says which candidate it is: a retrained trial's run folder must not read as the base network.
+  const label = describeGenes(space, genes);
+  if (label !== 'base') spec.description = `candidate ${label} of space ${space.name}, from: ${spec.description ?? spec.name}`;
   return validateSpec(spec);
 }
 

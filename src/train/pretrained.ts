@@ -1,4 +1,5 @@
-// Weights shipped inside the package, trained by `cmv3 train` itself (see pretrained/README.md).
+// Weights shipped inside the package, trained by `cmv3 train` itself and packaged by
+// scripts/package-pretrained.mjs (how each was trained: README.md, "Pretrained weights").
 // `cmv3 eval <name>` and `cmv3 predict <name> ...` accept these names in place of a run folder.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
