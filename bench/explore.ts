@@ -9,6 +9,7 @@ import { studyFile } from '../src/cli/explore.js';
 import type { ExploreOptions } from '../src/explore/driver.js';
 import { studyResult } from '../src/explore/show.js';
 import type { Space } from '../src/explore/space.js';
+import { baseGenes } from '../src/explore/strategy.js';
 import { Study } from '../src/explore/store.js';
 import { exploreArgs } from './explore-args.js';
 import { writeSection } from './section.js';
@@ -49,10 +50,14 @@ const steps = space.dims.length !== 1 ? [] : done.map((t, i) => {
 // Lower rungs, best validation first: where the base network ranked against its mutants, and which
 // of them the search promoted (a promoted trial reappears at the next rung with the same genes).
 const same = (a: { genes: number[] }, b: { genes: number[] }) => byGenes(a, b) === 0;
+// Random and NSGA-II carry the base to every rung as the reference (driver.ts), ranked or not.
+const carriesBase = o.strategy !== 'grid', zero = baseGenes(space);
+const promoted = (t: { genes: number[] }, rung: number) => !res.trials.some((u) => u.rung === rung + 1 && same(u, t)) ? ''
+  : carriesBase && same(t, { genes: zero }) ? 'carried (reference)' : 'yes';
 const lower = o.rungs.slice(0, top).flatMap((r, i) => ['', `Rung ${i} (${r.epochs} epochs on ${r.trainImages.toLocaleString('en-US')} training images), every trained candidate, best validation first:`, '',
   '| candidate | val | test | int8 .tflite | int8 arena | est. ms | promoted |', '|---|---:|---:|---:|---:|---:|---|',
   ...res.trials.filter((t) => t.rung === i && t.status === 'done').sort((a, b) => b.metrics!.valAcc - a.metrics!.valAcc).map((t) =>
-    `| ${t.label} | ${pct(t.metrics!.valAcc)} | ${pct(t.metrics!.testAcc)} | ${kb(t.cost!.int8Bytes)} | ${kb(t.cost!.arenaBytes)} | ${t.cost!.latencyMs.toFixed(1)} | ${res.trials.some((u) => u.rung === i + 1 && same(u, t)) ? 'yes' : ''} |`)]);
+    `| ${t.label} | ${pct(t.metrics!.valAcc)} | ${pct(t.metrics!.testAcc)} | ${kb(t.cost!.int8Bytes)} | ${kb(t.cost!.arenaBytes)} | ${t.cost!.latencyMs.toFixed(1)} | ${promoted(t, i)} |`)]);
 const f = o.rungs[top];
 const body = [
   `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}; study ${positionals[0]}, state ${res.state}, ${(res.spentSeconds / 3600).toFixed(2)} h.`,
