@@ -96,7 +96,10 @@ test('deployment commands refuse bad input with one line and no partial file', (
     [['export', 'cmv3-w0.5-cifar10', '--format', 'tflite', '--int8', '--observer', 'max', '-o', join(dir, 'y')], 2, /Expected one of minmax, percentile, mse for --observer/],
     [['export', join(dir, 'nothing'), '--format', 'tflite', '-o', join(dir, 'z.tflite')], 1, /no such run folder or checkpoint/],
     [['report', 'cmv3-w0.5-cifar10', '--target', 'esp32'], 2, /Expected one of imxrt1060, stm32h7 for --target/],
+    [['export', 'cmv3-w0.5-cifar10', '--format', 'tflite', '-o', join(dir, 'no', 'w.tflite')], 1, /cannot write .*w\.tflite: folder .*no does not exist; create it or choose another path/],
+    [['export', 'cmv3-w0.5-cifar10', '--format', 'tflite', '-o', dir], 1, /cannot write .*: it is a folder; name a file/],
   ];
   for (const [args, code, re] of cases) oneLineError(run(...args), code, re, args.join(' '));
   assert.ok(!existsSync(join(dir, 'x')) && !existsSync(join(dir, 'y')) && !existsSync(join(dir, 'z.tflite')), 'nothing written');
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temp file left beside the output');
 });
