@@ -49,6 +49,10 @@ test('bad input: one clear line, a non-zero exit, no stack trace', () => {
     [['summary', 'resnet'], 1, /unknown model 'resnet'/],
     [['summary'], 2, /Expected one model name or spec file/],
     [['frobnicate'], 2, /unknown command 'frobnicate'/],
+    // train checks its options and model before it looks for the data, so a typo is the first error
+    [['train', '--epochs', '0', '--data', '/nonexistent'], 2, /Expected a positive integer for --epochs but received "0"/],
+    [['train', '--model', 'resnet', '--data', '/nonexistent'], 1, /unknown model 'resnet'/],
+    [['train', '--epochs', '1', '--data', '/nonexistent'], 2, /no training data in \/nonexistent: .*cmv3 data fetch cifar10/],
   ];
   for (const [args, code, re] of cases) {
     const r = run(...args);

@@ -49,29 +49,32 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const cutout = numberOption(values.cutout, 'cutout', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
     const recipe = { ...RECIPES[recipeName], aug: { ...RECIPES[recipeName].aug, cutout: cutout ?? RECIPES[recipeName].aug.cutout } };
     const modelName = (values.model as string | undefined) ?? 'cmv3';
+    // Every option is checked before the data and the network are looked at, so a typo is the
+    // first error a user sees, not a missing dataset.
+    const width = numberOption(values.width, 'width', positive, 'a positive number');
+    const batchSize = numberOption(values['batch-size'], 'batch-size', positiveInt, 'a positive integer') ?? recipe.batchSize;
+    const epochs = numberOption(values.epochs, 'epochs', positiveInt, 'a positive integer') ?? recipe.epochs;
+    const seed = numberOption(values.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer') ?? 1;
+    const lr = numberOption(values.lr, 'lr', positive, 'a positive number') ?? scaledLr(recipe, batchSize);
+    const limitTrain = numberOption(values['limit-train'], 'limit-train', positiveInt, 'a positive integer') ?? null;
+    const limitTest = numberOption(values['limit-test'], 'limit-test', positiveInt, 'a positive integer') ?? null;
+    const swap = values.act === undefined ? null : parseActSwap(values.act as string);
+    if (values.init === undefined) resolveSpec(modelName, { width }); // an unknown model before a missing dataset
     const data = dataDir(values.data as string | undefined);
     if (!existsSync(`${data}/data_batch_1.bin`) && !isImageFolder(data)) {
       throw new UsageError(`no training data in ${data}: expected CIFAR-10 binary files or train/<class>/ image folders; pass --data DIR (or set CMV3_DATA), or run: cmv3 data fetch cifar10`);
     }
     const classes = datasetLabels(data).length;
-    const width = numberOption(values.width, 'width', positive, 'a positive number');
     const init = values.init === undefined ? null : resolveCheckpoint(values.init as string).checkpoint;
     if (init && (values.model !== undefined || width !== undefined)) throw new UsageError('--init takes the network from the checkpoint; drop --model and --width');
     let spec = init ? validateSpec(loadCheckpoint(init).spec) : resolveSpec(modelName, { width, classes });
     if (spec.classes !== classes) throw new UsageError(`the network has ${spec.classes} classes but ${data} has ${classes}`);
-    if (values.act !== undefined) { const swap = parseActSwap(values.act as string); spec = replaceActivation(spec, swap.from, swap.to); }
+    if (swap) spec = replaceActivation(spec, swap.from, swap.to);
     spec.dropout = recipe.dropout;
-    const batchSize = numberOption(values['batch-size'], 'batch-size', positiveInt, 'a positive integer') ?? recipe.batchSize;
-    const epochs = numberOption(values.epochs, 'epochs', positiveInt, 'a positive integer') ?? recipe.epochs;
-    const seed = numberOption(values.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer') ?? 1;
     dir = (values.out as string | undefined) ?? `runs/${spec.name}-w${spec.width}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     const config = newRunConfig({
-      spec, recipe, seed, epochs, batchSize,
-      lr: numberOption(values.lr, 'lr', positive, 'a positive number') ?? scaledLr(recipe, batchSize),
+      spec, recipe, seed, epochs, batchSize, lr, limitTrain, limitTest, init,
       data: resolve(data), // absolute, so resume, export and serve find it from any folder
-      limitTrain: numberOption(values['limit-train'], 'limit-train', positiveInt, 'a positive integer') ?? null,
-      limitTest: numberOption(values['limit-test'], 'limit-test', positiveInt, 'a positive integer') ?? null,
-      init,
     });
     createRun(dir, config);
   }
