@@ -1,7 +1,7 @@
 // export / report / eval / predict on .tflite files from the command line, and their bad input.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -86,6 +86,7 @@ test('deployment commands refuse bad input with one line and no partial file', (
   writeFileSync(join(dir, 'junk.tflite'), Buffer.from('this is not a flatbuffer at all, only text'));
   const cut = join(dir, 'cut.tflite');
   writeFileSync(cut, Buffer.alloc(6));
+  symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
   const cases: [string[], number, RegExp][] = [
     [['report', join(dir, 'junk.tflite')], 1, /junk\.tflite: .*(TFLite|flatbuffer)/],
     [['report', cut], 1, /cut\.tflite: /],
@@ -98,6 +99,7 @@ test('deployment commands refuse bad input with one line and no partial file', (
     [['report', 'cmv3-w0.5-cifar10', '--target', 'esp32'], 2, /Expected one of imxrt1060, stm32h7 for --target/],
     [['export', 'cmv3-w0.5-cifar10', '--format', 'tflite', '-o', join(dir, 'no', 'w.tflite')], 1, /cannot write .*w\.tflite: folder .*no does not exist; create it or choose another path/],
     [['export', 'cmv3-w0.5-cifar10', '--format', 'tflite', '-o', dir], 1, /cannot write .*: it is a folder; name a file/],
+    [['export', 'cmv3-w0.5-cifar10', '--format', 'c', '-o', join(dir, 'dangling', 'src')], 1, /cannot create folder .*dangling exists but is not a folder/],
   ];
   for (const [args, code, re] of cases) oneLineError(run(...args), code, re, args.join(' '));
   assert.ok(!existsSync(join(dir, 'x')) && !existsSync(join(dir, 'y')) && !existsSync(join(dir, 'z.tflite')), 'nothing written');

@@ -1,7 +1,7 @@
 // cmv3 deploy <run|checkpoint> --target imxrt1060 -o DIR [--calibration N] [--observer NAME] [--data DIR] [--force] [--json]
 // Quantizes, writes the .tflite, reads it back (so every number comes from the deployed file) and
 // writes the eIQ project folder atomically: built in DIR.tmp-<pid>, renamed into place.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DataError } from '../data/cifar.js';
 import { readDataset } from '../data/folder.js';
@@ -14,6 +14,7 @@ import { writeTflite } from '../deploy/tflite/write.js';
 import { loadTrained } from '../train/trained.js';
 import { parse, UsageError } from './args.js';
 import { int8Options, QUANT_OPTIONS } from './deploy-options.js';
+import { makeDir } from '../io/make-dir.js';
 
 /** Targets with a project generator: the eIQ folder is for NXP's MCUXpresso SDK. */
 const DEPLOY_TARGETS = ['imxrt1060'] as const;
@@ -41,7 +42,7 @@ function checkOut(out: string, force: boolean): void {
 function writeFolder(out: string, files: Record<string, string>, force: boolean): void {
   const tmp = `${out}.tmp-${process.pid}`, old = `${out}.old-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
+  makeDir(tmp);
   try {
     for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp, name), text);
     checkOut(out, force); // again: DIR may have appeared while we quantized

@@ -1,6 +1,6 @@
 // cmv3 explore: design space exploration into a study folder (study.sqlite + trials/), resumable;
 // cmv3 explore show: its Pareto front as a table, JSON and SVG.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OBSERVERS, type Observer } from '../deploy/calibrate.js';
@@ -16,6 +16,7 @@ import { writeAtomic } from '../train/run.js';
 import { numberOption, parse, positiveInt, UsageError } from './args.js';
 import { dataDir, stopOnSigint } from './common.js';
 import { loadSpace, parseBytes, parseDuration, parseLatency, parseObjectives, parseRungs } from './explore-options.js';
+import { makeDir } from '../io/make-dir.js';
 
 export const EXPLORE_USAGE = `usage: cmv3 explore --space NAME|space.json --out studies/NAME [--strategy grid|random|nsga2] [--init random|base] [--trials N] [--population P]
                     [--rungs 2x20000,8x45000] [--eta 3] [--objectives accuracy,flash,latency]
@@ -139,7 +140,7 @@ export async function exploreCommand(argv: string[]): Promise<void> {
   const dir = (v.out as string | undefined) ?? `studies/${space.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
   if (existsSync(join(dir, 'study.sqlite'))) throw new UsageError(`${dir} already holds a study; continue it with --resume ${dir} or choose another --out`);
   if (existsSync(dir) && readdirSync(dir).length) throw new UsageError(`--out ${dir} exists and is not empty; choose another --out`);
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const study = Study.create(join(dir, 'study.sqlite'), o, space);
   console.log(`study ${dir}: space ${space.name} (${spaceSize(space).toLocaleString('en-US')} candidates), ${o.strategy}${o.init === 'base' ? ' from the base' : ''}, ${o.trials} trials at rung 0, rungs ${o.rungs.map((r) => `${r.epochs}x${r.trainImages}`).join(', ')} (eta ${o.eta}), ${o.workers} worker(s) x ${o.threads} thread(s)`);
   return run(study, o, dir);

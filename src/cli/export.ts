@@ -1,5 +1,5 @@
 // cmv3 export <run|checkpoint> --format tflite|c|onnx [--int8 ...] -o PATH
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { labelsHeader, modelDataSources } from '../deploy/c-source.js';
 import { writeOnnx } from '../deploy/onnx.js';
@@ -10,6 +10,7 @@ import { writeAtomic } from '../train/run.js';
 import { loadTrained } from '../train/trained.js';
 import { parse, UsageError } from './args.js';
 import { int8Options, QUANT_OPTIONS } from './deploy-options.js';
+import { makeDir } from '../io/make-dir.js';
 
 export const EXPORT_USAGE = `usage: cmv3 export <run|checkpoint> --format tflite|c|onnx -o PATH [--int8 [--calibration N] [--observer NAME] [--data DIR]] [--json]
   --format tflite        one .tflite file at PATH
@@ -43,7 +44,7 @@ export async function exportCommand(argv: string[]): Promise<void> {
     files.push(out);
   } else {
     if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`${out} is a file; --format c writes a folder`);
-    mkdirSync(out, { recursive: true });
+    makeDir(out);
     const { header, source } = modelDataSources(bytes);
     for (const [name, text] of [['model_data.h', header], ['model_data.cc', source], ['labels.h', labelsHeader(t.labels)]] as const) {
       writeAtomic(join(out, name), text);

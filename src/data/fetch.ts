@@ -1,12 +1,13 @@
 // cmv3 data fetch cifar10: download the official binary archive, verify its published MD5,
 // then unpack it. Nothing lands in the target folder unless the checksum matches.
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { dirname, join, normalize, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DataError } from './cifar.js';
+import { makeDir } from '../io/make-dir.js';
 
 export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
 export const CIFAR10_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
@@ -53,10 +54,10 @@ export function untar(tar: Uint8Array, dir: string): string[] {
     const target = normalize(join(dir, name));
     if (!target.startsWith(normalize(dir) + sep) || name.startsWith('/')) throw new DataError(`the archive holds an unsafe path: ${name}`);
     if (type === '0' || type === '\0') {
-      mkdirSync(dirname(target), { recursive: true });
+      makeDir(dirname(target));
       writeFileSync(target, tar.subarray(body, body + size));
       files.push(name);
-    } else if (type === '5') mkdirSync(target, { recursive: true });
+    } else if (type === '5') makeDir(target);
     off = body + Math.ceil(size / 512) * 512;
   }
   return files;
@@ -64,7 +65,7 @@ export function untar(tar: Uint8Array, dir: string): string[] {
 
 /** Downloads, verifies and unpacks; returns the unpacked file names. */
 export async function fetchArchive(o: FetchOptions): Promise<string[]> {
-  mkdirSync(o.dir, { recursive: true });
+  makeDir(o.dir);
   const tmp = join(o.dir, `.download-${process.pid}.tar.gz`);
   try {
     const res = await request(o.url, o.timeoutMs ?? 30_000);

@@ -1,10 +1,11 @@
 // A run folder: config.json, metrics.jsonl, last.ckpt, best.ckpt, loss.svg, accuracy.svg.
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Normalization } from '../data/augment.js';
 import type { NetworkSpec } from '../models/spec.js';
 import { lineChart } from './plot.js';
 import type { Recipe } from './recipe.js';
+import { makeDir } from '../io/make-dir.js';
 
 export interface RunConfig {
   version: 1;
@@ -81,7 +82,7 @@ export function createRun(dir: string, config: RunConfig): void {
     throw new RunError(`run folder ${dir} already holds a run; continue it with --resume ${dir} or choose another --out`);
   }
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new RunError(`--out ${dir} exists and is not empty; choose another --out`);
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   writeAtomic(runPaths(dir).config, JSON.stringify(config, null, 2));
 }
 
