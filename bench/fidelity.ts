@@ -36,10 +36,10 @@ const full = runs.map((arg) => {
   const key = specKey(r.spec);
   const mine = trials.filter((t) => t.key === key);
   if (!mine.length) fail(`${arg}'s network is not among ${studyArg}'s finished trials`);
-  return { dir: arg, label: mine[0].label, epochs: r.epochs, testAcc: r.testAcc, byRung: new Map(mine.map((t) => [t.rung, t.metrics!.valAcc])) };
+  return { dir: arg, key, label: mine[0].label, epochs: r.epochs, testAcc: r.testAcc, byRung: new Map(mine.map((t) => [t.rung, t.metrics!.valAcc])) };
 });
 // One network retrained twice (two seeds, or a run and its packaged checkpoint) would count twice.
-full.forEach((f, i) => { const j = full.findIndex((g) => g.label === f.label); if (j < i) fail(`${f.dir} and ${full[j].dir} are the same candidate (${f.label}); pass each candidate once`); });
+full.forEach((f, i) => { const j = full.findIndex((g) => g.key === f.key); if (j < i) fail(`${f.dir} and ${full[j].dir} are the same candidate (${f.label}); pass each candidate once`); });
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
 const rhos = o.rungs.map((r, i) => {
   const pairs = full.filter((f) => f.byRung.has(i));

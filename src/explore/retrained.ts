@@ -3,11 +3,10 @@
 // it (packaged pretrained weights carry it, see scripts/package-pretrained.mjs), so a run folder
 // that was packaged and then deleted still counts.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadCheckpoint } from '../io/checkpoint.js';
 import type { NetworkSpec } from '../models/spec.js';
 import { resolveCheckpoint } from '../train/trained.js';
-import { readMetrics, readRunConfig, RunError } from '../train/run.js';
+import { readMetrics, readRunConfig, RunError, runPaths } from '../train/run.js';
 
 export interface Retrained {
   /** what was given: a run folder, a .ckpt file or a pretrained name */
@@ -22,7 +21,7 @@ const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number
 const isFraction = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 1;
 
 export function readRetrained(arg: string): Retrained {
-  if (existsSync(join(arg, 'config.json'))) {
+  if (existsSync(runPaths(arg).config)) {
     const c = readRunConfig(arg), m = readMetrics(arg), last = m[m.length - 1];
     if (!last || last.epoch !== c.epochs) throw new RunError(`${arg} has not finished (${last?.epoch ?? 0} of ${c.epochs} epochs); finish it with cmv3 train --resume ${arg}`);
     return { source: arg, spec: c.spec, epochs: c.epochs, testAcc: last.testAcc };
