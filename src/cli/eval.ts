@@ -1,7 +1,7 @@
 // cmv3 eval <run|checkpoint|model.tflite> [--data DIR] [--limit N] [--int8 ...] [--svg PATH] [--json]
 import { join } from 'node:path';
 import { readDataset } from '../data/folder.js';
-import { writeAtomic } from '../train/run.js';
+import { writeAtomic } from '../io/write-file.js';
 import { confusionSvg, evaluateSet } from '../train/evaluate.js';
 import { loadPredictor } from '../deploy/load.js';
 import { int8Options, QUANT_OPTIONS, runtimeOption } from './deploy-options.js';

@@ -12,7 +12,7 @@ import { frontSvg, formatFront, studyResult } from '../explore/show.js';
 import { spaceSize, validateSpace, type Space } from '../explore/space.js';
 import { INITS, STRATEGIES, type InitName, type StrategyName } from '../explore/strategy.js';
 import { Study, StudyError } from '../explore/store.js';
-import { writeAtomic } from '../train/run.js';
+import { writeAtomic } from '../io/write-file.js';
 import { numberOption, parse, positiveInt, UsageError } from './args.js';
 import { dataDir, stopOnSigint } from './common.js';
 import { loadSpace, parseBytes, parseDuration, parseLatency, parseObjectives, parseRungs } from './explore-options.js';

@@ -6,7 +6,7 @@ import { writeOnnx } from '../deploy/onnx.js';
 import { floatGraph, int8Graph } from '../deploy/pipeline.js';
 import { checkTfliteRules } from '../deploy/tflite/validate.js';
 import { writeTflite } from '../deploy/tflite/write.js';
-import { writeAtomic } from '../train/run.js';
+import { writeAtomic } from '../io/write-file.js';
 import { loadTrained } from '../train/trained.js';
 import { parse, UsageError } from './args.js';
 import { int8Options, QUANT_OPTIONS } from './deploy-options.js';

@@ -4,17 +4,11 @@
 // Here each missing folder is made once, top down, and a refusal is one error naming the fix.
 import { mkdirSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { fsReason } from './fs-reasons.js';
 
 export class MakeDirError extends Error {
   readonly code = 'ERR_MKDIR';
 }
-
-const WHY: Record<string, string> = {
-  EACCES: 'permission denied; choose a folder you can write',
-  EPERM: 'permission denied; choose a folder you can write',
-  EROFS: 'the file system is read-only; choose another folder',
-  ENOSPC: 'the disk is full; free space and run again',
-};
 
 function statOrNull(p: string): Stats | null {
   try {
@@ -44,7 +38,9 @@ export function makeDir(path: string): void {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       if (code === 'EEXIST' && statOrNull(d)?.isDirectory()) continue; // made meanwhile by another process
-      const why = WHY[code] ?? (code === 'EEXIST'
+      // The parents exist by now, so ENOENT/ENOTDIR here is not "no such folder" (procfs says ENOENT).
+      const known = code === 'ENOENT' || code === 'ENOTDIR' ? undefined : fsReason(code, d);
+      const why = known ?? (code === 'EEXIST'
         ? `${d} exists but is not a folder (a link to nowhere?); choose another path`
         : `the file system refused to make ${d} (${code}); choose another path`);
       throw new MakeDirError(`cannot create folder ${path}: ${why}`);

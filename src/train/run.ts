@@ -1,11 +1,12 @@
 // A run folder: config.json, metrics.jsonl, last.ckpt, best.ckpt, loss.svg, accuracy.svg.
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, appendFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Normalization } from '../data/augment.js';
 import type { NetworkSpec } from '../models/spec.js';
 import { lineChart } from './plot.js';
 import type { Recipe } from './recipe.js';
 import { makeDir } from '../io/make-dir.js';
+import { writeAtomic } from '../io/write-file.js';
 
 export interface RunConfig {
   version: 1;
@@ -42,33 +43,6 @@ export interface EpochMetrics {
 
 export class RunError extends Error {
   readonly code = 'ERR_RUN';
-}
-
-/** An output file cannot be written (a missing folder, no permission, a full disk). */
-export class WriteError extends Error {
-  readonly code = 'ERR_WRITE';
-}
-
-const WHY: Record<string, (path: string) => string> = {
-  ENOENT: (p) => `folder ${dirname(p)} does not exist; create it or choose another path`,
-  ENOTDIR: (p) => `${dirname(p)} is not a folder; choose another path`,
-  EISDIR: () => 'it is a folder; name a file',
-  EACCES: () => 'permission denied; choose a path you can write',
-  EROFS: () => 'the file system is read-only; choose another path',
-  ENOSPC: () => 'the disk is full; free space and run again',
-};
-
-/** Write a file via a temp name and rename, so readers never see half a file, nor a stray temp file. */
-export function writeAtomic(path: string, data: string | Buffer): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    const why = WHY[(err as NodeJS.ErrnoException).code ?? ''];
-    throw why ? new WriteError(`cannot write ${path}: ${why(path)}`) : err;
-  }
 }
 
 export const runPaths = (dir: string) => ({

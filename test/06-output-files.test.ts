@@ -1,10 +1,12 @@
-// makeDir: mkdir -p that refuses, at once and in one line, where Node's recursive mkdir spins forever.
+// Output folders and files: makeDir (mkdir -p that refuses, at once and in one line, where Node's
+// recursive mkdir spins forever) and writeAtomic (whole files, one-line refusals).
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { makeDir, MakeDirError } from '../src/io/make-dir.js';
+import { writeAtomic, WriteError } from '../src/io/write-file.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cmv3-mkdir-'));
 
@@ -22,4 +24,15 @@ test('06.2 a link to nowhere, a file in the path, or /proc is one error, not a h
   refused(join(root, 'dangling', 'run'), /dangling exists but is not a folder \(a link to nowhere\?\); choose another path/);
   refused(join(root, 'file', 'run'), /file is a file, not a folder; choose another path/);
   if (process.platform === 'linux') refused('/proc/cmv3-not-a-folder/run', /the file system refused to make \/proc\/cmv3-not-a-folder \(ENOENT\)/);
+});
+
+test('06.3 writeAtomic writes whole files; a refusal is one WriteError line and leaves no temp file', () => {
+  const dir = join(root, 'out');
+  makeDir(dir);
+  writeAtomic(join(dir, 'a.txt'), 'hello');
+  assert.equal(readFileSync(join(dir, 'a.txt'), 'utf8'), 'hello');
+  const refused = (p: string, re: RegExp) => assert.throws(() => writeAtomic(p, 'x'), (e: Error) => e instanceof WriteError && re.test(e.message) && !e.message.includes('\n'));
+  refused(join(dir, 'no', 'b.txt'), /folder .*no does not exist; create it or choose another path/);
+  refused(dir, /it is a folder; name a file/);
+  assert.deepEqual(readdirSync(dir).sort(), ['a.txt']);
 });
