@@ -6,7 +6,7 @@ import { Rng } from '../src/nn/random.js';
 import { getBackend } from '../src/backend/select.js';
 import { SPACES } from '../src/explore/presets.js';
 import { crowding, dominates, nondominatedFronts, nsgaOrder } from '../src/explore/pareto.js';
-import { decode, describeGenes, gridGenes, SpaceError, spaceSize, specKey, validateSpace, type Space } from '../src/explore/space.js';
+import { decode, describeGenes, genesOfLabel, gridGenes, SpaceError, spaceSize, specKey, validateSpace, type Space } from '../src/explore/space.js';
 import { makeStrategy } from '../src/explore/strategy.js';
 import { ranks, spearman } from '../src/explore/stats.js';
 import { buildNetwork } from '../src/models/build.js';
@@ -128,4 +128,22 @@ test('60.7 Spearman rank correlation: known values, ties averaged', () => {
   // rho = 1 - 6 sum d^2 / (n (n^2 - 1)) without ties: d = (0, -2, 1, 1) -> 1 - 36/60 = 0.4
   assert.ok(Math.abs(spearman([1, 2, 3, 4], [1, 4, 2, 3]) - 0.4) < 1e-12);
   assert.ok(Number.isNaN(spearman([1], [2])));
+});
+
+test('60.8 a label as tables print it gives back its candidate; a wrong one is a one-line error', () => {
+  const rng = new Rng(8);
+  for (const s of Object.values(SPACES)) {
+    for (let k = 0; k < 40; k++) {
+      const genes = s.dims.map((d) => rng.int(d.choices.length));
+      const again = genesOfLabel(s, describeGenes(s, genes));
+      assert.equal(describeGenes(s, again), describeGenes(s, genes), s.name);
+      if (s.dims.length > 1) assert.deepEqual(again, genes, s.name);
+    }
+  }
+  const local = SPACES['cmv3-local'];
+  assert.deepEqual(genesOfLabel(local, 'base'), local.dims.map(() => 0));
+  const refused = (label: string, re: RegExp) => assert.throws(() => genesOfLabel(local, label), (e: Error) => e instanceof SpaceError && re.test(e.message) && !e.message.includes('\n'));
+  refused('b9.act=relu6', /is not a candidate label of space cmv3-local; write dimension=choice pairs/);
+  refused('b0.act=relu6 b0.act=mish', /sets b0\.act twice/);
+  refused('b0.kernel=7', /dimension b0\.kernel has no choice '7'; use one of: 3, 5/);
 });

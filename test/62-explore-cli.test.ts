@@ -50,6 +50,10 @@ test('62.1 a paper-widths study under --max-flash: over-limit widths rejected un
   // and its network retrains from spec.json at any fidelity
   const spec = JSON.parse(readFileSync(join(dir, 'trials', String(top[0].id).padStart(4, '0'), 'spec.json'), 'utf8'));
   assert.deepEqual(spec, top[0].spec);
+  // and, without the study, from its space and label
+  const cand = run('explore', 'candidate', 'paper-widths', top[0].label, '-o', join(dir, 'cand.json'));
+  assert.equal(cand.status, 0, cand.stderr);
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'cand.json'), 'utf8')), spec);
 });
 
 test('62.2 a study killed mid-trial resumes (with two workers): finished trials kept, none run twice', async (t) => {
@@ -103,6 +107,9 @@ test('62.3 bad input: one line, non-zero exit, no stack trace', () => {
     [['explore', '--resume', join(dir, 'none')], /no such study/],
     [['explore', 'show', join(dir, 'junk.sqlite')], /not a cmv3 study|cannot open study|no such study/],
     [['explore', '--resume', join(dir, 'none'), '--space', 'paper-widths'], /only --budget, --workers and --threads may change/],
+    [['explore', 'candidate', 'cmv3-local', 'b0.act=relu7'], /dimension b0\.act has no choice 'relu7'; use one of: hswish, relu6, mish/],
+    [['explore', 'candidate', 'cmv3-local'], /Expected a space and a candidate label but received 1/],
+    [['explore', 'candidate', 'paper-widths', 'w2'], /space paper-widths has no candidate 'w2'; use one of: /],
   ];
   writeFileSync(join(dir, 'junk.sqlite'), 'not sqlite at all'.repeat(200));
   writeFileSync(join(dir, 'bad-space.json'), JSON.stringify({ name: 'b', base: 'cmv3', dims: [{ name: 'k', choices: [{ set: { 'blocks.0.kernal': 3 } }] }] }));

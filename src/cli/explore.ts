@@ -9,7 +9,7 @@ import { runStudy, type ExploreOptions } from '../explore/driver.js';
 import { isAlive } from '../explore/executor.js';
 import { SPACES } from '../explore/presets.js';
 import { frontSvg, formatFront, studyResult } from '../explore/show.js';
-import { spaceSize, validateSpace, type Space } from '../explore/space.js';
+import { decode, genesOfLabel, spaceSize, validateSpace, type Space } from '../explore/space.js';
 import { INITS, STRATEGIES, type InitName, type StrategyName } from '../explore/strategy.js';
 import { Study, StudyError } from '../explore/store.js';
 import { writeAtomic } from '../io/write-file.js';
@@ -26,6 +26,7 @@ export const EXPLORE_USAGE = `usage: cmv3 explore --space NAME|space.json --out 
        cmv3 explore --resume studies/NAME [--budget 3h] [--workers N] [--threads T]
        cmv3 explore show studies/NAME [--rung R] [--all] [--json] [--svg FILE]
        cmv3 explore spaces | --dump-space NAME
+       cmv3 explore candidate NAME|space.json "LABEL" [-o spec.json]   (a candidate's network spec, to train with cmv3 train --model)
   spaces: ${Object.keys(SPACES).join(', ')}; --max-flash limits the int8 .tflite, --max-sram the planned tensor arena,
   --max-latency the estimated latency on --target (cmv3 report's cost model). Over-limit candidates are rejected untrained.
   Rungs are successive halving's fidelities (epochs x training images); the best 1/eta of each rung go on to the next.
@@ -107,6 +108,7 @@ async function run(study: Study, o: ExploreOptions, dir: string): Promise<void> 
 
 export async function exploreCommand(argv: string[]): Promise<void> {
   if (argv[0] === 'show') return showCommand(argv.slice(1));
+  if (argv[0] === 'candidate') return candidateCommand(argv.slice(1));
   if (argv[0] === 'spaces') {
     const count = (n: number) => (n < 1e6 ? n.toLocaleString('en-US') : n.toExponential(1));
     for (const s of Object.values(SPACES)) console.log(`${s.name.padEnd(20)} ${count(spaceSize(s)).padStart(8)} candidates  ${s.description ?? ''}`);
@@ -161,4 +163,18 @@ async function showCommand(argv: string[]): Promise<void> {
   } finally {
     study.close();
   }
+}
+
+export const CANDIDATE_USAGE = 'usage: cmv3 explore candidate NAME|space.json "LABEL" [-o spec.json]   (LABEL as the study tables print it, e.g. "b0.act=relu6 b2.act=relu6", or base)';
+
+/** A candidate's spec from its space and label, so it can be retrained without its study. */
+async function candidateCommand(argv: string[]): Promise<void> {
+  const { values: v, positionals } = parse(argv, { output: { type: 'string', short: 'o' } }, CANDIDATE_USAGE);
+  if (v.help) { console.log(CANDIDATE_USAGE); return; }
+  if (positionals.length !== 2) throw new UsageError(`Expected a space and a candidate label but received ${positionals.length} argument(s)\n${CANDIDATE_USAGE}`);
+  const space = validateSpace(loadSpace(positionals[0]));
+  const json = JSON.stringify(decode(space, genesOfLabel(space, positionals[1])), null, 2) + '\n';
+  if (v.output === undefined) { process.stdout.write(json); return; }
+  writeAtomic(v.output as string, json);
+  console.log(`wrote ${v.output}; train it with: cmv3 train --model ${v.output}`);
 }

@@ -161,3 +161,36 @@ export function specKey(spec: NetworkSpec): string {
   const net = { input: [spec.inputSize, spec.inputSize, spec.inputChannels], classes: spec.classes, graph: { ...graph, name: '' } };
   return createHash('sha256').update(JSON.stringify(canon(net))).digest('hex').slice(0, 16);
 }
+
+/**
+ * The genes of a candidate from its label as tables print it (describeGenes): "base",
+ * "b0.act=relu6 b2.act=relu6", or in a one-dimension space the choice's own label ("w0.5"). So a
+ * candidate seen in a table or in BENCHMARKS.md can be trained without the study that found it.
+ */
+export function genesOfLabel(s: Space, label: string): number[] {
+  const text = label.trim();
+  const labels = (d: Dim) => d.choices.map(choiceLabel);
+  if (s.dims.length === 1) {
+    const j = labels(s.dims[0]).indexOf(text);
+    if (j < 0) throw new SpaceError(`space ${s.name} has no candidate '${text}'; use one of: ${labels(s.dims[0]).join(', ')}`);
+    return [j];
+  }
+  const genes = s.dims.map(() => 0);
+  if (text === 'base' || text === '') return genes;
+  // Split before every "<dimension>=", so a choice label may itself hold spaces.
+  const names = s.dims.map((d) => d.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).sort((a, b) => b.length - a.length);
+  const at = new RegExp(`(?:^|\\s)(${names.join('|')})=`, 'g');
+  const starts = [...text.matchAll(at)];
+  if (!starts.length || text.slice(0, starts[0].index).trim()) {
+    throw new SpaceError(`'${text}' is not a candidate label of space ${s.name}; write dimension=choice pairs (dimensions: ${s.dims.map((d) => d.name).join(', ')})`);
+  }
+  starts.forEach((m, i) => {
+    const dim = s.dims.findIndex((d) => d.name === m[1]);
+    const value = text.slice(m.index! + m[0].length, i + 1 < starts.length ? starts[i + 1].index : undefined).trim();
+    const j = labels(s.dims[dim]).indexOf(value);
+    if (j < 0) throw new SpaceError(`space ${s.name}: dimension ${m[1]} has no choice '${value}'; use one of: ${labels(s.dims[dim]).join(', ')}`);
+    if (genes[dim] !== 0 && genes[dim] !== j) throw new SpaceError(`'${text}' sets ${m[1]} twice; give each dimension once`);
+    genes[dim] = j;
+  });
+  return genes;
+}
