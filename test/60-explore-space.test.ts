@@ -143,7 +143,20 @@ test('60.8 a label as tables print it gives back its candidate; a wrong one is a
   const local = SPACES['cmv3-local'];
   assert.deepEqual(genesOfLabel(local, 'base'), local.dims.map(() => 0));
   const refused = (label: string, re: RegExp) => assert.throws(() => genesOfLabel(local, label), (e: Error) => e instanceof SpaceError && re.test(e.message) && !e.message.includes('\n'));
-  refused('b9.act=relu6', /is not a candidate label of space cmv3-local; write dimension=choice pairs/);
-  refused('b0.act=relu6 b0.act=mish', /sets b0\.act twice/);
+  refused('b9.act=relu6', /space cmv3-local has no dimension 'b9\.act'; dimensions: strides, /);
+  refused('b0.act=relu6 b9.act=relu6', /has no dimension 'b9\.act'/);
+  refused('b0.act=hswish b0.act=mish', /sets b0\.act twice/);
+  refused('b0.act=relu6 b0.act=relu6', /sets b0\.act twice/);
+  refused('relu6', /'relu6' is not a candidate label of space cmv3-local; write dimension=choice pairs/);
+  // a rejected row of bench:explore's table, pasted whole
+  assert.equal(describeGenes(local, genesOfLabel(local, 'b0.kernel=5 (rejected: est. latency 106.4 ms > --max-latency 99.7 ms)')), 'b0.kernel=5');
+  // custom spaces: a choice label may hold spaces and '=', and a model swap
+  const custom = validateSpace({ name: 'c', base: 'cmv3', dims: [
+    { name: 'k', choices: [{ set: {} }, { set: { 'blocks.3.stride': 1, 'blocks.4.stride': 2 } }] },
+    { name: 'blocks.4.stride', choices: [{ label: '2', set: {} }, { label: '1', set: { 'blocks.4.stride': 1 } }] },
+    { name: 'width', choices: [{ set: {} }, { set: { width: 0.75 } }] },
+    { name: 'arch', choices: [{ set: {} }, { model: 'mobilenetv3-small', set: { width: 0.5 } }] },
+  ] });
+  for (let i = 0; i < spaceSize(custom); i++) assert.deepEqual(genesOfLabel(custom, describeGenes(custom, gridGenes(custom, i))), gridGenes(custom, i));
   refused('b0.kernel=7', /dimension b0\.kernel has no choice '7'; use one of: 3, 5/);
 });

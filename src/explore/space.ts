@@ -168,29 +168,44 @@ export function specKey(spec: NetworkSpec): string {
  * candidate seen in a table or in BENCHMARKS.md can be trained without the study that found it.
  */
 export function genesOfLabel(s: Space, label: string): number[] {
-  const text = label.trim();
+  const text = label.trim().replace(/ \(rejected: .*\)$/, ''); // a rejected row of bench:explore's table, pasted whole
   const labels = (d: Dim) => d.choices.map(choiceLabel);
   if (s.dims.length === 1) {
     const j = labels(s.dims[0]).indexOf(text);
     if (j < 0) throw new SpaceError(`space ${s.name} has no candidate '${text}'; use one of: ${labels(s.dims[0]).join(', ')}`);
     return [j];
   }
-  const genes = s.dims.map(() => 0);
-  if (text === 'base' || text === '') return genes;
-  // Split before every "<dimension>=", so a choice label may itself hold spaces.
-  const names = s.dims.map((d) => d.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).sort((a, b) => b.length - a.length);
-  const at = new RegExp(`(?:^|\\s)(${names.join('|')})=`, 'g');
-  const starts = [...text.matchAll(at)];
-  if (!starts.length || text.slice(0, starts[0].index).trim()) {
-    throw new SpaceError(`'${text}' is not a candidate label of space ${s.name}; write dimension=choice pairs (dimensions: ${s.dims.map((d) => d.name).join(', ')})`);
+  if (text === 'base' || text === '') return s.dims.map(() => 0);
+  // "dim=choice" pairs joined by spaces, where a choice's label may itself hold spaces and '=':
+  // try every dimension and choice that fits at each point, and keep the parse that uses it all.
+  const parse = (at: number, genes: number[]): number[] | null => {
+    if (at === text.length) return genes;
+    for (const [i, d] of s.dims.entries()) {
+      if (genes[i] !== -1 || !text.startsWith(`${d.name}=`, at)) continue;
+      const from = at + d.name.length + 1;
+      for (const [j, l] of labels(d).entries()) {
+        const end = from + l.length;
+        if (j === 0 || !text.startsWith(l, from) || (end < text.length && text[end] !== ' ')) continue;
+        const done = parse(end === text.length ? end : end + 1, genes.map((g, k) => (k === i ? j : g)));
+        if (done) return done;
+      }
+    }
+    return null;
+  };
+  const genes = parse(0, s.dims.map(() => -1));
+  if (genes) return genes.map((g) => Math.max(g, 0));
+  // No parse: name what is wrong, in the user's terms.
+  const tokens = text.split(/\s+/);
+  const allLabels = s.dims.flatMap(labels);
+  for (const d of s.dims) {
+    const uses = tokens.filter((t) => t.startsWith(`${d.name}=`));
+    if (uses.length > 1) throw new SpaceError(`'${text}' sets ${d.name} twice; give each dimension once`);
+    const value = uses[0]?.slice(d.name.length + 1);
+    if (value !== undefined && !labels(d).slice(1).some((l) => text.includes(`${d.name}=${l}`))) {
+      throw new SpaceError(`space ${s.name}: dimension ${d.name} has no choice '${value}'; use one of: ${labels(d).join(', ')}`);
+    }
   }
-  starts.forEach((m, i) => {
-    const dim = s.dims.findIndex((d) => d.name === m[1]);
-    const value = text.slice(m.index! + m[0].length, i + 1 < starts.length ? starts[i + 1].index : undefined).trim();
-    const j = labels(s.dims[dim]).indexOf(value);
-    if (j < 0) throw new SpaceError(`space ${s.name}: dimension ${m[1]} has no choice '${value}'; use one of: ${labels(s.dims[dim]).join(', ')}`);
-    if (genes[dim] !== 0 && genes[dim] !== j) throw new SpaceError(`'${text}' sets ${m[1]} twice; give each dimension once`);
-    genes[dim] = j;
-  });
-  return genes;
+  const stray = tokens.find((t) => /^[^=]+=/.test(t) && !s.dims.some((d) => t.startsWith(`${d.name}=`)) && !allLabels.some((l) => l.includes(t)));
+  if (stray) throw new SpaceError(`space ${s.name} has no dimension '${stray.slice(0, stray.indexOf('='))}'; dimensions: ${s.dims.map((d) => d.name).join(', ')}`);
+  throw new SpaceError(`'${text}' is not a candidate label of space ${s.name}; write dimension=choice pairs, each dimension once (dimensions: ${s.dims.map((d) => d.name).join(', ')})`);
 }

@@ -38,8 +38,9 @@ export function makeDir(path: string): void {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       if (code === 'EEXIST' && statOrNull(d)?.isDirectory()) continue; // made meanwhile by another process
-      // The parents exist by now, so ENOENT/ENOTDIR here is not "no such folder" (procfs says ENOENT).
-      const known = code === 'ENOENT' || code === 'ENOTDIR' ? undefined : fsReason(code, d);
+      // The parents exist by now, so ENOENT/ENOTDIR here is not "no such folder" (procfs says ENOENT),
+      // and the file table's EISDIR advice ("name a file") is not for a folder.
+      const known = ['ENOENT', 'ENOTDIR', 'EISDIR'].includes(code) ? undefined : fsReason(code, d);
       const why = known ?? (code === 'EEXIST'
         ? `${d} exists but is not a folder (a link to nowhere?); choose another path`
         : `the file system refused to make ${d} (${code}); choose another path`);
