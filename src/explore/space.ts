@@ -169,10 +169,10 @@ export function specKey(spec: NetworkSpec): string {
  */
 export function genesOfLabel(s: Space, label: string): number[] {
   const text = label.trim().replace(/ \(rejected: .*\)$/, ''); // a rejected row of bench:explore's table, pasted whole
-  const labels = (d: Dim) => d.choices.map(choiceLabel);
+  const byDim = s.dims.map((d) => d.choices.map(choiceLabel)); // once, not at every step of the parse
   if (s.dims.length === 1) {
-    const j = labels(s.dims[0]).indexOf(text);
-    if (j < 0) throw new SpaceError(`space ${s.name} has no candidate '${text}'; use one of: ${labels(s.dims[0]).join(', ')}`);
+    const j = byDim[0].indexOf(text);
+    if (j < 0) throw new SpaceError(`space ${s.name} has no candidate '${text}'; use one of: ${byDim[0].join(', ')}`);
     return [j];
   }
   if (text === 'base' || text === '') return s.dims.map(() => 0);
@@ -183,7 +183,7 @@ export function genesOfLabel(s: Space, label: string): number[] {
     for (const [i, d] of s.dims.entries()) {
       if (genes[i] !== -1 || !text.startsWith(`${d.name}=`, at)) continue;
       const from = at + d.name.length + 1;
-      for (const [j, l] of labels(d).entries()) {
+      for (const [j, l] of byDim[i].entries()) {
         const end = from + l.length;
         if (j === 0 || !text.startsWith(l, from) || (end < text.length && text[end] !== ' ')) continue;
         const done = parse(end === text.length ? end : end + 1, genes.map((g, k) => (k === i ? j : g)));
@@ -196,13 +196,13 @@ export function genesOfLabel(s: Space, label: string): number[] {
   if (genes) return genes.map((g) => Math.max(g, 0));
   // No parse: name what is wrong, in the user's terms.
   const tokens = text.split(/\s+/);
-  const allLabels = s.dims.flatMap(labels);
-  for (const d of s.dims) {
+  const allLabels = byDim.flat();
+  for (const [i, d] of s.dims.entries()) {
     const uses = tokens.filter((t) => t.startsWith(`${d.name}=`));
     if (uses.length > 1) throw new SpaceError(`'${text}' sets ${d.name} twice; give each dimension once`);
     const value = uses[0]?.slice(d.name.length + 1);
-    if (value !== undefined && !labels(d).slice(1).some((l) => text.includes(`${d.name}=${l}`))) {
-      throw new SpaceError(`space ${s.name}: dimension ${d.name} has no choice '${value}'; use one of: ${labels(d).join(', ')}`);
+    if (value !== undefined && !byDim[i].slice(1).some((l) => text.includes(`${d.name}=${l}`))) {
+      throw new SpaceError(`space ${s.name}: dimension ${d.name} has no choice '${value}'; use one of: ${byDim[i].join(', ')}`);
     }
   }
   const stray = tokens.find((t) => /^[^=]+=/.test(t) && !s.dims.some((d) => t.startsWith(`${d.name}=`)) && !allLabels.some((l) => l.includes(t)));
