@@ -43,8 +43,12 @@ test('62.1 a paper-widths study under --max-flash: over-limit widths rejected un
   const all = run('explore', 'show', dir, '--rung', '0', '--all');
   assert.match(all.stdout, /w0\.35/);
   assert.match(all.stdout, /w0\.5/);
-  // a trial folder is a run folder: cmv3 export takes it as it is
-  const ex = run('export', join(dir, 'trials', String(top[0].id).padStart(4, '0')), '--format', 'tflite', '--int8', '--calibration', '2', '--data', data, '-o', join(dir, 'best.tflite'));
+  // a trial folder is a run folder: the export line show prints names it, and cmv3 export takes it as it is
+  const named = run('explore', 'show', dir).stdout.match(/export the smallest on the front \(#(\d+)\) with: cmv3 export (\S+) --format tflite --int8 -o model\.tflite/);
+  assert.ok(named, 'show prints an export command');
+  assert.equal(Number(named[1]), top[0].id);
+  assert.equal(named[2], join(dir, 'trials', String(top[0].id).padStart(4, '0')));
+  const ex = run('export', named[2], '--format', 'tflite', '--int8', '--calibration', '2', '--data', data, '-o', join(dir, 'best.tflite'));
   assert.equal(ex.status, 0, ex.stderr);
   assert.equal(readFileSync(join(dir, 'best.tflite')).length, top[0].cost!.int8Bytes, 'the size the search priced is the size exported');
   // and its network retrains from spec.json at any fidelity

@@ -2,7 +2,7 @@
 // cmv3 explore show: its Pareto front as a table, JSON and SVG.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { OBSERVERS, type Observer } from '../deploy/calibrate.js';
 import { TARGETS } from '../deploy/report.js';
 import { runStudy, type ExploreOptions } from '../explore/driver.js';
@@ -97,7 +97,7 @@ async function run(study: Study, o: ExploreOptions, dir: string): Promise<void> 
     const state = await runStudy(study, study.meta().space as Space, o, signal, (l) => console.log(l));
     const res = studyResult(study);
     const svg = join(dir, 'front.svg');
-    if (res.trials.some((t) => t.status === 'done')) { writeAtomic(svg, frontSvg(res)); console.log(`\n${formatFront(res)}\nfront plot: ${svg}`); }
+    if (res.trials.some((t) => t.status === 'done')) { writeAtomic(svg, frontSvg(res)); console.log(`\n${formatFront(res, false, dir)}\nfront plot: ${svg}`); }
     if (state === 'budget') { console.log(`budget spent (${(o.budgetSeconds! / 3600).toFixed(2)} h); continue with: cmv3 explore --resume ${dir} --budget <a total above ${(o.budgetSeconds! / 3600).toFixed(2)}h>`); process.exitCode = 3; }
     if (state === 'stopped') { console.log(`stopped; continue with: cmv3 explore --resume ${dir}`); process.exitCode = 130; }
   } finally {
@@ -154,12 +154,13 @@ async function showCommand(argv: string[]): Promise<void> {
   const { values: v, positionals } = parse(argv, { rung: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' }, svg: { type: 'string' } }, SHOW_USAGE);
   if (v.help) { console.log(SHOW_USAGE); return; }
   if (positionals.length !== 1) throw new UsageError(`Expected one study folder but received ${positionals.length}\n${SHOW_USAGE}`);
-  const study = Study.open(studyFile(positionals[0]));
+  const file = studyFile(positionals[0]);
+  const study = Study.open(file);
   try {
     const res = studyResult(study, numberOption(v.rung, 'rung', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'));
     if (v.svg !== undefined) writeAtomic(v.svg as string, frontSvg(res));
     if (v.json) console.log(JSON.stringify(res));
-    else console.log(formatFront(res, Boolean(v.all)));
+    else console.log(formatFront(res, Boolean(v.all), dirname(file)));
   } finally {
     study.close();
   }

@@ -6,6 +6,7 @@ import { objectiveVector, type ExploreOptions } from './driver.js';
 import { dominates } from './pareto.js';
 import type { Space } from './space.js';
 import type { Study, Trial } from './store.js';
+import { trialDir } from './trial.js';
 
 export interface StudyResult {
   space: string;
@@ -36,7 +37,8 @@ export function studyResult(study: Study, rung?: number): StudyResult {
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
 const kb = (b: number) => (b / 1024).toFixed(1);
 
-export function formatFront(res: StudyResult, all = false): string {
+/** `dir` is the study folder: the last line names a trial folder to export. */
+export function formatFront(res: StudyResult, all: boolean, dir: string): string {
   const rows = res.trials.filter((t) => t.status === 'done' && t.rung === res.rung && (all || res.front.includes(t.id)))
     .sort((a, b) => a.cost!.int8Bytes - b.cost!.int8Bytes);
   const head = ['id', 'candidate', 'val', 'test', 'int8', 'params', 'int8 KB', 'arena KB', 'MMACs', 'est. ms'];
@@ -48,12 +50,16 @@ export function formatFront(res: StudyResult, all = false): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const c = res.counts, f = res.fidelity;
-  return [
+  const lines = [
     `study ${res.space} (${res.strategy}), ${res.state}: ${c.done} trials done, ${c.running} running, ${c.pending} queued, ${c.rejected} rejected, ${c.failed} failed; ${(res.spentSeconds / 3600).toFixed(2)} h spent`,
     `rung ${res.rung}${f ? ` (${f.epochs} epochs on ${f.trainImages} training images)` : ''}: ${all ? 'all trials' : 'Pareto front'} (* = on the front), val = held-out training images, test = CIFAR-10 test set (float32), int8 = int8 engine on the first N test images`,
     line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line),
-    'est. ms is an estimate from the cost model of cmv3 report; export a candidate with: cmv3 export <study>/trials/<id> --format tflite --int8',
-  ].join('\n');
+    'est. ms is an estimate from the cost model of cmv3 report',
+  ];
+  // Trial folders are zero-padded (trials/0016 for #16): the line shows the path cmv3 export takes.
+  const pick = rows.find((t) => res.front.includes(t.id));
+  if (pick) lines.push(`export the smallest on the front (#${pick.id}) with: cmv3 export ${trialDir(dir, pick)} --format tflite --int8 -o model.tflite`);
+  return lines.join('\n');
 }
 
 /** Two panels side by side: accuracy against int8 model size and against estimated latency. */
