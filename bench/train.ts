@@ -6,6 +6,7 @@ import { cpus, tmpdir } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadOnednnAddon } from '../src/backend/onednn.js';
 import { getBackend } from '../src/backend/select.js';
 import type { Backend } from '../src/backend/types.js';
 import { Model } from '../src/model.js';
@@ -51,6 +52,30 @@ function peakRssMb(): number {
   return m ? Number(m[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
 }
 
+/**
+ * The machine's compute limit at this thread count: oneDNN's best sgemm rate over a few square
+ * sizes (5 timed repeats each after one warm-up), in GFLOP/s. Measured in this run, because
+ * machines of the same kind differ between sessions.
+ */
+function sgemmPeakGflops(): { gflops: number; size: number } {
+  const addon = loadOnednnAddon();
+  let best = { gflops: 0, size: 0 };
+  for (const n of [512, 1024, 2048]) {
+    const a = new Float32Array(n * n).fill(1), b = new Float32Array(n * n).fill(0.5), c = new Float32Array(n * n);
+    addon.sgemm(n, n, n, a, b, c);
+    for (let r = 0; r < 5; r++) {
+      const t0 = performance.now();
+      addon.sgemm(n, n, n, a, b, c);
+      const gflops = (2 * n * n * n) / ((performance.now() - t0) / 1000) / 1e9;
+      if (gflops > best.gflops) best = { gflops, size: n };
+    }
+  }
+  return best;
+}
+const peak = sgemmPeakGflops();
+const limit = peak.gflops / GFLOP_PER_TRAIN_IMAGE;
+console.log(`sgemm peak ${peak.gflops.toFixed(1)} GFLOP/s (n = ${peak.size}, ${threads} threads): compute limit ${limit.toFixed(0)} training images/s at ${GFLOP_PER_TRAIN_IMAGE.toFixed(4)} GFLOP each`);
+
 interface Result { batch: number; train: number; infer: number; rssMb: number }
 const ours: Result[] = [];
 for (const n of batches) {
@@ -61,7 +86,7 @@ for (const n of batches) {
   const infer = (n * steps) / time(() => model.forward(x, n, false), steps);
   const rssMb = peakRssMb();
   ours.push({ batch: n, train, infer, rssMb });
-  console.log(`cmv3  batch ${n}: train ${train.toFixed(1)} img/s, inference ${infer.toFixed(1)} img/s, peak RSS ${rssMb.toFixed(0)} MB`);
+  console.log(`cmv3  batch ${n}: train ${train.toFixed(1)} img/s (${(train / limit).toFixed(3)} of the limit), inference ${infer.toFixed(1)} img/s, peak RSS ${rssMb.toFixed(0)} MB`);
 }
 
 // Per-op profile at the largest batch.
@@ -103,19 +128,19 @@ if (!values['no-write']) {
   const table = ours.map((o) => {
     const t = torch?.results.find((r) => r.batch === o.batch);
     const ratio = t ? `${(o.train / t.train_images_per_s).toFixed(2)}x` : 'n/a';
-    return `| ${o.batch} | ${o.train.toFixed(1)} | ${o.infer.toFixed(1)} | ${o.rssMb.toFixed(0)} | ${t ? t.train_images_per_s.toFixed(1) : 'n/a'} | ${t ? t.infer_images_per_s.toFixed(1) : 'n/a'} | ${ratio} |`;
+    return `| ${o.batch} | ${o.train.toFixed(1)} | ${(o.train / limit).toFixed(3)} | ${o.infer.toFixed(1)} | ${o.rssMb.toFixed(0)} | ${t ? t.train_images_per_s.toFixed(1) : 'n/a'} | ${t ? t.infer_images_per_s.toFixed(1) : 'n/a'} | ${ratio} |`;
   });
   const best = Math.max(...ours.map((o) => o.train));
   const section = [
     `Measured ${date} on ${cpu}, ${cpus().length} cores, ${threads} threads, Node ${process.version}, oneDNN backend; PyTorch ${torch?.torch ?? 'not run'} (Debian python3-torch, channels_last, same thread count, same network built from the same graph).`,
     `Command: \`npm run bench:train\` (${steps} timed steps per batch size after 3 warm-up steps; random inputs; SGD+Nesterov update included).`,
     '',
-    '| batch | cmv3 train img/s | cmv3 inference img/s | cmv3 peak RSS MB | PyTorch train img/s | PyTorch inference img/s | train speed-up |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
+    '| batch | cmv3 train img/s | share of the compute limit | cmv3 inference img/s | cmv3 peak RSS MB | PyTorch train img/s | PyTorch inference img/s | train speed-up |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...table,
     '',
     `Peak RSS is the process maximum after that batch size ran (batch sizes run in ascending order, so the last row is the peak at the largest batch).`,
-    `Physical limit: ${GFLOP_PER_TRAIN_IMAGE.toFixed(3)} GFLOP per training image against a measured 270 GFLOP/s sgemm peak is about ${(270 / GFLOP_PER_TRAIN_IMAGE).toFixed(0)} images/s; the best rate here, ${best.toFixed(1)} images/s, is ${((best * GFLOP_PER_TRAIN_IMAGE) / 270 * 100).toFixed(1)}% of it (${(best * GFLOP_PER_TRAIN_IMAGE).toFixed(1)} GFLOP/s).`,
+    `Compute limit: ${GFLOP_PER_TRAIN_IMAGE.toFixed(4)} GFLOP per training image (3 x 2 FLOP per MAC) against oneDNN's sgemm measured in this run at ${peak.gflops.toFixed(1)} GFLOP/s (${threads} threads, best of n = 512, 1024, 2048) is ${limit.toFixed(0)} images/s; the best rate here, ${best.toFixed(1)} images/s, is ${(best / limit).toFixed(3)} of it (${(best * GFLOP_PER_TRAIN_IMAGE).toFixed(1)} GFLOP/s).`,
     '',
     `Where a training step's time goes at batch ${nProf} (${(stepSeconds * 1000).toFixed(1)} ms per step, ${(nProf / stepSeconds).toFixed(1)} img/s with timing wrappers on):`,
     '',

@@ -27,6 +27,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"channelScaleForward", Guarded<ChannelScaleForward>},
       {"channelScaleBackward", Guarded<ChannelScaleBackward>},
       {"add", Guarded<Add>},
+      {"sgemm", Guarded<Sgemm>},
       {"int8Conv", Guarded<Int8Conv>},
   };
   for (const auto& [name, fn] : kExports) exports.Set(name, Napi::Function::New(env, fn, name));

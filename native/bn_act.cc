@@ -1,8 +1,10 @@
 // Batch norm fused with an activation, over rows = N*H*W and C contiguous channels (NHWC).
-// Threads split the rows; each keeps per-channel partial sums (double: rows reach 131072)
-// that are reduced once at the end. The inner loops run over channels and vectorize.
+// Threads split the rows; each keeps per-channel partial sums (float within a block of rows,
+// double across blocks: rows reach 131072) that are reduced once at the end. The inner loops
+// run over channels and vectorize.
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -12,6 +14,12 @@
 
 namespace cmv3 {
 namespace {
+
+// Per-channel sums run in float over blocks of this many rows, folded into double per block:
+// float vectors are twice as wide as double ones and need no conversion (the double loop ran
+// the statistics pass at 0.36 ns per element, slower than the normalise pass), while 64 float
+// terms keep the relative rounding error near 64 * 2^-24, far inside the 1e-4 parity bound.
+constexpr int64_t kBlockRows = 64;
 
 // This thread's share [begin, end) of `rows` inside a parallel region.
 inline void RowRange(int64_t rows, int64_t* begin, int64_t* end) {
@@ -83,13 +91,24 @@ Napi::Value BnActForwardTraining(const Napi::CallbackInfo& info) {
     double* __restrict sum = partial.data() + omp_get_thread_num() * 2 * c;
     double* __restrict sq = sum + c;
     const float* __restrict k = shift.data();
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* __restrict xr = x + r * c;
+    std::vector<float> block(2 * c);
+    float* __restrict bs = block.data();
+    float* __restrict bq = bs + c;
+    for (int64_t b0 = r0; b0 < r1; b0 += kBlockRows) {
+      const int64_t b1 = std::min(b0 + kBlockRows, r1);
+      for (int64_t ch = 0; ch < 2 * c; ++ch) bs[ch] = 0.0f;
+      for (int64_t r = b0; r < b1; ++r) {
+        const float* __restrict xr = x + r * c;
 #pragma omp simd
+        for (int64_t ch = 0; ch < c; ++ch) {
+          float d = xr[ch] - k[ch];
+          bs[ch] += d;
+          bq[ch] += d * d;
+        }
+      }
       for (int64_t ch = 0; ch < c; ++ch) {
-        double d = static_cast<double>(xr[ch]) - static_cast<double>(k[ch]);
-        sum[ch] += d;
-        sq[ch] += d * d;
+        sum[ch] += bs[ch];
+        sq[ch] += bq[ch];
       }
     }
   }
@@ -147,17 +166,28 @@ void BnBackward(int64_t rows, int64_t c, const float* x, const float* dy, const 
     RowRange(rows, &r0, &r1);
     double* __restrict sdz = partial.data() + omp_get_thread_num() * 2 * c;
     double* __restrict sdzx = sdz + c;
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* __restrict xr = x + r * c;
-      const float* __restrict dyr = dy + r * c;
-      float* __restrict dzr = dx + r * c;
+    std::vector<float> block(2 * c);
+    float* __restrict bz = block.data();
+    float* __restrict bzx = bz + c;
+    for (int64_t b0 = r0; b0 < r1; b0 += kBlockRows) {
+      const int64_t b1 = std::min(b0 + kBlockRows, r1);
+      for (int64_t ch = 0; ch < 2 * c; ++ch) bz[ch] = 0.0f;
+      for (int64_t r = b0; r < b1; ++r) {
+        const float* __restrict xr = x + r * c;
+        const float* __restrict dyr = dy + r * c;
+        float* __restrict dzr = dx + r * c;
 #pragma omp simd
+        for (int64_t ch = 0; ch < c; ++ch) {
+          float xhat = (xr[ch] - mean[ch]) * rstd[ch];
+          float dz = dyr[ch] * ActGrad<A>(gamma[ch] * xhat + beta[ch]);
+          dzr[ch] = dz;
+          bz[ch] += dz;
+          bzx[ch] += dz * xhat;
+        }
+      }
       for (int64_t ch = 0; ch < c; ++ch) {
-        float xhat = (xr[ch] - mean[ch]) * rstd[ch];
-        float dz = dyr[ch] * ActGrad<A>(gamma[ch] * xhat + beta[ch]);
-        dzr[ch] = dz;
-        sdz[ch] += dz;
-        sdzx[ch] += static_cast<double>(dz) * xhat;
+        sdz[ch] += bz[ch];
+        sdzx[ch] += bzx[ch];
       }
     }
   }

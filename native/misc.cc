@@ -1,5 +1,9 @@
 // Small memory-bound ops of the squeeze-and-excite / residual path, over (N, HW, C) NHWC data.
+#include <omp.h>
+
 #include <vector>
+
+#include "oneapi/dnnl/dnnl.h"
 
 #include "common.h"
 #include "ops.h"
@@ -121,6 +125,20 @@ Napi::Value Add(const Napi::CallbackInfo& info) {
   float* y = F32Arg(info, 2, "y", len);
 #pragma omp parallel for simd num_threads(Threads()) if (len >= kParallelMin) schedule(static)
   for (int64_t i = 0; i < len; ++i) y[i] = a[i] + b[i];
+  return info.Env().Undefined();
+}
+
+// (m, n, k, a, b, c): c = a (m x k) * b (k x n), row-major, through oneDNN's sgemm. Not used in
+// training: bench:train times it to measure the machine's compute limit at our thread count.
+Napi::Value Sgemm(const Napi::CallbackInfo& info) {
+  const int64_t big = int64_t(1) << 20;
+  const int64_t m = IntArg(info, 0, "m", 1, big), n = IntArg(info, 1, "n", 1, big), k = IntArg(info, 2, "k", 1, big);
+  const float* a = F32Arg(info, 3, "a", m * k);
+  const float* b = F32Arg(info, 4, "b", k * n);
+  float* c = F32Arg(info, 5, "c", m * n);
+  if (omp_get_max_threads() != Threads()) omp_set_num_threads(Threads());
+  dnnl_status_t st = dnnl_sgemm('N', 'N', m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
+  if (st != dnnl_success) ThrowNative(info.Env(), DnnlStatusCode(st), "dnnl_sgemm failed");
   return info.Env().Undefined();
 }
 

@@ -36,6 +36,7 @@ Napi::Value GapBackward(const Napi::CallbackInfo& info);
 Napi::Value ChannelScaleForward(const Napi::CallbackInfo& info);
 Napi::Value ChannelScaleBackward(const Napi::CallbackInfo& info);
 Napi::Value Add(const Napi::CallbackInfo& info);
+Napi::Value Sgemm(const Napi::CallbackInfo& info);
 
 // int8.cc
 Napi::Value Int8Conv(const Napi::CallbackInfo& info);

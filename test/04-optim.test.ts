@@ -62,3 +62,24 @@ test('cosine with linear warm-up, step decay', () => {
   close(learningRate(step, 30), 0.01, 'step after');
   close(learningRate(step, 65), 0.001, 'step twice');
 });
+
+test('linear decay to zero after warm-up (the fast recipe): the last step still moves', () => {
+  const lin = { kind: 'linear', base: 0.2, totalSteps: 110, warmupSteps: 10 } as const;
+  close(learningRate(lin, 9), 0.2, 'warm-up end');
+  close(learningRate(lin, 10), 0.2, 'decay start');
+  close(learningRate(lin, 60), 0.1, 'half way');
+  close(learningRate(lin, 109), 0.2 / 100, 'last step');
+  close(learningRate(lin, 110), 0, 'after the end');
+});
+
+test('bnBiasLrScale multiplies the lr of batch-norm shifts only', () => {
+  const { w, b } = pair();
+  const shift = newParam('bn.beta', [1], false);
+  shift.group = 'bnBias'; shift.data[0] = 1; shift.grad[0] = 0.5;
+  const opt = new Optimizer([w, b, shift], { kind: 'sgd', lr: 0.1, momentum: 0.9, bnBiasLrScale: 8 });
+  opt.update(0.1);
+  close(w.data[0], 1 - 0.1 * 0.5, 'weight at lr');
+  close(b.data[0], 1 - 0.1 * 0.5, 'plain bias at lr');
+  close(shift.data[0], 1 - 0.8 * 0.5, 'BN shift at 8x lr');
+  assert.throws(() => new Optimizer([w], { kind: 'sgd', lr: 0.1, bnBiasLrScale: -1 }), /bnBiasLrScale/);
+});

@@ -199,8 +199,9 @@ test('batch norm + activation: training forward, inference forward and backward'
   const O = nativeOrSkip(t);
   if (!O) return;
   for (const act of ACTIVATIONS) {
-    // Small shapes, and ones large enough to take the multi-threaded path.
-    for (const [rows, c] of [[1, 3], [int(2, 60), int(1, 20)], [int(700, 1500), pick([16, 24, 40])]]) {
+    // Small shapes, ones large enough to take the multi-threaded path, and one of training size
+    // (the native sums run in float over blocks of 64 rows, in double across blocks).
+    for (const [rows, c] of [[1, 3], [int(2, 60), int(1, 20)], [int(700, 1500), pick([16, 24, 40])], [int(20000, 30000), pick([24, 144])]]) {
       const what = `${act} rows=${rows} c=${c}`;
       const offset = uniform(c, -3, 3), spread = uniform(c, 0.1, 4);
       const x = Float32Array.from({ length: rows * c }, (_, i) => offset[i % c] + spread[i % c] * (2 * rnd() - 1));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { assembleBatch, batchSeed, epochOrder } from '../src/data/augment.js';
+import { alternateFlip, assembleBatch, batchSeed, epochOrder } from '../src/data/augment.js';
 import { CIFAR_MEAN, CIFAR_STD, readCifar } from '../src/data/cifar.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -106,4 +106,24 @@ test('augmentation is a pure function of (seed, epoch, batch) and keeps the imag
   assembleBatch(pixels, labels, [0], 32, 3, { crop: 0, flip: false, cutout: 0 }, norm, 1, plain, l);
   assert.ok(Math.abs(plain[0] - (0 / 255 - CIFAR_MEAN[0]) / CIFAR_STD[0]) < 1e-6);
   assert.ok(Math.abs(plain[4] - (28 / 255 - CIFAR_MEAN[1]) / CIFAR_STD[1]) < 1e-6);
+});
+
+test('alternating flips: each image changes side every epoch, about half start flipped', () => {
+  const flips = (epoch: number) => Array.from({ length: 1000 }, (_, i) => alternateFlip(7, epoch, i));
+  const e0 = flips(0), e1 = flips(1), e2 = flips(2);
+  assert.ok(e0.every((f, i) => f !== e1[i] && f === e2[i]), 'side alternates');
+  const share = e0.filter(Boolean).length / 1000;
+  assert.ok(share > 0.4 && share < 0.6, `share flipped in epoch 0: ${share}`);
+  assert.notDeepEqual(e0, Array.from({ length: 1000 }, (_, i) => alternateFlip(8, 0, i)), 'the run seed picks the first side');
+  // Through assembleBatch: an image in epoch 1 is the mirror of itself in epoch 0 (no crop).
+  const pixels = Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) => (i * 13) % 256), norm = { mean: CIFAR_MEAN, std: CIFAR_STD };
+  const aug = { crop: 0, flip: true, alternateFlip: true, cutout: 0 };
+  const at = (epoch: number) => {
+    const x = new Float32Array(3072);
+    assembleBatch(pixels, Uint8Array.of(0), [0], 32, 3, aug, norm, 1, x, new Int32Array(1), { seed: 7, epoch });
+    return x;
+  };
+  const a = at(0), b = at(1);
+  for (const [y, x] of [[0, 0], [5, 9], [31, 31]]) assert.equal(a[(y * 32 + x) * 3], b[(y * 32 + 31 - x) * 3]);
+  assert.throws(() => assembleBatch(pixels, Uint8Array.of(0), [0], 32, 3, aug, norm, 1, new Float32Array(3072), new Int32Array(1)), /run seed and epoch/);
 });

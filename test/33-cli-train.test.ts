@@ -94,3 +94,28 @@ test('train, Ctrl-C, resume, eval and predict from the command line', async (t) 
   assert.match(bad.stderr, /^cmv3: error: .*checksum mismatch: the file is truncated or corrupted/);
   assert.match((await cli(['train', '--model', 'cmv3', '--data', join(root, 'empty'), '--out', join(root, 'x')])).stderr, /no training data in/);
 });
+
+test('train --recipe fast --validation: evaluates on held-out training images, times the test passes, reports time to the paper', async (t) => {
+  const data = cifarOrSkip(t);
+  if (!data) return;
+  const root = mkdtempSync(join(tmpdir(), 'cmv3-cli-fast-'));
+  const specPath = join(root, 'tiny.json');
+  writeFileSync(specPath, JSON.stringify({ ...tinySpec(), inputSize: 32, classes: 10 }));
+  const run = join(root, 'run');
+  const r = await cli(['train', '--model', specPath, '--recipe', 'fast', '--epochs', '2', '--batch-size', '32', '--limit-train', '128', '--validation', '64', '--data', data, '--out', run]);
+  assert.equal(r.code, 0, r.stderr);
+  // A tiny network on 128 images cannot reach 89.13%: the line says so and names the split.
+  assert.match(r.stdout, /the paper's 89\.13% was not reached on the validation images \(best \d+\.\d\d%\)/);
+  const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
+  assert.equal(config.validation, 64);
+  assert.equal(config.recipe.name, 'fast');
+  assert.equal(config.recipe.schedule, 'linear');
+  const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(metrics.length, 2);
+  for (const m of metrics) assert.ok(m.evalSeconds > 0 && m.wallSeconds >= m.epochSeconds + m.evalSeconds - 1e-9, JSON.stringify(m));
+  assert.ok(metrics[1].wallSeconds >= metrics[0].wallSeconds + metrics[1].epochSeconds + metrics[1].evalSeconds - 1e-9);
+
+  assert.match((await cli(['train', '--model', specPath, '--validation', '0', '--data', data, '--out', join(root, 'x')])).stderr, /--validation/);
+  assert.match((await cli(['train', '--model', specPath, '--validation', '64', '--limit-test', '10', '--data', data, '--out', join(root, 'y')])).stderr, /--limit-test has no effect with --validation/);
+  assert.match((await cli(['train', '--model', specPath, '--recipe', 'fastest', '--data', data, '--out', join(root, 'z')])).stderr, /unknown recipe 'fastest'; use one of paper, fast/);
+});

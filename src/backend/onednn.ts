@@ -42,6 +42,8 @@ export interface NativeAddon {
   channelScaleForward(n: number, hw: number, c: number, x: F32, s: F32, y: F32): void;
   channelScaleBackward(n: number, hw: number, c: number, x: F32, s: F32, dy: F32, dx: F32, ds: F32): void;
   add(a: F32, b: F32, y: F32): void;
+  /** c = a (m x k) b (k x n), row-major, oneDNN's sgemm: bench:train's compute limit, not a training op */
+  sgemm(m: number, n: number, k: number, a: F32, b: F32, c: F32): void;
 }
 
 /** Where `npm run build:native` puts the addon; this file compiles to dist/src/backend/. */

@@ -7,6 +7,8 @@ import { Rng } from '../nn/random.js';
 export interface AugmentOptions {
   crop: number; // padding in pixels for the random crop; 0 disables
   flip: boolean;
+  /** with flip: image i is flipped in alternate epochs (a per-image coin decides the first) instead of at random each time */
+  alternateFlip?: boolean;
   cutout: number; // side of the zeroed square; 0 disables
 }
 
@@ -36,12 +38,19 @@ export function epochOrder(seed: number, epoch: number, count: number): Uint32Ar
   return order;
 }
 
+/** Alternating flips: whether image `index` is flipped in `epoch` (the run seed picks each image's first side). */
+export function alternateFlip(seed: number, epoch: number, index: number): boolean {
+  return ((batchSeed(seed, -2, index) ^ epoch) & 1) === 1;
+}
+
 /**
  * Writes images idx (uint8 HWC, size x size x c each) into out (float32 NHWC), augmented.
- * labelsOut receives their labels.
+ * labelsOut receives their labels. `epochOf` (run seed and epoch) is needed by alternating flips.
  */
 export function assembleBatch(pixels: Uint8Array, labels: Uint8Array, idx: ArrayLike<number>, size: number, c: number,
-  aug: AugmentOptions, norm: Normalization, rngSeed: number, out: Float32Array, labelsOut: Int32Array): void {
+  aug: AugmentOptions, norm: Normalization, rngSeed: number, out: Float32Array, labelsOut: Int32Array,
+  epochOf?: { seed: number; epoch: number }): void {
+  if (aug.flip && aug.alternateFlip && !epochOf) throw new RangeError('alternating flips need the run seed and epoch');
   const rng = new Rng(rngSeed), per = size * size * c;
   const scale = norm.std.map((s) => 1 / (255 * s)), shift = norm.mean.map((m, k) => m / norm.std[k]);
   for (let b = 0; b < idx.length; b++) {
@@ -49,7 +58,7 @@ export function assembleBatch(pixels: Uint8Array, labels: Uint8Array, idx: Array
     labelsOut[b] = labels[idx[b]];
     const dy = aug.crop ? rng.int(2 * aug.crop + 1) - aug.crop : 0;
     const dx = aug.crop ? rng.int(2 * aug.crop + 1) - aug.crop : 0;
-    const flip = aug.flip && rng.next() < 0.5;
+    const flip = aug.flip && (aug.alternateFlip ? alternateFlip(epochOf!.seed, epochOf!.epoch, idx[b]) : rng.next() < 0.5);
     for (let y = 0; y < size; y++) {
       const sy = y + dy;
       for (let x = 0; x < size; x++) {

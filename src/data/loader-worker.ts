@@ -21,6 +21,6 @@ parentPort!.on('message', (m: { epoch: number; index: number; x?: Float32Array; 
   const x = m.x && m.x.length === count * per ? m.x : new Float32Array(count * per);
   const labels = m.labels && m.labels.length === count ? m.labels : new Int32Array(count);
   assembleBatch(s.pixels, s.labels, order.subarray(start, start + count), s.size, s.channels, s.aug, s.norm,
-    batchSeed(s.seed, m.epoch, m.index), x, labels);
+    batchSeed(s.seed, m.epoch, m.index), x, labels, { seed: s.seed, epoch: m.epoch });
   parentPort!.postMessage({ epoch: m.epoch, index: m.index, x, labels, count }, [x.buffer as ArrayBuffer, labels.buffer as ArrayBuffer]);
 });

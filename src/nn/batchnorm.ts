@@ -19,6 +19,7 @@ export class BatchNormAct implements Layer {
     readonly act: Activation, readonly momentum = 0.9, readonly eps = 1e-3) {
     this.gamma = newParam(`${name}.gamma`, [channels], false);
     this.beta = newParam(`${name}.beta`, [channels], false);
+    this.beta.group = 'bnBias';
     this.gamma.data.fill(1);
     this.movingMean = { name: `${name}.moving_mean`, data: new Float32Array(channels) };
     this.movingVariance = { name: `${name}.moving_variance`, data: new Float32Array(channels).fill(1) };

@@ -10,6 +10,8 @@ export interface Param {
   data: Float32Array;
   grad: Float32Array;
   decay: boolean;
+  /** 'bnBias': a batch-norm shift, which recipes may train at a higher lr (OptimizerSettings.bnBiasLrScale) */
+  group?: 'bnBias';
 }
 
 /** A non-trainable tensor saved with the model (BN moving statistics). */

@@ -12,6 +12,8 @@ export interface OptimizerSettings {
   eps?: number;
   /** L2 penalty added to the gradient (sgd, adam) or decoupled decay (adamw) */
   weightDecay?: number;
+  /** lr multiplier for batch-norm shifts (params of group 'bnBias'); 1 by default */
+  bnBiasLrScale?: number;
 }
 
 export class Optimizer {
@@ -24,8 +26,8 @@ export class Optimizer {
 
   constructor(readonly params: Param[], s: OptimizerSettings) {
     if (!['sgd', 'adam', 'adamw'].includes(s.kind)) throw new RangeError(`Expected sgd|adam|adamw for optimizer but received ${s.kind}`);
-    this.settings = { momentum: 0.9, nesterov: false, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, ...s };
-    for (const k of ['lr', 'momentum', 'beta1', 'beta2', 'eps', 'weightDecay'] as const) {
+    this.settings = { momentum: 0.9, nesterov: false, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, bnBiasLrScale: 1, ...s };
+    for (const k of ['lr', 'momentum', 'beta1', 'beta2', 'eps', 'weightDecay', 'bnBiasLrScale'] as const) {
       const v = this.settings[k];
       if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`Expected a non-negative number for ${k} but received ${v}`);
     }
@@ -34,12 +36,13 @@ export class Optimizer {
   }
 
   /** One update with learning rate lr (the schedule's value for this step). */
-  update(lr: number): void {
+  update(baseLr: number): void {
     const s = this.settings;
     this.step++;
     const bc1 = 1 - Math.pow(s.beta1, this.step), bc2 = 1 - Math.pow(s.beta2, this.step);
     this.params.forEach((p, i) => {
       const w = p.data, g = p.grad, m = this.m[i];
+      const lr = p.group === 'bnBias' ? baseLr * s.bnBiasLrScale : baseLr;
       const l2 = p.decay && s.kind !== 'adamw' ? s.weightDecay : 0;
       const decoupled = p.decay && s.kind === 'adamw' ? lr * s.weightDecay : 0;
       if (s.kind === 'sgd') {

@@ -1,6 +1,7 @@
 // Learning-rate schedules as pure functions of the step (so a resumed run gets the same values).
 export type Schedule =
   | { kind: 'cosine'; base: number; totalSteps: number; warmupSteps?: number; final?: number }
+  | { kind: 'linear'; base: number; totalSteps: number; warmupSteps?: number }
   | { kind: 'step'; base: number; stepSize: number; gamma: number; warmupSteps?: number }
   | { kind: 'constant'; base: number };
 
@@ -15,6 +16,11 @@ export function learningRate(s: Schedule, step: number): number {
       const t = Math.min(1, (step - warm) / span);
       const final = s.final ?? 0;
       return final + (s.base - final) * 0.5 * (1 + Math.cos(Math.PI * t));
+    }
+    case 'linear': {
+      // The last step still moves (lr of one step's share), so no step is wasted at lr 0.
+      const span = Math.max(1, s.totalSteps - warm);
+      return s.base * Math.max(0, (span - (step - warm)) / span);
     }
   }
 }

@@ -37,6 +37,9 @@ export interface EpochMetrics {
   lr: number;
   imagesPerSec: number;
   epochSeconds: number;
+  /** seconds of this epoch's test (or validation) pass; absent in runs recorded before 2026-12-05 */
+  evalSeconds?: number;
+  /** training time so far; since 2026-12-05 (when evalSeconds appeared) it includes the test passes */
   wallSeconds: number;
   dataWaitMs: number;
 }
