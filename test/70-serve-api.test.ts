@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readCifar } from '../src/data/cifar.js';
@@ -138,4 +139,48 @@ test('70.2 loopback only, no path traversal, capped uploads, damaged folders sho
   } finally {
     assert.equal(await s.stop(), 0, 'Ctrl-C stops the server cleanly');
   }
+});
+
+test('70.3 run files linked out of their folder are refused without their content; Host checks hold on 0.0.0.0', async () => {
+  const root = tempDir('cmv3-serve-links-'), runs = join(root, 'runs'), outside = join(root, 'outside');
+  mkdirSync(runs); mkdirSync(outside);
+  const secret = join(outside, 'passwd');
+  writeFileSync(secret, 'root:x:0:0:root:/root:/bin/bash\n');
+  writeFileSync(join(outside, 'config.json'), JSON.stringify({ version: 1, spec: { name: 'leak', width: 1 }, recipe: {}, epochs: 3 }));
+  mkdirSync(join(runs, 'linked-config'));
+  symlinkSync(join(outside, 'config.json'), join(runs, 'linked-config', 'config.json'));
+  mkdirSync(join(runs, 'linked-metrics'));
+  writeFileSync(join(runs, 'linked-metrics', 'config.json'), JSON.stringify({ version: 1, spec: { name: 'x', width: 1 }, recipe: {}, epochs: 3 }));
+  symlinkSync(secret, join(runs, 'linked-metrics', 'metrics.jsonl'));
+  mkdirSync(join(runs, 'not-json'));
+  symlinkSync(secret, join(runs, 'not-json', 'config.json'));
+  mkdirSync(join(runs, 'garbage'));
+  writeFileSync(join(runs, 'garbage', 'config.json'), 'root:x:0:0:root:/root:/bin/bash\n');
+
+  const s = await serve(['--runs', runs, '--host', '0.0.0.0', '--allow-host', 'dash.example']);
+  try {
+    const port = new URL(s.url).port;
+    for (const name of ['linked-config', 'linked-metrics', 'not-json']) {
+      const r = await raw(s.url, `/api/runs/${name}`, { host: `127.0.0.1:${port}` });
+      assert.equal(r.status, 200, r.text);
+      const detail = JSON.parse(r.text) as { status: string; error?: string; metrics: unknown[] };
+      assert.equal(detail.status, 'error', name);
+      assert.match(detail.error!, /run file .* points outside/, name);
+      assert.deepEqual(detail.metrics, []);
+    }
+    const list = await raw(s.url, '/api/runs', { host: `127.0.0.1:${port}` });
+    assert.doesNotMatch(list.text, /root:x|leak/, 'no content of a file outside the root');
+    const garbage = JSON.parse((await raw(s.url, '/api/runs/garbage', { host: `127.0.0.1:${port}` })).text) as { error: string };
+    assert.match(garbage.error, /config\.json is not valid JSON \(it does not start as JSON\)/);
+    assert.doesNotMatch(garbage.error, /root:x/);
+
+    // Bound to every address: a foreign Host and a cross-origin POST are still refused.
+    assert.equal((await raw(s.url, '/api/runs', { host: `evil.example:${port}` })).status, 403);
+    assert.equal((await raw(s.url, '/api/predict?id=pretrained:cmv3-w0.5-relu6-cifar10', { host: `127.0.0.1:${port}`, origin: 'http://evil.example' }, 'POST')).status, 403);
+    assert.equal((await raw(s.url, '/api/runs', { host: `dash.example:${port}` })).status, 200, '--allow-host');
+    assert.equal((await raw(s.url, '/api/runs', { host: `${hostname()}:${port}` })).status, 200, "the machine's own name");
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+  assert.match((await cli(['serve', '--allow-host', 'http://x:80'])).stderr, /Expected a host name or address for --allow-host/);
 });

@@ -1,6 +1,7 @@
 // Readers for cmv3 explore's values: sizes (256KB), durations (2h30m), latencies (100ms), fidelity
 // rungs (3x20000,9x45000), objective lists, and the space argument (a preset name or a JSON file).
 import { existsSync, readFileSync } from 'node:fs';
+import { parseJson } from '../io/json.js';
 import { OBJECTIVES, type CostObjective, type Rung } from '../explore/driver.js';
 import { SPACES } from '../explore/presets.js';
 import { SpaceError, validateSpace, type Space } from '../explore/space.js';
@@ -60,9 +61,9 @@ export function loadSpace(arg: string): Space {
   if (!existsSync(arg)) throw new UsageError(`unknown space '${arg}'; use one of ${Object.keys(SPACES).join(', ')} or a path to a space .json (cmv3 explore --dump-space cmv3-neighbourhood > my-space.json)`);
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(arg, 'utf8'));
+    json = parseJson(readFileSync(arg, 'utf8'), `space file ${arg}`);
   } catch (err) {
-    throw new SpaceError(`space file ${arg} is not valid JSON (${(err as Error).message})`);
+    throw new SpaceError((err as Error).message);
   }
   return validateSpace(json);
 }

@@ -1,17 +1,18 @@
 // cmv3 predict <run|checkpoint> <image>... [--top K] [--json]
-import { readImage } from '../data/image.js';
+import { DEFAULT_MAX_PIXELS, readImage } from '../data/image.js';
 import { ClassifyError, topClasses } from '../deploy/classify.js';
 import { loadPredictor } from '../deploy/load.js';
 import { numberOption, parse, positiveInt, UsageError } from './args.js';
 
-export const PREDICT_USAGE = 'usage: cmv3 predict <run|checkpoint|model.tflite> <image.png|jpg>... [--top K] [--json]';
+export const PREDICT_USAGE = 'usage: cmv3 predict <run|checkpoint|model.tflite> <image.png|jpg>... [--top K] [--json] [--max-megapixels 16]';
 
 export async function predictCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { top: { type: 'string' }, json: { type: 'boolean' } }, PREDICT_USAGE);
+  const { values, positionals } = parse(argv, { top: { type: 'string' }, json: { type: 'boolean' }, 'max-megapixels': { type: 'string' } }, PREDICT_USAGE);
   if (values.help) { console.log(PREDICT_USAGE); return; }
   if (positionals.length < 2) throw new UsageError(`Expected a run or checkpoint and at least one image but received ${positionals.length} argument(s)\n${PREDICT_USAGE}`);
   const [source, ...images] = positionals;
-  const decoded = images.map((p) => ({ path: p, img: readImage(p) })); // fail on a bad image before loading the model
+  const maxPixels = 1e6 * (numberOption(values['max-megapixels'], 'max-megapixels', (n) => n > 0 && n <= 1000, 'a number of megapixels from 0 to 1000') ?? DEFAULT_MAX_PIXELS / 1e6);
+  const decoded = images.map((p) => ({ path: p, img: readImage(p, maxPixels) })); // fail on a bad image before loading the model
   const t = await loadPredictor(source);
   const k = numberOption(values.top, 'top', positiveInt, 'a positive integer') ?? 3;
   const results = decoded.map(({ path, img }) => {

@@ -1,6 +1,6 @@
 // cmv3 train: start or resume a training run (see src/train/trainer.ts).
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseActSwap, replaceActivation, resolveSpec } from '../models/registry.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
 import { validateSpec } from '../models/spec.js';
@@ -109,7 +109,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
       },
     });
     if (r.finished) {
-      console.log(`done: best test accuracy ${(100 * r.bestAcc).toFixed(2)}%; checkpoints in ${dir} (best.ckpt, last.ckpt)`);
+      const files = ['best.ckpt', 'last.ckpt'].filter((f) => existsSync(join(dir, f)));
+      console.log(`done: best test accuracy ${(100 * r.bestAcc).toFixed(2)}%; checkpoints in ${dir} (${files.join(', ') || 'none'})`);
       console.log(timeToPaperLine(readMetrics(dir), config.validation ? 'validation' : 'test'));
     }
     else {

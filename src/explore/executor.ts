@@ -2,8 +2,8 @@
 // from it. LocalWorkers runs them as child processes on this machine; a distributed executor would
 // start the same work loop elsewhere against a shared TrialQueue.
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { pidAlive } from '../io/pid-alive.js';
 import type { Liveness } from './store.js';
 import type { TrialSettings } from './trial.js';
 
@@ -21,17 +21,7 @@ export interface Executor {
 export const isAlive: Liveness = (worker) => {
   const [host, pid] = [worker.slice(0, worker.lastIndexOf(':')), Number(worker.slice(worker.lastIndexOf(':') + 1))];
   if (host !== hostname()) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  }
+  return pidAlive(pid);
 };
 
 export class LocalWorkers implements Executor {

@@ -4,7 +4,8 @@
 // Files are written to a temp name and renamed, so a crash never leaves a half-written checkpoint.
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import type { NetworkSpec } from '../models/spec.js';
+import { validateSpec, type NetworkSpec } from '../models/spec.js';
+import { parseJson } from './json.js';
 import type { Network } from '../models/build.js';
 import type { Optimizer, OptimizerSettings } from '../optim/optimizer.js';
 
@@ -60,7 +61,7 @@ export function encodeCheckpoint(c: Checkpoint): Buffer {
 }
 
 export function decodeCheckpoint(buf: Buffer, source = 'checkpoint'): Checkpoint {
-  const fail = (what: string, code: string) => { throw new CheckpointError(`${source}: ${what}`, code); };
+  const fail: Fail = (what, code) => { throw new CheckpointError(`${source}: ${what}`, code); };
   if (buf.length < 48 || buf.toString('latin1', 0, 8) !== MAGIC) fail('not a cmv3 checkpoint (bad magic); pass a file written by cmv3 train', 'ERR_CHECKPOINT_FORMAT');
   const version = buf.readUInt32LE(8);
   if (version !== CHECKPOINT_VERSION) fail(`checkpoint format version ${version}, this cmv3 reads version ${CHECKPOINT_VERSION}; upgrade cmv3 or re-export`, 'ERR_CHECKPOINT_VERSION');
@@ -69,10 +70,10 @@ export function decodeCheckpoint(buf: Buffer, source = 'checkpoint'): Checkpoint
     fail('checksum mismatch: the file is truncated or corrupted; use another checkpoint (e.g. last instead of best) or retrain', 'ERR_CHECKPOINT_CORRUPT');
   }
   const headerLength = buf.readUInt32LE(12);
-  const header = JSON.parse(buf.toString('utf8', 16, 16 + headerLength)) as {
-    spec: NetworkSpec; entries: Entry[]; meta: Record<string, unknown>;
-    optimizer: { settings: Required<OptimizerSettings>; step: number; m: number; v: number } | null;
-  };
+  if (16 + headerLength > body.length) fail('the header runs past the end of the file', 'ERR_CHECKPOINT_CORRUPT');
+  let parsed: unknown;
+  try { parsed = parseJson(buf.toString('utf8', 16, 16 + headerLength), 'the header'); } catch (err) { fail((err as Error).message, 'ERR_CHECKPOINT_CORRUPT'); }
+  const header = checkHeader(parsed, fail);
   let off = 16 + headerLength;
   off += (4 - (off % 4)) % 4;
   const tensors = new Map<string, Float32Array>();
@@ -83,12 +84,58 @@ export function decodeCheckpoint(buf: Buffer, source = 'checkpoint'): Checkpoint
     const a = new Float32Array(e.length);
     Buffer.from(a.buffer).set(body.subarray(off, off + bytes));
     off += bytes;
+    const bad = a.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) fail(`tensor ${e.name} holds ${a[bad]} at index ${bad}: the training that wrote it diverged; use an earlier checkpoint or retrain with a lower --lr`, 'ERR_CHECKPOINT_VALUES');
+    if (e.name.endsWith('.moving_variance') && a.some((x) => x < 0)) fail(`tensor ${e.name} holds a negative variance; the file is damaged`, 'ERR_CHECKPOINT_VALUES');
     if (e.name.startsWith('optimizer.m.')) m.push(a);
     else if (e.name.startsWith('optimizer.v.')) v.push(a);
     else tensors.set(e.name, a);
   }
+  if (off !== body.length) fail(`${body.length - off} bytes after the last tensor; the file is damaged`, 'ERR_CHECKPOINT_CORRUPT');
+  if (header.optimizer && (header.optimizer.m !== m.length || header.optimizer.v !== v.length)) fail('the optimizer state does not match its header', 'ERR_CHECKPOINT_CORRUPT');
+  checkMeta(header.meta, header.spec, fail);
   const optimizer = header.optimizer ? { settings: header.optimizer.settings, step: header.optimizer.step, m, v } : undefined;
-  return { spec: header.spec, tensors, optimizer, meta: header.meta ?? {} };
+  return { spec: header.spec, tensors, optimizer, meta: header.meta };
+}
+
+interface Header {
+  spec: NetworkSpec; entries: Entry[]; meta: Record<string, unknown>;
+  optimizer: { settings: Required<OptimizerSettings>; step: number; m: number; v: number } | null;
+}
+type Fail = (what: string, code: string) => never;
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isCount = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
+
+/** The header's shape, checked before anything reads it (every field a later step relies on). */
+function checkHeader(h: unknown, fail: Fail): Header {
+  if (!isRecord(h)) return fail('the header is not an object', 'ERR_CHECKPOINT_CORRUPT');
+  if (!Array.isArray(h.entries) || !h.entries.every((e) => isRecord(e) && typeof e.name === 'string' && isCount(e.length) && e.length < 2 ** 31)) {
+    fail('the header\'s tensor list is missing or malformed', 'ERR_CHECKPOINT_CORRUPT');
+  }
+  const names = new Set((h.entries as Entry[]).map((e) => e.name));
+  if (names.size !== (h.entries as Entry[]).length) fail('the header names a tensor twice', 'ERR_CHECKPOINT_CORRUPT');
+  if (h.meta !== undefined && !isRecord(h.meta)) fail('the header\'s metadata is not an object', 'ERR_CHECKPOINT_CORRUPT');
+  const o = h.optimizer;
+  if (o !== null && o !== undefined && !(isRecord(o) && isRecord(o.settings) && isCount(o.step) && isCount(o.m) && isCount(o.v))) {
+    fail('the header\'s optimizer state is malformed', 'ERR_CHECKPOINT_CORRUPT');
+  }
+  let spec: NetworkSpec;
+  try { spec = validateSpec(h.spec); } catch (err) { return fail(`the network spec inside is invalid (${(err as Error).message})`, 'ERR_CHECKPOINT_CORRUPT'); }
+  return { spec, entries: h.entries as Entry[], meta: (h.meta as Record<string, unknown> | undefined) ?? {}, optimizer: (o ?? null) as Header['optimizer'] };
+}
+
+/** What eval, predict and export read from the metadata: a usable normalisation and one label per class. */
+function checkMeta(meta: Record<string, unknown>, spec: NetworkSpec, fail: Fail): void {
+  const n = meta.normalization;
+  if (n !== undefined) {
+    const ok = (a: unknown, positive: boolean) => Array.isArray(a) && a.length === spec.inputChannels && a.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
+    if (!isRecord(n) || !ok(n.mean, false)) fail(`its normalisation mean must be ${spec.inputChannels} finite numbers`, 'ERR_CHECKPOINT_VALUES');
+    if (!ok((n as Record<string, unknown>).std, true)) fail(`its normalisation std must be ${spec.inputChannels} positive numbers (a std of 0 divides by zero)`, 'ERR_CHECKPOINT_VALUES');
+  }
+  const labels = meta.labels;
+  if (labels !== undefined && !(Array.isArray(labels) && labels.length === spec.classes && labels.every((l) => typeof l === 'string'))) {
+    fail(`its label list must name the network's ${spec.classes} classes, one string each (it has ${Array.isArray(labels) ? labels.length : 'none'})`, 'ERR_CHECKPOINT_VALUES');
+  }
 }
 
 export function saveCheckpoint(path: string, c: Checkpoint): void {

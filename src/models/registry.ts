@@ -1,5 +1,6 @@
 // Resolves a model argument (a built-in name or a spec.json path) plus overrides into a valid spec.
 import { existsSync, readFileSync } from 'node:fs';
+import { parseJson } from '../io/json.js';
 import { ACTIVATIONS, type Activation } from '../backend/types.js';
 import { BUILTIN_SPECS } from './builtin.js';
 import { SpecError, validateSpec, type NetworkSpec } from './spec.js';
@@ -22,9 +23,9 @@ export function resolveSpec(model: string, overrides: SpecOverrides = {}): Netwo
       throw new SpecError(`cannot read spec file ${model} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path or use a built-in model: ${Object.keys(BUILTIN_SPECS).join(', ')}`);
     }
     try {
-      base = JSON.parse(text);
+      base = parseJson(text, `spec file ${model}`);
     } catch (err) {
-      throw new SpecError(`spec file ${model} is not valid JSON (${(err as Error).message})`);
+      throw new SpecError((err as Error).message);
     }
   } else {
     throw new SpecError(`unknown model '${model}'; use one of ${Object.keys(BUILTIN_SPECS).join(', ')} or a path to a spec .json file`);

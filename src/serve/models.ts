@@ -3,7 +3,7 @@
 // its confusion matrix on the test images, and a server-side top-K to check the browser against.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeImage, ImageTooLargeError } from '../data/image.js';
+import { decodeImage, DEFAULT_MAX_PIXELS, ImageTooLargeError } from '../data/image.js';
 import { readDataset, subset } from '../data/folder.js';
 import { topClasses, type ClassScore } from '../deploy/classify.js';
 import { floatGraph } from '../deploy/pipeline.js';
@@ -16,9 +16,14 @@ import { PRETRAINED, pretrainedPath } from '../train/pretrained.js';
 import { readRunConfig } from '../train/run.js';
 import { loadTrained, resolveCheckpoint, type Trained } from '../train/trained.js';
 import { HttpError } from './http.js';
-import { childOf, insideRoot, plainFolders } from './paths.js';
+import { childOf, insideRoot, plainFolders, runFilesInside } from './paths.js';
 
-export interface Roots { runs: string; studies: string }
+export interface Roots {
+  runs: string;
+  studies: string;
+  /** largest decoded image the server classifies (serve --max-megapixels), pixels */
+  maxPixels?: number;
+}
 
 export interface ModelEntry { id: string; kind: 'pretrained' | 'run'; name: string; description: string }
 
@@ -27,6 +32,7 @@ export function checkpointFor(id: string, roots: Roots): { checkpoint: string; r
   const [kind, a, b, extra] = id.split(':');
   const fromFolder = (root: string, dir: string) => {
     let found;
+    runFilesInside(dir);
     try { found = resolveCheckpoint(dir); } catch (err) { throw new HttpError(404, (err as Error).message); }
     return { checkpoint: insideRoot(root, found.checkpoint, 'checkpoint'), runDir: found.runDir };
   };
@@ -49,7 +55,7 @@ export function listModels(roots: Roots): ModelEntry[] {
   const runs = existsSync(roots.runs)
     ? plainFolders(roots.runs).filter((n) => ['best.ckpt', 'last.ckpt'].some((f) => existsSync(join(roots.runs, n, f)))).map((n): ModelEntry => {
       let description = '';
-      try { const c = readRunConfig(join(roots.runs, n)); description = `${c.spec.name} width ${c.spec.width}, ${c.epochs} epochs`; } catch (err) { description = (err as Error).message; }
+      try { runFilesInside(join(roots.runs, n)); const c = readRunConfig(join(roots.runs, n)); description = `${c.spec.name} width ${c.spec.width}, ${c.epochs} epochs`; } catch (err) { description = (err as Error).message; }
       return { id: `run:${n}`, kind: 'run', name: n, description };
     })
     : [];
@@ -136,10 +142,9 @@ export async function runConfusion(name: string, roots: Roots): Promise<Evaluati
 export async function serverPredict(id: string, roots: Roots, bytes: Uint8Array, k: number): Promise<{ top: ClassScore[]; width: number; height: number }> {
   const { checkpoint } = checkpointFor(id, roots);
   let img;
-  try { img = decodeImage(bytes, 'the upload', 16e6); } catch (err) {
-    // jpeg-js reports its resolution limit in its own words
-    const big = err instanceof ImageTooLargeError || /maxResolutionInMP/.test((err as Error).message);
-    throw new HttpError(big ? 413 : 415, big ? 'the upload is over the 16 megapixel limit; scale the image down' : (err as Error).message);
+  try { img = decodeImage(bytes, 'the upload', roots.maxPixels ?? DEFAULT_MAX_PIXELS); } catch (err) {
+    const big = err instanceof ImageTooLargeError;
+    throw new HttpError(big ? 413 : 415, big ? `the upload is over the ${+((roots.maxPixels ?? DEFAULT_MAX_PIXELS) / 1e6).toFixed(2)} megapixel limit; scale the image down` : (err as Error).message);
   }
   const t = await trained(checkpoint);
   return { top: topClasses(t.model, t.labels, t.normalization, img, k), width: img.width, height: img.height };

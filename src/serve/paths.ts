@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { HttpError } from './http.js';
+import { runPaths } from '../train/run.js';
 
 /** One path segment: no separators or NUL, not "." or "..", not hidden. */
 export const isPlainName = (name: string): boolean => name.length > 0 && name.length <= 255 && !/[/\\\0]/.test(name) && !name.startsWith('.');
@@ -31,4 +32,9 @@ export function plainFolders(root: string): string[] {
     if (!isPlainName(n)) return false;
     try { return statSync(join(root, n)).isDirectory(); } catch { return false; }
   }).sort();
+}
+
+/** A run folder's own files (config, metrics, checkpoints, plots) must resolve inside it: a link out is a 403. */
+export function runFilesInside(dir: string): void {
+  for (const file of Object.values(runPaths(dir))) if (existsSync(file)) insideRoot(dir, file, 'run file');
 }

@@ -1,7 +1,7 @@
 // Run folders as the dashboard sees them: a list with status, one run's config and metrics, and
 // a live feed of its epochs. A half-written or damaged folder becomes an entry with an error.
 import { existsSync, statSync } from 'node:fs';
-import { plainFolders } from './paths.js';
+import { plainFolders, runFilesInside } from './paths.js';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { readMetrics, readRunConfig, runPaths, type EpochMetrics, type RunConfig } from '../train/run.js';
@@ -43,6 +43,7 @@ function status(dir: string, config: RunConfig, metrics: EpochMetrics[]): { stat
 
 export function runDetail(dir: string, name: string): RunDetail {
   try {
+    runFilesInside(dir);
     const config = readRunConfig(dir), metrics = readMetrics(dir), s = status(dir, config, metrics);
     const accs = metrics.map((m) => m.testAcc).filter((a) => typeof a === 'number');
     return {

@@ -2,6 +2,7 @@
 // page (built into dist/web at package build time) draws them and classifies images itself.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { statSync } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { HttpError, readBody, sendBytes, sendError, sendJson, sendStatic } from './http.js';
 import { checkpointFor, floatTflite, listModels, modelReport, runConfusion, serverPredict, type Roots } from './models.js';
@@ -17,6 +18,8 @@ export interface ServeOptions extends Roots {
   host: string;
   /** largest accepted upload (an image to classify on the server), bytes */
   maxUpload: number;
+  /** names (or addresses) besides this machine's own that a request's Host may carry */
+  allowHosts?: string[];
   webDir?: string;
 }
 
@@ -63,22 +66,42 @@ export function routes(o: ServeOptions): [string, RegExp, Handler][] {
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /**
- * On a loopback address, only requests naming it in Host are served: a web page whose domain is
- * re-pointed at 127.0.0.1 (DNS rebinding) sends its own name and is refused. A POST must come
- * from the dashboard's own origin, so no other page can make the server work for it.
+ * The names a request's Host may carry: the loopback names, and when the server is bound to
+ * another address, that address (or for 0.0.0.0 / :: every address of this machine) and its
+ * host name, plus what --allow-host lists. Anything else is refused whatever the bind address:
+ * a web page whose domain is re-pointed at this machine (DNS rebinding) sends its own name.
  */
-function checkOrigin(o: ServeOptions, port: number, req: IncomingMessage): void {
-  const host = req.headers.host ?? '';
-  if (LOOPBACK.has(o.host) && ![`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(host)) {
-    throw new HttpError(403, `Host ${JSON.stringify(host)} is not this dashboard; open it as http://127.0.0.1:${port}/`);
+export function allowedHostNames(bind: string, extra: readonly string[] = []): string[] {
+  const names = new Set(LOOPBACK);
+  if (!LOOPBACK.has(bind)) {
+    if (bind === '0.0.0.0' || bind === '::') {
+      names.add(hostname());
+      for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.add(a.address);
+    } else names.add(bind);
+  }
+  for (const e of extra) names.add(e.toLowerCase());
+  return [...names];
+}
+
+/** `name:port` as a Host header spells it (IPv6 in brackets). */
+const hostHeader = (name: string, port: number) => `${name.includes(':') ? `[${name}]` : name}:${port}`;
+
+/**
+ * Only requests whose Host names this dashboard are served, and a POST must come from the
+ * dashboard's own origin, so no other page can make the server work for it.
+ */
+function checkOrigin(allowed: ReadonlySet<string>, port: number, req: IncomingMessage): void {
+  const host = (req.headers.host ?? '').toLowerCase();
+  if (!allowed.has(host)) {
+    throw new HttpError(403, `Host ${JSON.stringify(host)} is not this dashboard; open it as http://127.0.0.1:${port}/ (or start cmv3 serve with --allow-host NAME)`);
   }
   const origin = req.headers.origin;
   if (req.method === 'POST' && origin !== undefined && origin !== `http://${host}`) throw new HttpError(403, `requests from ${origin} are not accepted; use the dashboard's own page`);
 }
 
-export async function handle(o: ServeOptions, port: number, table: ReturnType<typeof routes>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handle(o: ServeOptions, port: number, allowed: ReadonlySet<string>, table: ReturnType<typeof routes>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
-    checkOrigin(o, port, req);
+    checkOrigin(allowed, port, req);
     const url = new URL(req.url ?? '/', 'http://localhost');
     let path: string;
     try { path = decodeURIComponent(url.pathname); } catch { throw new HttpError(400, 'the URL is not valid percent-encoding'); }
@@ -102,18 +125,21 @@ export async function handle(o: ServeOptions, port: number, table: ReturnType<ty
 }
 
 /** Starts the server; resolves once it listens, with its URL and a close function. */
-export function startServer(o: ServeOptions): Promise<{ url: string; close: () => Promise<void> }> {
+export function startServer(o: ServeOptions): Promise<{ url: string; hosts: string[]; close: () => Promise<void> }> {
   const table = routes(o);
   let port = o.port;
-  const server = createServer((req, res) => { void handle(o, port, table, req, res); });
+  const names = allowedHostNames(o.host, o.allowHosts);
+  let allowed = new Set<string>();
+  const server = createServer((req, res) => { void handle(o, port, allowed, table, req, res); });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => {
       const a = server.address();
       port = typeof a === 'object' && a ? a.port : o.port;
+      allowed = new Set(names.flatMap((n) => (port === 80 ? [hostHeader(n, port), n.includes(':') ? `[${n}]` : n] : [hostHeader(n, port)])));
       const host = o.host.includes(':') ? `[${o.host}]` : o.host;
       resolve({
-        url: `http://${host}:${port}/`,
+        url: `http://${host}:${port}/`, hosts: names,
         close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
       });
     });

@@ -7,6 +7,7 @@ import { lineChart } from './plot.js';
 import type { Recipe } from './recipe.js';
 import { makeDir } from '../io/make-dir.js';
 import { writeAtomic } from '../io/write-file.js';
+import { parseJson } from '../io/json.js';
 
 export interface RunConfig {
   version: 1;
@@ -68,11 +69,13 @@ export function readRunConfig(dir: string): RunConfig {
   if (!existsSync(p)) throw new RunError(`${dir} is not a run folder (no config.json); pass a folder made by cmv3 train`);
   let c: RunConfig;
   try {
-    c = JSON.parse(readFileSync(p, 'utf8'));
+    c = parseJson(readFileSync(p, 'utf8'), p) as RunConfig;
   } catch (err) {
-    throw new RunError(`${p} is not valid JSON (${(err as Error).message}); the run folder is damaged`);
+    throw new RunError(`${(err as Error).message}; the run folder is damaged`);
   }
-  if (c.version !== 1 || !c.spec || !c.recipe) throw new RunError(`${p} is not a cmv3 run config (version ${c.version})`);
+  if (typeof c !== 'object' || c === null || c.version !== 1 || typeof c.spec !== 'object' || typeof c.recipe !== 'object') {
+    throw new RunError(`${p} is not a cmv3 run config (expected version 1 with a spec and a recipe); the run folder is damaged`);
+  }
   return c;
 }
 
@@ -90,7 +93,11 @@ export function readMetrics(dir: string): EpochMetrics[] {
 export function recordEpoch(dir: string, m: EpochMetrics): void {
   const paths = runPaths(dir);
   const kept = readMetrics(dir).filter((r) => r.epoch < m.epoch);
-  if (kept.length !== readMetrics(dir).length) writeAtomic(paths.metrics, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+  const keptText = kept.map((r) => JSON.stringify(r) + '\n').join('');
+  // Rewritten whole unless it already is exactly the kept lines: a line torn by a kill would
+  // otherwise swallow the next epoch's line appended to it.
+  const text = existsSync(paths.metrics) ? readFileSync(paths.metrics, 'utf8') : '';
+  if (text !== keptText) writeAtomic(paths.metrics, keptText);
   appendFileSync(paths.metrics, JSON.stringify(m) + '\n');
   const all = [...kept, m];
   const pts = (f: (r: EpochMetrics) => number) => all.map((r) => [r.epoch, f(r)] as [number, number]);

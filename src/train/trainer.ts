@@ -7,6 +7,7 @@ import type { ImageSet } from '../data/cifar.js';
 import { datasetLabels, datasetNormalization, readDataset, subset } from '../data/folder.js';
 import { BatchLoader } from '../data/loader.js';
 import { captureCheckpoint, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import { removeStaleTempFiles } from '../io/pid-alive.js';
 import { Model } from '../model.js';
 import { buildNetwork } from '../models/build.js';
 import { Optimizer } from '../optim/optimizer.js';
@@ -54,6 +55,23 @@ function readSplits(config: RunConfig): { trainSet: ImageSet; testSet: ImageSet 
   return { trainSet: subset(all, 0, n), testSet: subset(all, all.count - config.validation, config.validation) };
 }
 
+/**
+ * The best accuracy a resumed run must beat: the one best.ckpt was saved with, so the file is
+ * always the best of the weights that still exist. (It is the recorded one, or higher after a
+ * kill between the two writes.) A best.ckpt that is missing or unreadable (lost by a kill under
+ * older versions, or deleted) counts as nothing, so the next epoch writes a new one.
+ */
+function bestOnDisk(path: string, recorded: number, hooks: TrainHooks): number {
+  if (recorded <= 0) return recorded;
+  try {
+    const meta = loadCheckpoint(path).meta.position as Partial<Position> | undefined;
+    return typeof meta?.bestAcc === 'number' ? meta.bestAcc : 0;
+  } catch (err) {
+    hooks.onLog?.(`${path} is missing or damaged (${(err as { code?: string }).code ?? 'unreadable'}); the next epoch writes a new best.ckpt`);
+    return 0;
+  }
+}
+
 /** A run's config; class names and normalisation come from the data (CIFAR-10 or an image folder). */
 export function newRunConfig(o: Omit<RunConfig, 'version' | 'createdAt' | 'normalization' | 'labels'>): RunConfig {
   return { version: 1, ...o, normalization: datasetNormalization(o.data, o.spec.inputSize), labels: datasetLabels(o.data), createdAt: new Date().toISOString() };
@@ -72,12 +90,15 @@ export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ 
   const model = new Model(net, backend);
   const opt = new Optimizer(model.params(), { ...config.recipe.optimizer, lr: config.lr });
   let pos: Position = { epoch: 0, batch: 0, lossSum: 0, correct: 0, seen: 0, bestAcc: 0, wallSeconds: 0 };
+  const stale = removeStaleTempFiles(s.dir);
+  if (stale.length) hooks.onLog?.(`removed ${stale.join(', ')} (left by a process killed while writing)`);
   try {
     const ckpt = loadCheckpoint(paths.last);
     restoreCheckpoint(ckpt, net, opt);
     pos = ckpt.meta.position as Position;
     net.rng.setState(ckpt.meta.rngState as number);
     hooks.onLog?.(`resuming ${s.dir} at epoch ${pos.epoch + 1}, batch ${pos.batch + 1}`);
+    pos.bestAcc = bestOnDisk(paths.best, pos.bestAcc, hooks);
   } catch (err) {
     if ((err as { code?: string }).code !== 'ERR_CHECKPOINT_MISSING') throw err;
     // A fresh start: fine-tuning runs begin from another run's weights and BN statistics.
@@ -110,6 +131,10 @@ export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ 
         waitMs += b.waitMs;
         const r = model.trainStep(b.x, b.labels, opt, learningRate(schedule, opt.step), config.recipe.labelSmoothing);
         loader.release(b);
+        if (!Number.isFinite(r.loss)) {
+          // Nothing is saved: the weights are no longer numbers.
+          throw new RunError(`training diverged at epoch ${pos.epoch + 1}, step ${pos.batch + 1} (loss ${r.loss}); nothing was saved, last.ckpt keeps the weights saved before. Start a new run with a lower --lr (this one used ${config.lr})`);
+        }
         sessionSteps++;
         pos.lossSum += r.loss * b.count; pos.correct += r.correct; pos.seen += b.count; images += b.count;
         const elapsed = (performance.now() - t0) / 1000;
@@ -132,8 +157,10 @@ export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ 
       const improved = m.testAcc > pos.bestAcc;
       pos = { epoch: pos.epoch + 1, batch: 0, lossSum: 0, correct: 0, seen: 0, bestAcc: Math.max(pos.bestAcc, m.testAcc), wallSeconds: pos.wallSeconds };
       recordEpoch(s.dir, m);
-      save(paths.last);
+      // best before last: a kill between the two leaves last.ckpt at the previous epoch, so the
+      // resumed run repeats this epoch and writes both again (never a recorded best without its file).
       if (improved) save(paths.best);
+      save(paths.last);
       hooks.onEpoch?.(m);
     }
     return { finished: true, epoch: pos.epoch, bestAcc: pos.bestAcc };
