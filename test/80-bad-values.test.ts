@@ -105,3 +105,26 @@ test('a training run that diverges stops with the reason instead of saving NaN w
   const r = cli('train', '--model', spec, '--data', data, '--limit-train', '256', '--limit-test', '64', '--batch-size', '32', '--epochs', '3', '--lr', '1e12', '--out', run);
   refused(r, /training diverged at epoch \d+, step \d+ \(loss (NaN|Infinity)\); nothing was saved, .* Start a new run with a lower --lr \(this one used 1000000000000\)/);
 });
+
+test('studies: a rung that does not exist, a trial with an unknown status, a newer format version are named', async () => {
+  const { fakeStudy } = await import('./serve-helpers.js');
+  const { createRequire } = await import('node:module');
+  const Database = createRequire(import.meta.url)('better-sqlite3');
+  const dir = join(root, 'study');
+  await fakeStudy(dir, 4);
+  assert.equal(cli('explore', 'show', dir).status, 0);
+  refused(cli('explore', 'show', dir, '--rung', '99'), /the study has rungs 0 to \d+ \(.*\), no rung 99; pick one of those/);
+  const db = new Database(join(dir, 'study.sqlite'));
+  db.prepare("UPDATE trials SET status = 'paused' WHERE id = 2").run();
+  db.close();
+  refused(cli('explore', 'show', dir), /trial\(s\) of the study have the unknown status "paused"; the study file is damaged|trial 2 of the study has the unknown status "paused"/);
+  const db2 = new Database(join(dir, 'study.sqlite'));
+  db2.prepare("UPDATE trials SET status = 'done' WHERE id = 2").run();
+  db2.prepare("UPDATE trials SET genes = 'not json' WHERE id = 3").run();
+  db2.close();
+  refused(cli('explore', 'show', dir), /trial 3 of the study has genes that are not JSON; the study file is damaged/);
+  const db3 = new Database(join(dir, 'study.sqlite'));
+  db3.prepare('UPDATE study SET version = 99').run();
+  db3.close();
+  refused(cli('explore', 'show', dir), /is a study of format version 99; this cmv3 reads version 1; upgrade cmv3/);
+});

@@ -5,7 +5,7 @@ import { scatterChart, type ScatterPoint } from '../train/plot.js';
 import { objectiveVector, type ExploreOptions } from './driver.js';
 import { dominates } from './pareto.js';
 import type { Space } from './space.js';
-import type { Study, Trial } from './store.js';
+import { StudyError, type Study, type Trial } from './store.js';
 import { trialDir } from './trial.js';
 
 export interface StudyResult {
@@ -25,6 +25,9 @@ export function studyResult(study: Study, rung?: number): StudyResult {
   const meta = study.meta(), o = meta.options as ExploreOptions, space = meta.space as Space;
   const trials = study.trials(), done = trials.filter((t) => t.status === 'done');
   const r = rung ?? Math.max(0, ...done.map((t) => t.rung));
+  if (rung !== undefined && rung >= o.rungs.length) {
+    throw new StudyError(`the study has rungs 0 to ${o.rungs.length - 1} (${o.rungs.map((x) => `${x.epochs}x${x.trainImages}`).join(', ')}), no rung ${rung}; pick one of those`);
+  }
   const atRung = done.filter((t) => t.rung === r);
   const vec = atRung.map((t) => objectiveVector(t, o));
   const front = atRung.filter((_, i) => !vec.some((v, j) => j !== i && dominates(v, vec[i]))).map((t) => t.id);

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { NetworkSpec } from '../models/spec.js';
 import type { StaticCost } from './cost.js';
+import { parseJson } from '../io/json.js';
 
 export class StudyError extends Error {
   readonly code = 'ERR_STUDY';
@@ -68,11 +69,31 @@ interface Row {
   train_images: number; seed: number; status: TrialStatus; cost: string | null; metrics: string | null; error: string | null;
   worker: string | null; seconds: number | null;
 }
-const toTrial = (r: Row): Trial => ({
-  id: r.id, key: r.key, rung: r.rung, generation: r.generation, genes: JSON.parse(r.genes), label: r.label, spec: JSON.parse(r.spec),
-  epochs: r.epochs, trainImages: r.train_images, seed: r.seed, status: r.status, cost: r.cost ? JSON.parse(r.cost) : null,
-  metrics: r.metrics ? JSON.parse(r.metrics) : null, error: r.error, worker: r.worker, seconds: r.seconds,
-});
+export const TRIAL_STATUSES: readonly TrialStatus[] = ['pending', 'running', 'done', 'failed', 'rejected'];
+
+/** A stored row as a trial, every field checked: a damaged study is named, never half-read. */
+function toTrial(r: Row): Trial {
+  const bad = (what: string) => new StudyError(`trial ${r.id} of the study ${what}; the study file is damaged`);
+  if (!TRIAL_STATUSES.includes(r.status)) throw bad(`has the unknown status ${JSON.stringify(r.status)} (expected ${TRIAL_STATUSES.join(', ')})`);
+  const json = (text: string | null, field: string, kind: 'object' | 'array') => {
+    if (text === null) return null;
+    let v: unknown;
+    const its = field === 'genes' || field === 'metrics' ? `${field} that are` : `a ${field} that is`;
+    try { v = parseJson(String(text), field); } catch { throw bad(`has ${its} not JSON`); }
+    if (kind === 'array' ? !Array.isArray(v) : typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(`has ${its} not a JSON ${kind}`);
+    return v;
+  };
+  for (const [k, v] of Object.entries({ rung: r.rung, generation: r.generation, epochs: r.epochs, train_images: r.train_images, seed: r.seed })) {
+    if (!Number.isInteger(v) || (v as number) < 0) throw bad(`has ${k} ${JSON.stringify(v)} (expected a non-negative integer)`);
+  }
+  const genes = json(r.genes, 'genes', 'array'), spec = json(r.spec, 'spec', 'object');
+  if (genes === null || spec === null) throw bad('has no genes or spec');
+  return {
+    id: r.id, key: r.key, rung: r.rung, generation: r.generation, genes: genes as Trial['genes'], label: r.label, spec: spec as Trial['spec'],
+    epochs: r.epochs, trainImages: r.train_images, seed: r.seed, status: r.status, cost: json(r.cost, 'cost', 'object') as Trial['cost'],
+    metrics: json(r.metrics, 'metrics', 'object') as Trial['metrics'], error: r.error, worker: r.worker, seconds: r.seconds,
+  };
+}
 
 /** `readonly`: a viewer's open (the dashboard): no pragmas, no migration, no waiting on a lock. */
 function openDatabase(path: string, create: boolean, readonly = false): BetterSqlite3.Database {
@@ -113,15 +134,20 @@ export class Study implements TrialQueue {
   /** `readonly` for viewers: nothing is written (an old study is read without its migration). */
   static open(path: string, readonly = false): Study {
     const db = openDatabase(path, false, readonly);
-    let ok = false;
+    let ok = false, version: unknown;
     try {
       const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('study', 'trials')").get() as { n: number }).n;
-      ok = tables === 2 && (db.prepare('SELECT version FROM study WHERE id = 1').get() as { version: number } | undefined)?.version === 1;
+      if (tables === 2) version = (db.prepare('SELECT version FROM study WHERE id = 1').get() as { version: unknown } | undefined)?.version;
+      ok = tables === 2 && version === 1;
     } catch (err) {
       db.close();
-      throw new StudyError(`${path} is not a cmv3 study (${(err as Error).message}); pass a study.sqlite made by cmv3 explore`);
+      throw new StudyError(`${path} is not a cmv3 study (${(err as Error).message.split('\n')[0]}); pass a study.sqlite made by cmv3 explore`);
     }
-    if (!ok) { db.close(); throw new StudyError(`${path} is not a cmv3 study (no study/trials tables); pass a study.sqlite made by cmv3 explore`); }
+    if (!ok) {
+      db.close();
+      if (typeof version === 'number') throw new StudyError(`${path} is a study of format version ${version}; this cmv3 reads version 1; upgrade cmv3`);
+      throw new StudyError(`${path} is not a cmv3 study (${version === undefined ? 'no study/trials tables' : 'no study row'}); pass a study.sqlite made by cmv3 explore`);
+    }
     // Studies made before the driver's lock had a beat.
     const cols = (db.prepare('PRAGMA table_info(study)').all() as { name: string }[]).map((c) => c.name);
     if (!cols.includes('driver_beat') && !readonly) db.exec('ALTER TABLE study ADD COLUMN driver_beat REAL');
@@ -132,7 +158,13 @@ export class Study implements TrialQueue {
 
   meta(): { options: unknown; space: unknown; createdAt: string; spentSeconds: number; state: string; driver: string | null } {
     const r = this.db.prepare('SELECT * FROM study WHERE id = 1').get() as { options: string; space: string; created_at: string; spent_seconds: number; state: string; driver: string | null };
-    return { options: JSON.parse(r.options), space: JSON.parse(r.space), createdAt: r.created_at, spentSeconds: r.spent_seconds, state: r.state, driver: r.driver };
+    const json = (text: string, what: string) => {
+      let v: unknown;
+      try { v = parseJson(String(text), what); } catch { v = null; }
+      if (typeof v !== 'object' || v === null) throw new StudyError(`${this.path}: the study's ${what} ${what === 'options' ? 'are' : 'is'} not a JSON object; the study file is damaged`);
+      return v;
+    };
+    return { options: json(r.options, 'options'), space: json(r.space, 'space'), createdAt: r.created_at, spentSeconds: r.spent_seconds, state: r.state, driver: r.driver };
   }
 
   setOptions(options: unknown): void { this.db.prepare('UPDATE study SET options = ? WHERE id = 1').run(JSON.stringify(options)); }
@@ -181,7 +213,10 @@ export class Study implements TrialQueue {
 
   counts(): Record<TrialStatus, number> {
     const out: Record<TrialStatus, number> = { pending: 0, running: 0, done: 0, failed: 0, rejected: 0 };
-    for (const r of this.db.prepare('SELECT status, count(*) AS n FROM trials GROUP BY status').all() as { status: TrialStatus; n: number }[]) out[r.status] = r.n;
+    for (const r of this.db.prepare('SELECT status, count(*) AS n FROM trials GROUP BY status').all() as { status: TrialStatus; n: number }[]) {
+      if (!TRIAL_STATUSES.includes(r.status)) throw new StudyError(`${r.n} trial(s) of the study have the unknown status ${JSON.stringify(r.status)}; the study file is damaged`);
+      out[r.status] = r.n;
+    }
     return out;
   }
 
