@@ -46,6 +46,20 @@ export const objectiveVector = (t: Trial, o: Pick<ExploreOptions, 'objectives'>)
 const finished = (t: Trial) => t.status === 'done' || t.status === 'failed' || t.status === 'rejected';
 const fmtTime = (s: number) => `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 
+/**
+ * A study whose first this-many candidates all break the limits stops with the smallest costs it
+ * saw: an impossible --max-flash 1KB otherwise priced 1,317 candidates (4 minutes) one line each.
+ */
+export const MAX_REJECTIONS_IN_A_ROW = 40;
+
+/** Keeps, per cost, the smallest value seen and the candidate that had it. */
+function noteSmallest(into: Map<string, { value: number; text: string; label: string }>, c: StaticCost, label: string): void {
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+  const rows: [string, number, string][] = [['flash', c.int8Bytes, `int8 model ${kb(c.int8Bytes)}`], ['arena', c.arenaBytes, `arena ${kb(c.arenaBytes)}`],
+    ['latency', c.latencyMs, `est. latency ${c.latencyMs.toFixed(1)} ms`], ['params', c.params, `${c.params} parameters`]];
+  for (const [k, value, text] of rows) if (!into.has(k) || value < into.get(k)!.value) into.set(k, { value, text, label });
+}
+
 export class Driver {
   private readonly strategy;
   private readonly exhausted = new Set<number>();
@@ -93,7 +107,9 @@ export class Driver {
   private async fill(gen: number, want: number, earlier: Trial[], stop: () => boolean): Promise<void> {
     const history: Scored[][] = [];
     for (const t of earlier) if (t.status === 'done') (history[t.generation] ??= []).push({ genes: t.genes, objectives: objectiveVector(t, this.o) });
-    let added = 0, seen = 0;
+    let added = 0, seen = 0, rejectedInARow = 0;
+    const smallest = new Map<string, { value: number; text: string; label: string }>();
+    const anyFits = () => this.study.trials().some((t) => t.rung === 0 && t.status !== 'rejected');
     // Genes already in the study, or already looked at here, are skipped before their network is
     // built for its key (tens of ms): late generations propose many repeats.
     const looked = new Set(this.study.trials().filter((t) => t.rung === 0).map((t) => t.genes.join(',')));
@@ -125,8 +141,17 @@ export class Driver {
       }
       // Inserted with its final status, so no worker can claim a rejected candidate in between.
       const t = this.study.add({ key, rung: 0, generation: gen, genes, label, spec, epochs: this.o.rungs[0].epochs, trainImages: this.o.rungs[0].trainImages, seed: this.o.seed, status: why.length ? 'rejected' : 'pending', cost });
-      if (why.length) { this.study.reject(t.id, why); this.log(`rejected ${label}: ${why.join('; ')}`); }
-      else added++;
+      if (why.length) {
+        this.study.reject(t.id, why);
+        this.log(`rejected ${label}: ${why.join('; ')}`);
+        if (cost) noteSmallest(smallest, cost, label);
+        if (++rejectedInARow >= MAX_REJECTIONS_IN_A_ROW && !anyFits()) {
+          const k = this.o.constraints, limited = { flash: k.maxFlashBytes, arena: k.maxSramBytes, latency: k.maxLatencyMs, params: k.maxParams };
+          const seenLine = [...smallest.entries()].filter(([name]) => limited[name as keyof typeof limited] !== undefined).map(([, m]) => `${m.text} (${m.label})`).join('; ');
+          throw new StudyError(`the first ${rejectedInARow} candidates all break the limits and none has fit so far, so likely nothing in space ${this.space.name} can; ` +
+            `the smallest seen: ${seenLine || 'none could be priced'}. Relax the limit or use a smaller space`);
+        }
+      } else { added++; rejectedInARow = 0; }
     }
     this.exhausted.add(gen);
     if (added < want) this.log(`generation ${gen}: the strategy found ${added} of ${want} new candidates that fit the constraints`);
