@@ -138,3 +138,13 @@ test('explore with a limit nothing in the space can meet stops within seconds an
   assert.match(r.stderr, /^cmv3: error: the first 40 candidates all break the limits and none has fit so far, so likely nothing in space cmv3-neighbourhood can; the smallest seen: int8 model \d+\.\d KB \(.*\)\. Relax the limit or use a smaller space\n$/);
   assert.ok(Date.now() - t0 < 120_000, `${Date.now() - t0} ms`);
 });
+
+test('internal JavaScript errors are told apart from cmv3 explanations', async () => {
+  const { isInternalError } = await import('../src/internal-error.js');
+  assert.equal(isInternalError(new TypeError("Cannot read properties of null (reading 'startsWith')")), true);
+  assert.equal(isInternalError(new RangeError('Invalid typed array length: -100')), true);
+  assert.equal(isInternalError(new RangeError('Maximum call stack size exceeded')), true);
+  assert.equal(isInternalError(new RangeError('Expected a positive integer for stem.kernel but received 0')), false);
+  assert.equal(isInternalError(new Error('x.tflite: corrupt TFLite file')), false);
+  assert.equal(isInternalError('a string'), true);
+});

@@ -12,6 +12,7 @@ import { deployCommand } from './deploy.js';
 import { exploreCommand } from './explore.js';
 import { serveCommand } from './serve.js';
 import { UsageError } from './args.js';
+import { INTERNAL_ERROR_LINE, isInternalError } from '../internal-error.js';
 
 const USAGE = `usage: cmv3 <command> [options]
 
@@ -64,7 +65,7 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode ??= code; }, // a command may have set its own (130 after Ctrl-C)
   (err: Error & { code?: string }) => {
     if (process.env.CMV3_DEBUG) console.error(err);
-    else console.error(`cmv3: error: ${err.message}`);
+    else console.error(`cmv3: error: ${isInternalError(err) ? INTERNAL_ERROR_LINE : err.message}`);
     process.exitCode = err instanceof UsageError ? 2 : 1;
   },
 );

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { DataError } from './cifar.js';
+import { isInternalError } from '../internal-error.js';
 import { rgbaToRgb, type RgbImage } from './pixels.js';
 
 export { resizeTo, rgbaToRgb, type RgbImage } from './pixels.js';
@@ -49,7 +50,10 @@ export function decodeImage(bytes: Uint8Array, name = 'image', maxPixels = DEFAU
     }
   } catch (err) {
     if (/maxResolutionInMP/.test((err as Error).message)) throw new ImageTooLargeError(`${name}: over the ${+(maxPixels / 1e6).toFixed(2)} megapixel limit; scale the image down (or raise --max-megapixels)`);
-    throw new DataError(`${name}: cannot decode (${(err as Error).message.split('\n')[0]}); the file is damaged`);
+    // The decoders' own words help only when they are words (pngjs: "Invalid file signature"); a
+    // TypeError from inside jpeg-js on damaged data says nothing to a user.
+    const why = isInternalError(err) ? '' : ` (${(err as Error).message.split('\n')[0]})`;
+    throw new DataError(`${name}: cannot decode the ${isPng ? 'PNG' : 'JPEG'} data${why}; the file is damaged`);
   }
   if (!img) throw new DataError(`${name}: not a PNG or JPEG file; convert it to one of those`);
   if (img.width === 0 || img.height === 0) throw new DataError(`${name}: the image is ${img.width}x${img.height} pixels (empty); the file is damaged`);
