@@ -2,6 +2,7 @@
 import { int8Graph } from '../deploy/pipeline.js';
 import { loadTfliteFile } from '../deploy/tflite-file.js';
 import { mcuReport, TARGETS } from '../deploy/report.js';
+import { statSync } from 'node:fs';
 import { writeTflite } from '../deploy/tflite/write.js';
 import { loadTrained } from '../train/trained.js';
 import { parse, UsageError } from './args.js';
@@ -22,7 +23,10 @@ export async function reportCommand(argv: string[]): Promise<void> {
   const src = positionals[0];
   const g = src.toLowerCase().endsWith('.tflite') ? loadTfliteFile(src) : int8Graph(await loadTrained(src), int8Options(values, src));
   if (g.tensors[g.inputs[0]].dtype !== 'int8') throw new UsageError(`${src} is a float32 model; the MCU report is for int8 models (export with --int8)`);
-  const r = mcuReport(g, writeTflite(g).length, target);
+  // A .tflite's flash size is the file's own: re-encoding a file cmv3 did not write could trip the
+  // writer's rules and report "cannot write" for what the user only asked to read.
+  const flashBytes = src.toLowerCase().endsWith('.tflite') ? statSync(src).size : writeTflite(g).length;
+  const r = mcuReport(g, flashBytes, target);
   if (values.json) { console.log(JSON.stringify(r)); return; }
   console.log(`${src} on ${target.description}`);
   console.log('op  type                name                                 output shape        MACs   weights  activations  est. ms');
