@@ -28,6 +28,24 @@ inline void RowRange(int64_t rows, int64_t* begin, int64_t* end) {
   *end = rows * (t + 1) / nt;
 }
 
+// Rows [r0, r1) in blocks of kBlockRows: row(r, a, b) adds row r's terms to the float block sums
+// a[0..c) and b[0..c), which are folded into the double sums s1 and s2 after each block.
+template <typename RowFn>
+void BlockedSums(int64_t r0, int64_t r1, int64_t c, double* __restrict s1, double* __restrict s2, RowFn row) {
+  std::vector<float> block(2 * c);
+  float* a = block.data();
+  float* b = a + c;
+  for (int64_t b0 = r0; b0 < r1; b0 += kBlockRows) {
+    const int64_t b1 = std::min(b0 + kBlockRows, r1);
+    for (int64_t ch = 0; ch < 2 * c; ++ch) a[ch] = 0.0f;
+    for (int64_t r = b0; r < b1; ++r) row(r, a, b);
+    for (int64_t ch = 0; ch < c; ++ch) {
+      s1[ch] += a[ch];
+      s2[ch] += b[ch];
+    }
+  }
+}
+
 // Sums `parts` slices of 2*c doubles (two per-channel sums each) into out[0..2c).
 void ReducePartials(const std::vector<double>& partial, int parts, int64_t c, double* out) {
   for (int64_t i = 0; i < 2 * c; ++i) out[i] = 0.0;
@@ -91,26 +109,15 @@ Napi::Value BnActForwardTraining(const Napi::CallbackInfo& info) {
     double* __restrict sum = partial.data() + omp_get_thread_num() * 2 * c;
     double* __restrict sq = sum + c;
     const float* __restrict k = shift.data();
-    std::vector<float> block(2 * c);
-    float* __restrict bs = block.data();
-    float* __restrict bq = bs + c;
-    for (int64_t b0 = r0; b0 < r1; b0 += kBlockRows) {
-      const int64_t b1 = std::min(b0 + kBlockRows, r1);
-      for (int64_t ch = 0; ch < 2 * c; ++ch) bs[ch] = 0.0f;
-      for (int64_t r = b0; r < b1; ++r) {
-        const float* __restrict xr = x + r * c;
+    BlockedSums(r0, r1, c, sum, sq, [&](int64_t r, float* __restrict bs, float* __restrict bq) {
+      const float* __restrict xr = x + r * c;
 #pragma omp simd
-        for (int64_t ch = 0; ch < c; ++ch) {
-          float d = xr[ch] - k[ch];
-          bs[ch] += d;
-          bq[ch] += d * d;
-        }
-      }
       for (int64_t ch = 0; ch < c; ++ch) {
-        sum[ch] += bs[ch];
-        sq[ch] += bq[ch];
+        float d = xr[ch] - k[ch];
+        bs[ch] += d;
+        bq[ch] += d * d;
       }
-    }
+    });
   }
   std::vector<double> total(2 * c);
   ReducePartials(partial, parts, c, total.data());
@@ -166,30 +173,19 @@ void BnBackward(int64_t rows, int64_t c, const float* x, const float* dy, const 
     RowRange(rows, &r0, &r1);
     double* __restrict sdz = partial.data() + omp_get_thread_num() * 2 * c;
     double* __restrict sdzx = sdz + c;
-    std::vector<float> block(2 * c);
-    float* __restrict bz = block.data();
-    float* __restrict bzx = bz + c;
-    for (int64_t b0 = r0; b0 < r1; b0 += kBlockRows) {
-      const int64_t b1 = std::min(b0 + kBlockRows, r1);
-      for (int64_t ch = 0; ch < 2 * c; ++ch) bz[ch] = 0.0f;
-      for (int64_t r = b0; r < b1; ++r) {
-        const float* __restrict xr = x + r * c;
-        const float* __restrict dyr = dy + r * c;
-        float* __restrict dzr = dx + r * c;
+    BlockedSums(r0, r1, c, sdz, sdzx, [&](int64_t r, float* __restrict bz, float* __restrict bzx) {
+      const float* __restrict xr = x + r * c;
+      const float* __restrict dyr = dy + r * c;
+      float* __restrict dzr = dx + r * c;
 #pragma omp simd
-        for (int64_t ch = 0; ch < c; ++ch) {
-          float xhat = (xr[ch] - mean[ch]) * rstd[ch];
-          float dz = dyr[ch] * ActGrad<A>(gamma[ch] * xhat + beta[ch]);
-          dzr[ch] = dz;
-          bz[ch] += dz;
-          bzx[ch] += dz * xhat;
-        }
-      }
       for (int64_t ch = 0; ch < c; ++ch) {
-        sdz[ch] += bz[ch];
-        sdzx[ch] += bzx[ch];
+        float xhat = (xr[ch] - mean[ch]) * rstd[ch];
+        float dz = dyr[ch] * ActGrad<A>(gamma[ch] * xhat + beta[ch]);
+        dzr[ch] = dz;
+        bz[ch] += dz;
+        bzx[ch] += dz * xhat;
       }
-    }
+    });
   }
   std::vector<double> total(2 * c);
   ReducePartials(partial, parts, c, total.data());

@@ -123,6 +123,11 @@ test('studies: a rung that does not exist, a trial with an unknown status, a new
   db2.prepare("UPDATE trials SET genes = 'not json' WHERE id = 3").run();
   db2.close();
   refused(cli('explore', 'show', dir), /trial 3 of the study has genes that are not JSON; the study file is damaged/);
+  const db4 = new Database(join(dir, 'study.sqlite'));
+  db4.prepare("UPDATE trials SET genes = '[0]' WHERE id = 3").run();
+  db4.prepare('UPDATE trials SET cost = NULL WHERE id = 1').run(); // found by npm run fuzz (seed 1)
+  db4.close();
+  refused(cli('explore', 'show', dir), /trial 1 of the study is done but has no cost; the study file is damaged/);
   const db3 = new Database(join(dir, 'study.sqlite'));
   db3.prepare('UPDATE study SET version = 99').run();
   db3.close();

@@ -88,6 +88,8 @@ function toTrial(r: Row): Trial {
   }
   const genes = json(r.genes, 'genes', 'array'), spec = json(r.spec, 'spec', 'object');
   if (genes === null || spec === null) throw bad('has no genes or spec');
+  // A trained trial is ranked by its cost and metrics (the front, the next rung).
+  if (r.status === 'done' && (r.cost === null || r.metrics === null)) throw bad(`is done but has no ${r.cost === null ? 'cost' : 'metrics'}`);
   return {
     id: r.id, key: r.key, rung: r.rung, generation: r.generation, genes: genes as Trial['genes'], label: r.label, spec: spec as Trial['spec'],
     epochs: r.epochs, trainImages: r.train_images, seed: r.seed, status: r.status, cost: json(r.cost, 'cost', 'object') as Trial['cost'],
