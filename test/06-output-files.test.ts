@@ -34,5 +34,7 @@ test('06.3 writeAtomic writes whole files; a refusal is one WriteError line and 
   const refused = (p: string, re: RegExp) => assert.throws(() => writeAtomic(p, 'x'), (e: Error) => e instanceof WriteError && re.test(e.message) && !e.message.includes('\n'));
   refused(join(dir, 'no', 'b.txt'), /folder .*no does not exist; create it or choose another path/);
   refused(dir, /it is a folder; name a file/);
+  // /proc exists but takes no new files: that, not a missing folder, is what the line says.
+  refused('/proc/cmv3-x.onnx', /folder \/proc does not take new files \(a system folder such as \/proc\); choose another path/);
   assert.deepEqual(readdirSync(dir).sort(), ['a.txt']);
 });

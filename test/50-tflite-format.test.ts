@@ -306,3 +306,18 @@ test('every IR op loads and runs in real TFLite with the options and versions wr
     }
   }
 });
+
+test('cmv3 report reads a .tflite that breaks a writer rule without claiming it could not write it', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, statSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  // LOGISTIC with an output scale TFLite refuses: readable, but re-encoding it would trip the writer.
+  const file = join(mkdtempSync(join(tmpdir(), 'cmv3-report-')), 'odd.tflite');
+  writeFileSync(file, encodeTflite(int8Graph(0.5).g));
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('../src/cli/main.js', import.meta.url)), 'report', file, '--json'], { encoding: 'utf8', env: { ...process.env, CMV3_DEBUG: '' } });
+  assert.doesNotMatch(r.stderr, /cannot write/);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).flash.modelBytes, statSync(file).size);
+});
