@@ -11,5 +11,7 @@ export function isInternalError(err: unknown): boolean {
   return err instanceof RangeError && V8_RANGE.test(err.message);
 }
 
-/** The one line shown for an internal error: what happened in general terms, and what to do. */
-export const INTERNAL_ERROR_LINE = 'cmv3 met an input it does not check yet and stopped (a bug in cmv3); run again with CMV3_DEBUG=1 to see the details and report them';
+/** What an internal error means, in general terms; each front end adds where the details are. */
+export const INTERNAL_ERROR = 'cmv3 met an input it does not check yet and stopped (a bug in cmv3)';
+/** The CLI's line for an internal error. */
+export const INTERNAL_ERROR_LINE = `${INTERNAL_ERROR}; run again with CMV3_DEBUG=1 to see the details and report them`;

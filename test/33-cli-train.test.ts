@@ -10,7 +10,7 @@ import { PNG } from 'pngjs';
 import { readCifar } from '../src/data/cifar.js';
 import { loadCheckpoint } from '../src/io/checkpoint.js';
 import { cifarOrSkip } from './helpers.js';
-import { tinySpec } from './fixtures.js';
+import { tinyCifarSpecFile } from './fixtures.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
@@ -34,8 +34,7 @@ test('train, Ctrl-C, resume, eval and predict from the command line', async (t) 
   const data = cifarOrSkip(t);
   if (!data) return;
   const root = mkdtempSync(join(tmpdir(), 'cmv3-cli-train-'));
-  const specPath = join(root, 'tiny.json');
-  writeFileSync(specPath, JSON.stringify({ ...tinySpec(), inputSize: 32, classes: 10 }));
+  const specPath = tinyCifarSpecFile(root);
   const run = join(root, 'run');
   const common = ['--data', data, '--limit-train', '192', '--limit-test', '100', '--batch-size', '32'];
 
@@ -99,8 +98,7 @@ test('train --recipe fast --validation: evaluates on held-out training images, t
   const data = cifarOrSkip(t);
   if (!data) return;
   const root = mkdtempSync(join(tmpdir(), 'cmv3-cli-fast-'));
-  const specPath = join(root, 'tiny.json');
-  writeFileSync(specPath, JSON.stringify({ ...tinySpec(), inputSize: 32, classes: 10 }));
+  const specPath = tinyCifarSpecFile(root);
   const run = join(root, 'run');
   const r = await cli(['train', '--model', specPath, '--recipe', 'fast', '--epochs', '2', '--batch-size', '32', '--limit-train', '128', '--validation', '64', '--data', data, '--out', run]);
   assert.equal(r.code, 0, r.stderr);

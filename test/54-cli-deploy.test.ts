@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { tinySpec } from './fixtures.js';
+import { tinyCifarSpecFile } from './fixtures.js';
 import { cifarOrSkip } from './helpers.js';
 
 const CLI = new URL('../src/cli/main.js', import.meta.url).pathname;
@@ -62,8 +62,7 @@ test('export float and int8 .tflite and C sources, then report, eval and predict
 test('a run folder (a study trial is one) calibrates and evaluates on the data it was trained on when no --data is given', (t) => {
   const data = cifarOrSkip(t);
   if (!data) return;
-  const dir = mkdtempSync(join(tmpdir(), 'cmv3-rundata-')), spec = join(dir, 'tiny.json'), runDir = join(dir, 'run');
-  writeFileSync(spec, JSON.stringify({ ...tinySpec(), inputSize: 32, classes: 10 }));
+  const dir = mkdtempSync(join(tmpdir(), 'cmv3-rundata-')), spec = tinyCifarSpecFile(dir), runDir = join(dir, 'run');
   let r = run('train', '--model', spec, '--epochs', '1', '--data', data, '--limit-train', '256', '--limit-test', '50', '--batch-size', '32', '--out', runDir);
   assert.equal(r.status, 0, r.stderr);
   // no --data, no CMV3_DATA, and no ./data in the working folder: only the run's own record can say where CIFAR-10 is

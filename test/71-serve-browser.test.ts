@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { readCifar } from '../src/data/cifar.js';
 import { cifarOrSkip } from './helpers.js';
-import { tinySpec } from './fixtures.js';
+import { tinyCifarSpecFile } from './fixtures.js';
 import { CLI, cli, fakeStudy, outputDir, pngOf, serve, tempDir } from './serve-helpers.js';
 
 const CHROMIUM = process.env.CMV3_CHROMIUM ?? '/usr/bin/chromium';
@@ -28,8 +28,7 @@ test('71 the dashboard in a real browser', async (t) => {
   const root = tempDir('cmv3-serve-ui-'), runs = join(root, 'runs'), studies = join(root, 'studies');
   mkdirSync(runs); mkdirSync(studies);
   const trials = await fakeStudy(join(studies, 'small'), 7);
-  const spec = join(root, 'tiny.json');
-  writeFileSync(spec, JSON.stringify({ ...tinySpec(), inputSize: 32, classes: 10 }));
+  const spec = tinyCifarSpecFile(root);
   const server = await serve(['--runs', runs, '--studies', studies]);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
   const errors: string[] = [];

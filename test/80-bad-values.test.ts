@@ -14,7 +14,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../src/io/checkpoint.js';
 import { CMV3 } from '../src/models/builtin.js';
 import { pretrainedPath } from '../src/train/pretrained.js';
 import { cifarOrSkip } from './helpers.js';
-import { tinySpec } from './fixtures.js';
+import { tinyCifarSpecFile } from './fixtures.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CMV3_DEBUG: '' }, timeout: 120_000 });
@@ -99,8 +99,7 @@ test("specs: a typo'd key names itself and the nearest known key; sizes no machi
 test('a training run that diverges stops with the reason instead of saving NaN weights', (t) => {
   const data = cifarOrSkip(t);
   if (!data) return;
-  const spec = join(root, 'tiny.json');
-  writeFileSync(spec, JSON.stringify({ ...tinySpec(), inputSize: 32, classes: 10 }));
+  const spec = tinyCifarSpecFile(root);
   const run = join(root, 'diverge');
   const r = cli('train', '--model', spec, '--data', data, '--limit-train', '256', '--limit-test', '64', '--batch-size', '32', '--epochs', '3', '--lr', '1e12', '--out', run);
   refused(r, /training diverged at epoch \d+, step \d+ \(loss (NaN|Infinity)\); nothing was saved, .* Start a new run with a lower --lr \(this one used 1000000000000\)/);

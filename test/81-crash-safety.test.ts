@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { loadCheckpoint } from '../src/io/checkpoint.js';
 import { Rng } from '../src/nn/random.js';
 import { cifarOrSkip } from './helpers.js';
-import { tinySpec } from './fixtures.js';
+import { tinyCifarSpecFile } from './fixtures.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const EPOCHS = 6;
@@ -35,8 +35,7 @@ test('kill -9 at random instants, then resume: no epoch lost or repeated, best.c
   const data = cifarOrSkip(t);
   if (!data) return;
   const root = mkdtempSync(join(tmpdir(), 'cmv3-crash-'));
-  const specPath = join(root, 'tiny.json');
-  writeFileSync(specPath, JSON.stringify({ ...tinySpec(), inputSize: 32, classes: 10 }));
+  const specPath = tinyCifarSpecFile(root);
   const common = ['--model', specPath, '--data', data, '--epochs', String(EPOCHS), '--limit-train', '256', '--limit-test', '100', '--batch-size', '32', '--threads', '1'];
 
   const clean = join(root, 'clean');
@@ -74,8 +73,7 @@ test('a kill between writing best.ckpt and last.ckpt, and a lost best.ckpt: the 
   const data = cifarOrSkip(t);
   if (!data) return;
   const root = mkdtempSync(join(tmpdir(), 'cmv3-best-'));
-  const specPath = join(root, 'tiny.json');
-  writeFileSync(specPath, JSON.stringify({ ...tinySpec(), inputSize: 32, classes: 10 }));
+  const specPath = tinyCifarSpecFile(root);
   const run = join(root, 'run');
   const common = ['--model', specPath, '--data', data, '--limit-train', '128', '--limit-test', '100', '--batch-size', '32', '--threads', '1'];
   assert.equal(train([...common, '--epochs', '2', '--out', run]).status, 0);

@@ -1,6 +1,8 @@
 // A tiny network spec that exercises every layer kind: stem, bneck with SE and residual,
 // DPD with a channel multiplier and a stride, head conv with SE, pool, dense head, classifier.
 import { CMV3 } from '../src/models/builtin.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { NetworkSpec } from '../src/models/spec.js';
 
 export function tinySpec(o: Partial<NetworkSpec> = {}): NetworkSpec {
@@ -17,6 +19,13 @@ export function tinySpec(o: Partial<NetworkSpec> = {}): NetworkSpec {
     headAfterPool: [{ ...CMV3.headAfterPool[0], out: 24 }],
     ...o,
   };
+}
+
+/** tinySpec() at CIFAR-10's input and classes, written to DIR/tiny.json for the CLI; returns the path. */
+export function tinyCifarSpecFile(dir: string): string {
+  const path = join(dir, 'tiny.json');
+  writeFileSync(path, JSON.stringify({ ...tinySpec(), inputSize: 32, classes: 10 }));
+  return path;
 }
 
 /** A small CIFAR classifier that can memorise 256 images quickly, even on the reference backend. */

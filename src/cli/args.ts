@@ -35,3 +35,8 @@ export function numberOption(value: string | boolean | undefined, name: string, 
 
 export const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
 export const positive = (n: number) => n > 0;
+
+/** --max-megapixels M as pixels (predict and serve share the option and its default). */
+export function maxPixelsOption(v: string | boolean | undefined, defaultPixels: number): number {
+  return 1e6 * (numberOption(v, 'max-megapixels', (n) => n > 0 && n <= 1000, 'a number of megapixels from 0 to 1000') ?? defaultPixels / 1e6);
+}

@@ -2,7 +2,7 @@
 import { DEFAULT_MAX_PIXELS, readImage } from '../data/image.js';
 import { ClassifyError, topClasses } from '../deploy/classify.js';
 import { loadPredictor } from '../deploy/load.js';
-import { numberOption, parse, positiveInt, UsageError } from './args.js';
+import { maxPixelsOption, numberOption, parse, positiveInt, UsageError } from './args.js';
 
 export const PREDICT_USAGE = 'usage: cmv3 predict <run|checkpoint|model.tflite> <image.png|jpg>... [--top K] [--json] [--max-megapixels 16]';
 
@@ -11,7 +11,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
   if (values.help) { console.log(PREDICT_USAGE); return; }
   if (positionals.length < 2) throw new UsageError(`Expected a run or checkpoint and at least one image but received ${positionals.length} argument(s)\n${PREDICT_USAGE}`);
   const [source, ...images] = positionals;
-  const maxPixels = 1e6 * (numberOption(values['max-megapixels'], 'max-megapixels', (n) => n > 0 && n <= 1000, 'a number of megapixels from 0 to 1000') ?? DEFAULT_MAX_PIXELS / 1e6);
+  const maxPixels = maxPixelsOption(values['max-megapixels'], DEFAULT_MAX_PIXELS);
   const decoded = images.map((p) => ({ path: p, img: readImage(p, maxPixels) })); // fail on a bad image before loading the model
   const t = await loadPredictor(source);
   const k = numberOption(values.top, 'top', positiveInt, 'a positive integer') ?? 3;

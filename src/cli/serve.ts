@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_MAX_PIXELS } from '../data/image.js';
 import { startServer, WEB_DIR } from '../serve/server.js';
-import { numberOption, parse, UsageError } from './args.js';
+import { maxPixelsOption, numberOption, parse, UsageError } from './args.js';
 import { parseBytes } from './explore-options.js';
 
 export const SERVE_USAGE = `usage: cmv3 serve [--port 8080] [--host 127.0.0.1] [--allow-host NAME]... [--runs runs/] [--studies studies/] [--max-upload 8MB] [--max-megapixels 16]
@@ -27,7 +27,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const maxUpload = values['max-upload'] === undefined ? 8 * 1024 * 1024 : parseBytes(values['max-upload'] as string, 'max-upload');
   if (maxUpload < 1024) throw new UsageError(`Expected at least 1KB for --max-upload but received ${JSON.stringify(values['max-upload'])}`);
   if (!existsSync(`${WEB_DIR}index.html`)) throw new UsageError(`the dashboard's page is not built (${WEB_DIR}); run npm run build`);
-  const maxPixels = 1e6 * (numberOption(values['max-megapixels'], 'max-megapixels', (n) => n > 0 && n <= 1000, 'a number of megapixels from 0 to 1000') ?? DEFAULT_MAX_PIXELS / 1e6);
+  const maxPixels = maxPixelsOption(values['max-megapixels'], DEFAULT_MAX_PIXELS);
   const host = (values.host as string | undefined) ?? '127.0.0.1';
   const allowHosts = (values['allow-host'] as string[] | undefined) ?? [];
   for (const h of allowHosts) {

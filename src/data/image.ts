@@ -35,8 +35,8 @@ function jpegSize(b: Uint8Array): { w: number; h: number } | null {
 export function decodeImage(bytes: Uint8Array, name = 'image', maxPixels = DEFAULT_MAX_PIXELS): RgbImage {
   const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
-  const size = isPng && bytes.length >= 24 ? { w: new DataView(bytes.buffer, bytes.byteOffset).getUint32(16), h: new DataView(bytes.buffer, bytes.byteOffset).getUint32(20) }
-    : isJpeg ? jpegSize(bytes) : null;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const size = isPng && bytes.length >= 24 ? { w: dv.getUint32(16), h: dv.getUint32(20) } : isJpeg ? jpegSize(bytes) : null;
   if (size && (size.w === 0 || size.h === 0)) throw new DataError(`${name}: the image is ${size.w}x${size.h} pixels (empty); the file is damaged`);
   if (size && size.w * size.h > maxPixels) throw tooLarge(name, size.w, size.h, maxPixels);
   let img: RgbImage | null = null;

@@ -65,13 +65,17 @@ export interface Constraints {
   maxParams?: number;
 }
 
+const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+
+/** Each limit: the cost it bounds, how that cost reads, and how the limit reads. */
+export const LIMITS: { limit: keyof Constraints; cost: 'int8Bytes' | 'arenaBytes' | 'latencyMs' | 'params'; what: (v: number) => string; bound: (v: number) => string }[] = [
+  { limit: 'maxFlashBytes', cost: 'int8Bytes', what: (v) => `int8 model ${kb(v)}`, bound: (v) => `--max-flash ${kb(v)}` },
+  { limit: 'maxSramBytes', cost: 'arenaBytes', what: (v) => `arena ${kb(v)}`, bound: (v) => `--max-sram ${kb(v)}` },
+  { limit: 'maxLatencyMs', cost: 'latencyMs', what: (v) => `est. latency ${v.toFixed(1)} ms`, bound: (v) => `--max-latency ${v} ms` },
+  { limit: 'maxParams', cost: 'params', what: (v) => `${v} parameters`, bound: (v) => `--max-params ${v}` },
+];
+
 /** The reasons a candidate breaks the constraints (empty when it fits). */
 export function violations(c: StaticCost, k: Constraints): string[] {
-  const out: string[] = [];
-  const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
-  if (k.maxFlashBytes !== undefined && c.int8Bytes > k.maxFlashBytes) out.push(`int8 model ${kb(c.int8Bytes)} > --max-flash ${kb(k.maxFlashBytes)}`);
-  if (k.maxSramBytes !== undefined && c.arenaBytes > k.maxSramBytes) out.push(`arena ${kb(c.arenaBytes)} > --max-sram ${kb(k.maxSramBytes)}`);
-  if (k.maxLatencyMs !== undefined && c.latencyMs > k.maxLatencyMs) out.push(`est. latency ${c.latencyMs.toFixed(1)} ms > --max-latency ${k.maxLatencyMs} ms`);
-  if (k.maxParams !== undefined && c.params > k.maxParams) out.push(`${c.params} parameters > --max-params ${k.maxParams}`);
-  return out;
+  return LIMITS.filter((l) => k[l.limit] !== undefined && c[l.cost] > k[l.limit]!).map((l) => `${l.what(c[l.cost])} > ${l.bound(k[l.limit]!)}`);
 }

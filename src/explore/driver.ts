@@ -4,7 +4,7 @@
 // driver started again with --resume picks up exactly where the last one stopped.
 import { TARGETS } from '../deploy/report.js';
 import { SpecError } from '../models/spec.js';
-import { staticCost, violations, type Constraints, type StaticCost } from './cost.js';
+import { LIMITS, staticCost, violations, type Constraints, type StaticCost } from './cost.js';
 import { isAlive, LocalWorkers } from './executor.js';
 import { nsgaOrder } from './pareto.js';
 import { decode, describeGenes, SpaceError, specKey, type Space } from './space.js';
@@ -52,12 +52,13 @@ const fmtTime = (s: number) => `${Math.floor(s / 3600)}h${String(Math.floor((s %
  */
 export const MAX_REJECTIONS_IN_A_ROW = 40;
 
-/** Keeps, per cost, the smallest value seen and the candidate that had it. */
-function noteSmallest(into: Map<string, { value: number; text: string; label: string }>, c: StaticCost, label: string): void {
-  const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
-  const rows: [string, number, string][] = [['flash', c.int8Bytes, `int8 model ${kb(c.int8Bytes)}`], ['arena', c.arenaBytes, `arena ${kb(c.arenaBytes)}`],
-    ['latency', c.latencyMs, `est. latency ${c.latencyMs.toFixed(1)} ms`], ['params', c.params, `${c.params} parameters`]];
-  for (const [k, value, text] of rows) if (!into.has(k) || value < into.get(k)!.value) into.set(k, { value, text, label });
+/** Keeps, per limited cost, the smallest value seen and the candidate that had it. */
+function noteSmallest(into: Map<string, { value: number; text: string; label: string }>, c: StaticCost, k: Constraints, label: string): void {
+  for (const l of LIMITS) {
+    if (k[l.limit] === undefined) continue;
+    const value = c[l.cost];
+    if (!into.has(l.cost) || value < into.get(l.cost)!.value) into.set(l.cost, { value, text: l.what(value), label });
+  }
 }
 
 export class Driver {
@@ -144,10 +145,9 @@ export class Driver {
       if (why.length) {
         this.study.reject(t.id, why);
         this.log(`rejected ${label}: ${why.join('; ')}`);
-        if (cost) noteSmallest(smallest, cost, label);
+        if (cost) noteSmallest(smallest, cost, this.o.constraints, label);
         if (++rejectedInARow >= MAX_REJECTIONS_IN_A_ROW && !anyFits()) {
-          const k = this.o.constraints, limited = { flash: k.maxFlashBytes, arena: k.maxSramBytes, latency: k.maxLatencyMs, params: k.maxParams };
-          const seenLine = [...smallest.entries()].filter(([name]) => limited[name as keyof typeof limited] !== undefined).map(([, m]) => `${m.text} (${m.label})`).join('; ');
+          const seenLine = [...smallest.values()].map((m) => `${m.text} (${m.label})`).join('; ');
           throw new StudyError(`the first ${rejectedInARow} candidates all break the limits and none has fit so far, so likely nothing in space ${this.space.name} can; ` +
             `the smallest seen: ${seenLine || 'none could be priced'}. Relax the limit or use a smaller space`);
         }

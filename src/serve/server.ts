@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { HttpError, readBody, sendBytes, sendError, sendJson, sendStatic } from './http.js';
 import { checkpointFor, floatTflite, listModels, modelReport, runConfusion, serverPredict, type Roots } from './models.js';
 import { childOf } from './paths.js';
-import { INTERNAL_ERROR_LINE, isInternalError } from '../internal-error.js';
+import { INTERNAL_ERROR, isInternalError } from '../internal-error.js';
 import { listRuns, runDetail, streamRun } from './runs.js';
 import { listStudies, studyDetail } from './studies.js';
 
@@ -121,7 +121,7 @@ export async function handle(o: ServeOptions, port: number, allowed: ReadonlySet
     else if (isInternalError(err)) {
       // The details go to the server's log, never to the page: they are JavaScript's words, not an explanation.
       console.error(`cmv3 serve: ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
-      sendError(res, 500, `${INTERNAL_ERROR_LINE.replace('run again with CMV3_DEBUG=1 to see the details', "the server's log has the details")}`);
+      sendError(res, 500, `${INTERNAL_ERROR}; the server's log has the details`);
     } else {
       console.error(`cmv3 serve: ${req.method} ${req.url}: ${(err as Error).message}`);
       sendError(res, 500, (err as Error).message.split('\n')[0]);
