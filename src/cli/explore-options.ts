@@ -1,7 +1,7 @@
 // Readers for cmv3 explore's values: sizes (256KB), durations (2h30m), latencies (100ms), fidelity
 // rungs (3x20000,9x45000), objective lists, and the space argument (a preset name or a JSON file).
 import { existsSync, readFileSync } from 'node:fs';
-import { parseJson } from '../io/json.js';
+import { parseJson } from '../json.js';
 import { OBJECTIVES, type CostObjective, type Rung } from '../explore/driver.js';
 import { SPACES } from '../explore/presets.js';
 import { SpaceError, validateSpace, type Space } from '../explore/space.js';

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { NetworkSpec } from '../models/spec.js';
 import type { StaticCost } from './cost.js';
-import { parseJson } from '../io/json.js';
+import { parseJson } from '../json.js';
 
 export class StudyError extends Error {
   readonly code = 'ERR_STUDY';

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { validateSpec, type NetworkSpec } from '../models/spec.js';
-import { parseJson } from './json.js';
+import { parseJson } from '../json.js';
 import type { Network } from '../models/build.js';
 import type { Optimizer, OptimizerSettings } from '../optim/optimizer.js';
 

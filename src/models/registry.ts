@@ -1,6 +1,6 @@
 // Resolves a model argument (a built-in name or a spec.json path) plus overrides into a valid spec.
 import { existsSync, readFileSync } from 'node:fs';
-import { parseJson } from '../io/json.js';
+import { parseJson } from '../json.js';
 import { ACTIVATIONS, type Activation } from '../backend/types.js';
 import { BUILTIN_SPECS } from './builtin.js';
 import { SpecError, validateSpec, type NetworkSpec } from './spec.js';

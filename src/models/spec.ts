@@ -1,7 +1,7 @@
 // A network is data: stem, a table of blocks, head, and the block types as lists of ops.
 // validateSpec() is the edge check for specs that come from users (JSON files).
 import { ACTIVATIONS, type Activation } from '../backend/types.js';
-import { didYouMean } from '../io/suggest.js';
+import { didYouMean } from '../suggest.js';
 
 /** How a layer's channel count follows the width multiplier. */
 export type ScaleRule = 'width' | 'above-one' | 'fixed';

@@ -7,7 +7,7 @@ import { lineChart } from './plot.js';
 import type { Recipe } from './recipe.js';
 import { makeDir } from '../io/make-dir.js';
 import { writeAtomic } from '../io/write-file.js';
-import { parseJson } from '../io/json.js';
+import { parseJson } from '../json.js';
 
 export interface RunConfig {
   version: 1;
