@@ -11,8 +11,10 @@
 namespace cmv3 {
 
 // Ids shared with ACTIVATION_ID in src/backend/types.ts.
-enum Act : int { kNone = 0, kRelu = 1, kRelu6 = 2, kHswish = 3, kHsigmoid = 4, kSigmoid = 5, kMish = 6 };
-constexpr int kActCount = 7;
+enum Act : int { kNone = 0, kRelu = 1, kRelu6 = 2, kHswish = 3, kHsigmoid = 4, kSigmoid = 5, kMish = 6, kLeakyRelu = 7 };
+constexpr int kActCount = 8;
+// LEAKY_RELU_ALPHA in src/backend/types.ts.
+constexpr float kLeakyReluAlpha = 0.1f;
 
 // expf without libm: glibc's expf is a call that blocks vectorization of the whole loop.
 // Cephes-style range reduction plus a degree-6 polynomial, about 1 ulp on the clamped range.
@@ -62,6 +64,8 @@ inline float ActF(float x) {
     return Relu6(x + 3.0f) * (1.0f / 6.0f);
   } else if constexpr (A == kSigmoid) {
     return 1.0f / (1.0f + FastExp(-x));
+  } else if constexpr (A == kLeakyRelu) {
+    return x >= 0.0f ? x : kLeakyReluAlpha * x;
   } else {
     // mish = x * tanh(softplus(x)); with e = exp(x), n = e(e+2): tanh(softplus) = n/(n+2).
     // Past x = 20, n/(n+2) rounds to 1 in float, so clamping the exponent needs no select
@@ -90,6 +94,8 @@ inline float ActGrad(float x) {
   } else if constexpr (A == kSigmoid) {
     float s = 1.0f / (1.0f + FastExp(-x));
     return s * (1.0f - s);
+  } else if constexpr (A == kLeakyRelu) {
+    return x >= 0.0f ? 1.0f : kLeakyReluAlpha;
   } else {
     // tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2), with 1 - t^2 = 4(n+1)/(n+2)^2 written
     // without the cancellation of 1 - t*t near t = 1.
@@ -117,6 +123,7 @@ inline void Dispatch(int act, Fn&& fn) {
     case kHswish: fn(std::integral_constant<int, kHswish>{}); break;
     case kHsigmoid: fn(std::integral_constant<int, kHsigmoid>{}); break;
     case kSigmoid: fn(std::integral_constant<int, kSigmoid>{}); break;
+    case kLeakyRelu: fn(std::integral_constant<int, kLeakyRelu>{}); break;
     default: fn(std::integral_constant<int, kMish>{}); break;
   }
 }

@@ -12,7 +12,7 @@ type F64 = Float64Array;
 const f32 = (a: F64) => a as unknown as Float32Array; // run the reference in float64
 const rng = new Rng(7);
 const rand = (n: number, lo = -1, hi = 1): F64 => Float64Array.from({ length: n }, () => lo + (hi - lo) * rng.next());
-const KINKS: Record<Activation, number[]> = { none: [], relu: [0], relu6: [0, 6], hswish: [-3, 3], hsigmoid: [-3, 3], sigmoid: [], mish: [] };
+const KINKS: Record<Activation, number[]> = { none: [], relu: [0], relu6: [0, 6], hswish: [-3, 3], hsigmoid: [-3, 3], sigmoid: [], mish: [], leaky_relu: [0] };
 
 /**
  * Checks d(sum(r * f(inputs)))/d(inputs[k]) from backward() against central differences.

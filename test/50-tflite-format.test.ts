@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { Builder } from 'flatbuffers';
 import { GraphBuilder, type DType, type Graph, type OpDef, type Quant } from '../src/deploy/ir.js';
 import { decodeModel, readTflite, TfliteError } from '../src/deploy/tflite/read.js';
-import { FIELDS, SLOT } from '../src/deploy/tflite/schema.js';
+import { FIELDS, SLOT } from '../src/deploy/tflite-format/schema.js';
 import { checkTfliteRules } from '../src/deploy/tflite/validate.js';
 import { encodeTflite, writeTflite, type TfliteFaults } from '../src/deploy/tflite/write.js';
 import { Rng } from '../src/nn/random.js';

@@ -1,5 +1,5 @@
 // Scalar activation math: the definitions every backend must match (native/eltwise.h mirrors it).
-import type { Activation } from './types.js';
+import { LEAKY_RELU_ALPHA, type Activation } from './types.js';
 
 function softplus(x: number): number {
   // log(1 + e^x) without overflow for large x or loss for very negative x.
@@ -15,6 +15,7 @@ export function activate(act: Activation, x: number): number {
     case 'hsigmoid': return x <= -3 ? 0 : x >= 3 ? 1 : (x + 3) / 6;
     case 'sigmoid': return 1 / (1 + Math.exp(-x));
     case 'mish': return x * Math.tanh(softplus(x));
+    case 'leaky_relu': return x >= 0 ? x : LEAKY_RELU_ALPHA * x;
   }
 }
 
@@ -32,5 +33,6 @@ export function activateGrad(act: Activation, x: number): number {
       const s = 1 / (1 + Math.exp(-x));
       return t + x * s * (1 - t * t);
     }
+    case 'leaky_relu': return x >= 0 ? 1 : LEAKY_RELU_ALPHA;
   }
 }

@@ -2,13 +2,16 @@
 // Every tensor is a plain float32 buffer owned by JS, activations in NHWC order.
 // Every op writes (never accumulates into) its outputs, so callers own all buffers.
 
-/** Element-wise nonlinearities. 'none' is the identity (BN without activation). */
-export type Activation = 'none' | 'relu' | 'relu6' | 'hswish' | 'hsigmoid' | 'sigmoid' | 'mish';
-export const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'relu6', 'hswish', 'hsigmoid', 'sigmoid', 'mish'];
+/** Element-wise nonlinearities. 'none' is the identity (BN without activation); 'leaky_relu' has slope LEAKY_RELU_ALPHA below 0. */
+export type Activation = 'none' | 'relu' | 'relu6' | 'hswish' | 'hsigmoid' | 'sigmoid' | 'mish' | 'leaky_relu';
+export const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'relu6', 'hswish', 'hsigmoid', 'sigmoid', 'mish', 'leaky_relu'];
+
+/** leaky_relu's negative slope: Darknet's and most embedded detectors' 0.1 (a fixed part of the name, as relu6's 6 is). */
+export const LEAKY_RELU_ALPHA = 0.1;
 
 /** Numeric ids shared with the native addon (native/eltwise.h). */
 export const ACTIVATION_ID: Record<Activation, number> = {
-  none: 0, relu: 1, relu6: 2, hswish: 3, hsigmoid: 4, sigmoid: 5, mish: 6,
+  none: 0, relu: 1, relu6: 2, hswish: 3, hsigmoid: 4, sigmoid: 5, mish: 6, leaky_relu: 7,
 };
 
 /**

@@ -109,6 +109,6 @@ export async function deployCommand(argv: string[]): Promise<void> {
   console.log(`${out}: eIQ TFLite Micro folder for ${target.name}: int8 model ${bytes.length.toLocaleString('en-US')} bytes, ${f.ops.length} op types, kTensorArenaSize ${f.tensorArenaSize.toLocaleString('en-US')} (planned ${f.plannedArena.toLocaleString('en-US')} + estimated ${f.runtimeEstimate.toLocaleString('en-US')}), ~${f.report.latencyMs.toFixed(1)} ms per image (estimate)`);
   if (f.tensorArenaSize > target.sramBytes) console.log(`note: the arena exceeds the ${target.sramBytes / 1024} KB of on-chip SRAM; the README says how to place it in SDRAM`);
   // The int8 Mish tables hold int32 indices; ReLU6 fuses into the convolution (README: "Mish on a microcontroller").
-  if (graph.ops.some((o) => o.op === 'GATHER')) console.log(`note: the int8 Mish tables need int32 index tensors; for a smaller arena fine-tune with ReLU6 in Mish's place: cmv3 train --init ${positionals[0]} --act mish=relu6 (for cmv3 width 0.5 the shipped cmv3-w0.5-relu6-cifar10 is that model)`);
+  if (graph.tensors.some((t) => t.dtype === 'int32' && !t.data)) console.log(`note: the int8 Mish tables need int32 index tensors; for a smaller arena fine-tune with ReLU6 in Mish's place: cmv3 train --init ${positionals[0]} --act mish=relu6 (for cmv3 width 0.5 the shipped cmv3-w0.5-relu6-cifar10 is that model)`);
   console.log(`test image: ${note}; expected top-1 ${f.expected.label} (${(f.expected.score * 100).toFixed(1)}%)${image?.label ? `, true label ${image.label}` : ''}`);
 }

@@ -7,14 +7,12 @@
 // images once the first pass has found the extremes.
 import { runFloat } from './engine-float.js';
 import type { Graph } from './ir.js';
+import { includeZero, type Range } from './quant-rules.js';
 
 export type Observer = 'minmax' | 'percentile' | 'mse';
 export const OBSERVERS: readonly Observer[] = ['minmax', 'percentile', 'mse'];
 
-export interface Range {
-  min: number;
-  max: number;
-}
+export type { Range } from './quant-rules.js';
 
 const BINS = 2048;
 
@@ -81,12 +79,6 @@ function mseRange(h: Histogram): Range {
     if (e < bestErr) { bestErr = e; best = { min: lo, max: hi }; }
   }
   return best;
-}
-
-/** Ranges must contain 0 so that zero (padding, ReLU floors) is exactly representable. */
-export function includeZero(r: Range): Range {
-  const min = Math.min(r.min, 0), max = Math.max(r.max, 0);
-  return max - min < 1e-8 ? { min, max: min + 1e-8 } : { min, max };
 }
 
 /** Each activation tensor's calibrated range (input included), keyed by tensor index. */

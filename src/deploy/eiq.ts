@@ -9,18 +9,16 @@ import { labelsHeader, modelDataSources } from './c-source.js';
 import { Int8Engine } from './engine-int8.js';
 import { graphInfo } from './graph-model.js';
 import { f32, roundHalfAway } from './int8/fixedpoint.js';
-import type { BuiltinName, Graph } from './ir.js';
+import type { BuiltinName, Graph, OpName } from './ir.js';
+import { builtinOf, isBuiltin, OPS } from './ops/index.js';
 import { ExportError } from './lower.js';
 import { planArena } from './planner.js';
 import { mcuReport, RUNTIME_RAM, type Report, type Target } from './report.js';
 
-/** TFLite Micro's MicroMutableOpResolver method for each builtin cmv3 writes. */
-export const RESOLVER_METHOD: Record<BuiltinName, string> = {
-  CONV_2D: 'AddConv2D', DEPTHWISE_CONV_2D: 'AddDepthwiseConv2D', ADD: 'AddAdd', MUL: 'AddMul',
-  AVERAGE_POOL_2D: 'AddAveragePool2D', RESHAPE: 'AddReshape', SOFTMAX: 'AddSoftmax', HARD_SWISH: 'AddHardSwish',
-  LOGISTIC: 'AddLogistic', TANH: 'AddTanh', CAST: 'AddCast', GATHER: 'AddGather', RELU: 'AddRelu', RELU6: 'AddRelu6',
-  EXP: 'AddExp', LOG: 'AddLog',
-};
+/** TFLite Micro's MicroMutableOpResolver method for each builtin cmv3 writes (from ops/). */
+export const RESOLVER_METHOD: Record<BuiltinName, string> = Object.fromEntries(
+  (Object.keys(OPS) as OpName[]).filter(isBuiltin).map((name) => [name, builtinOf(name).resolver]),
+) as Record<BuiltinName, string>;
 
 export interface EiqImage {
   /** uint8 HWC pixels, inputSize x inputSize x channels */

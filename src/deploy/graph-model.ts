@@ -9,6 +9,7 @@ import { Int8Engine } from './engine-int8.js';
 import type { Int8Runtime } from './int8/kernels.js';
 import type { Graph } from './ir.js';
 import { ExportError } from './lower.js';
+import { opSpec } from './ops/index.js';
 
 export interface Predictor {
   spec: { name: string; classes: number; inputSize: number; inputChannels: number };
@@ -49,7 +50,8 @@ export class GraphModel implements Predictor {
       throw new ExportError(`Expected one (1, S, S, C) image input but the model has ${graph.inputs.map((i) => `(${graph.tensors[i].shape.join(', ')})`).join(', ')}`, 'ERR_SHAPE');
     }
     this.spec = { name: graphInfo(graph).model, classes: output.shape.at(-1)!, inputSize: input.shape[1], inputChannels: input.shape[3] };
-    this.probabilities = graph.ops.at(-1)?.op === 'SOFTMAX';
+    const last = graph.ops.at(-1);
+    this.probabilities = last !== undefined && opSpec(last.op).probabilities === true;
     this.int8 = input.dtype === 'int8' ? new Int8Engine(graph, runtime) : null;
     this.backend = { name: this.int8 ? `int8 engine (${runtime})` : 'float engine' };
   }

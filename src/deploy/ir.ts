@@ -1,7 +1,7 @@
 // The deployment graph: what a .tflite file holds, as plain data. Lowering (a trained Model),
 // the quantizer, both inference engines, the TFLite writer and reader all speak this one form.
 // Ops and their options mirror TFLite builtins one to one, so writing a file is a translation,
-// never a rewrite. Tensors are NHWC; conv weights (Cout, KH, KW, Cin), depthwise (1, KH, KW, Cout).
+// never a rewrite; what cmv3 knows about each op (codes, options, costs) is its module in ops/. Tensors are NHWC; conv weights (Cout, KH, KW, Cin), depthwise (1, KH, KW, Cout).
 
 export type DType = 'float32' | 'int8' | 'int32';
 
@@ -36,6 +36,7 @@ export type OpDef =
   | { op: 'GATHER'; inputs: [number, number]; outputs: [number]; axis: number }
   | { op: 'CAST'; inputs: [number]; outputs: [number] }
   | { op: 'HARD_SWISH' | 'LOGISTIC' | 'TANH' | 'EXP' | 'LOG' | 'RELU' | 'RELU6'; inputs: [number]; outputs: [number] }
+  | { op: 'LEAKY_RELU'; inputs: [number]; outputs: [number]; alpha: number }
   // Pseudo-ops: what lowering emits and calibration runs; legalize (float) and quantize (int8)
   // replace them with builtins before anything is written.
   | { op: 'MISH' | 'HARD_SIGMOID'; inputs: [number]; outputs: [number] };
@@ -51,12 +52,6 @@ export interface Graph {
   /** Free-form provenance written into the file's description (model name, width, labels...). */
   description: string;
 }
-
-/** TFLite BuiltinOperator codes of the ops above (schema.fbs). */
-export const BUILTIN_CODE: Record<BuiltinName, number> = {
-  ADD: 0, AVERAGE_POOL_2D: 1, CONV_2D: 3, DEPTHWISE_CONV_2D: 4, LOGISTIC: 14, MUL: 18, RELU: 19, RELU6: 21,
-  RESHAPE: 22, SOFTMAX: 25, TANH: 28, GATHER: 36, EXP: 47, CAST: 53, LOG: 73, HARD_SWISH: 117,
-};
 
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);

@@ -2,7 +2,7 @@
 // batch 1, BN folded into the convolution before it, activations fused where TFLite can fuse them
 // (RELU, RELU6), the rest as ops. Mish and hard-sigmoid stay pseudo-ops here; legalize.ts (float)
 // and quantize.ts (int8) give them builtin form, each in the way that suits its number format.
-import type { Activation } from '../backend/types.js';
+import { LEAKY_RELU_ALPHA, type Activation } from '../backend/types.js';
 import type { GraphNode } from '../nn/layer.js';
 import type { NetworkSpec } from '../models/spec.js';
 import { GraphBuilder, type FusedAct, type Graph } from './ir.js';
@@ -92,8 +92,9 @@ class Lowering {
   /** An activation as an op of its own (those TFLite cannot fuse). */
   act(x: number, act: Activation, name: string): number {
     if (act === 'none') return x;
-    const op = ({ hswish: 'HARD_SWISH', sigmoid: 'LOGISTIC', mish: 'MISH', hsigmoid: 'HARD_SIGMOID', relu: 'RELU', relu6: 'RELU6' } as const)[act];
     const y = this.activation(name, this.b.tensors[x].shape as Shape4);
+    if (act === 'leaky_relu') return this.b.op({ op: 'LEAKY_RELU', inputs: [x], outputs: [y], alpha: LEAKY_RELU_ALPHA });
+    const op = ({ hswish: 'HARD_SWISH', sigmoid: 'LOGISTIC', mish: 'MISH', hsigmoid: 'HARD_SIGMOID', relu: 'RELU', relu6: 'RELU6' } as const)[act];
     this.b.op({ op, inputs: [x], outputs: [y] });
     return y;
   }

@@ -4,8 +4,10 @@
 // output names, while inside it runs NCHW as ONNX Conv requires: one Transpose after the input,
 // weights permuted once at export, NHWC-shaped constants permuted to broadcast the same way.
 import { readFileSync } from 'node:fs';
-import { padBefore } from './engine-float.js';
-import type { Graph, OpDef } from './ir.js';
+import type { Graph } from './ir.js';
+import { padBefore } from './ops/common.js';
+import { isBuiltin, opSpec } from './ops/index.js';
+import type { OnnxAttr, OnnxEmitter } from './ops/op.js';
 
 // ONNX IR 8 is the first that allows opset 14, the first with HardSwish.
 export const ONNX_IR_VERSION = 8;
@@ -95,8 +97,6 @@ function pads(size: number, kernel: number, stride: number, padding: 'SAME' | 'V
   return [before, total - before];
 }
 
-const UNARY: Partial<Record<OpDef['op'], string>> = { HARD_SWISH: 'HardSwish', LOGISTIC: 'Sigmoid', TANH: 'Tanh', EXP: 'Exp', LOG: 'Log', RELU: 'Relu' };
-
 function producerVersion(): string {
   try {
     return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -107,12 +107,12 @@ function producerVersion(): string {
 export function writeOnnx(g: Graph): Uint8Array {
   // A RESHAPE's optional int32 shape operand is the only non-float tensor allowed (the writer
   // uses the output shape instead); anything else non-float means a quantized graph.
-  const shapeOperands = new Set(g.ops.flatMap((o) => (o.op === 'RESHAPE' && o.inputs.length > 1 ? [o.inputs[1]] : [])));
+  const shapeOperands = new Set(g.ops.flatMap((o) => opSpec(o.op).shapeInputs?.(o as never) ?? []));
   for (const [i, t] of g.tensors.entries()) {
     if (t.dtype !== 'float32' && !(t.dtype === 'int32' && shapeOperands.has(i))) throw new Error(`cannot write ONNX: tensor '${t.name}' is ${t.dtype}; ONNX export is float32 (write int8 models as .tflite)`);
   }
   for (const o of g.ops) {
-    if (o.op === 'MISH' || o.op === 'HARD_SIGMOID') throw new Error(`cannot write ONNX: ${o.op} is a pseudo-op; legalize the graph first (floatGraph)`);
+    if (!isBuiltin(o.op)) throw new Error(`cannot write ONNX: ${o.op} is a pseudo-op; legalize the graph first (floatGraph)`);
   }
   if (g.inputs.length !== 1 || g.tensors[g.inputs[0]].shape.length !== 4) throw new Error('cannot write ONNX: expected one (1, H, W, C) input');
 
@@ -210,78 +210,24 @@ export function writeOnnx(g: Graph): Uint8Array {
     else node('Clip', [pre, ...clip6()], [internal[out]], `${irName[out]}/relu6`);
   };
 
+  const attr = (m: Msg) => m as unknown as OnnxAttr, msgs = (a: OnnxAttr[] | undefined) => (a ?? []) as unknown as Msg[];
   for (const o of g.ops) {
     const out = o.outputs[0], ys = g.tensors[out].shape, name = irName[out];
-    switch (o.op) {
-      case 'CONV_2D': case 'DEPTHWISE_CONV_2D': {
-        const [x, w, b] = o.inputs, xs = g.tensors[x].shape, ws = g.tensors[w].shape;
-        if (!isConst(w) || !isConst(b)) throw new Error(`cannot write ONNX: ${o.op} '${name}' needs constant weights and bias`);
-        const [kh, kw] = [ws[1], ws[2]];
-        const [pt, pb] = pads(xs[1], kh, o.stride, o.padding), [pl, pr] = pads(xs[2], kw, o.stride, o.padding);
-        const dw = o.op === 'DEPTHWISE_CONV_2D';
-        // Depthwise is a grouped conv with one group per input channel; output c*m+j reads channel c.
-        withAct('Conv', [operand(x, true, o.op), constant(w, dw ? 'depthwise' : 'conv'), constant(b, 'plain')], out, o.act, [
-          attrInts('kernel_shape', [kh, kw]), attrInts('strides', [o.stride, o.stride]), attrInts('pads', [pt, pl, pb, pr]),
-          attrInts('dilations', [1, 1]), attrInt('group', dw ? xs[3] : 1),
-        ]);
-        break;
-      }
-      case 'ADD': case 'MUL': {
-        const nchw = ys.length === 4;
-        withAct(o.op === 'ADD' ? 'Add' : 'Mul', o.inputs.map((i) => operand(i, nchw, o.op, ys.length)), out, o.act);
-        break;
-      }
-      case 'AVERAGE_POOL_2D': {
-        const x = o.inputs[0], xs = g.tensors[x].shape;
-        if (o.padding === 'VALID' && o.filter === xs[1] && o.filter === xs[2]) withAct('GlobalAveragePool', [operand(x, true, o.op)], out, o.act);
-        else {
-          // ONNX's default count_include_pad=0 averages over the valid pixels only, as TFLite does.
-          const [pt, pb] = pads(xs[1], o.filter, o.stride, o.padding), [pl, pr] = pads(xs[2], o.filter, o.stride, o.padding);
-          withAct('AveragePool', [operand(x, true, o.op)], out, o.act, [
-            attrInts('kernel_shape', [o.filter, o.filter]), attrInts('strides', [o.stride, o.stride]), attrInts('pads', [pt, pl, pb, pr]),
-          ]);
-        }
-        break;
-      }
-      case 'RESHAPE': {
-        // NHWC and NCHW hold the same element order when H*W or C is 1 (the usual (1,1,1,C) -> (1,C));
-        // otherwise go through NHWC explicitly so the reshape sees TFLite's order.
-        const x = o.inputs[0], xs = g.tensors[x].shape;
-        const reorders = (s: number[]) => s.length === 4 && s[1] * s[2] > 1 && s[3] > 1;
-        let src = isConst(x) ? constant(x, 'plain') : operand(x, rank4(x), o.op);
-        if (!isConst(x) && reorders(xs)) {
-          const t = fresh(usedValues, `${name}/nhwc`);
-          node('Transpose', [src], [t], `${name}/to_nhwc`, [attrInts('perm', [0, 2, 3, 1])]);
-          src = t;
-        }
-        if (reorders(ys)) {
-          const t = fresh(usedValues, `${name}/nhwc`);
-          node('Reshape', [src, int64s(`${name}/shape`, ys)], [t], name);
-          node('Transpose', [t], [internal[out]], `${name}/to_nchw`, [attrInts('perm', [0, 3, 1, 2])]);
-        } else {
-          node('Reshape', [src, int64s(`${name}/shape`, ys.length === 4 ? nchwDims(ys) : ys)], [internal[out]], name);
-        }
-        break;
-      }
-      case 'SOFTMAX': {
-        const x = o.inputs[0];
-        let src = operand(x, rank4(x), o.op);
-        if (o.beta !== 1) {
-          const t = fresh(usedValues, `${name}/scaled`);
-          node('Mul', [src, scalar(`${name}/beta`, o.beta)], [t], `${name}/beta`);
-          src = t;
-        }
-        // TFLite's softmax runs over the last NHWC axis: channels, which is axis 1 in NCHW.
-        node('Softmax', [src], [internal[out]], name, [attrInt('axis', rank4(x) ? 1 : -1)]);
-        break;
-      }
-      case 'RELU6': node('Clip', [operand(o.inputs[0], rank4(o.inputs[0]), o.op), ...clip6()], [internal[out]], name); break;
-      // HardSwish (opset 14) is x * clip(x/6 + 1/2, 0, 1): the same function as TFLite's HARD_SWISH.
-      case 'HARD_SWISH': case 'LOGISTIC': case 'TANH': case 'EXP': case 'LOG': case 'RELU':
-        node(UNARY[o.op]!, [operand(o.inputs[0], rank4(o.inputs[0]), o.op)], [internal[out]], name);
-        break;
-      default: throw new Error(`cannot write ONNX: ${o.op} ('${name}') has no float32 ONNX form`);
-    }
+    const spec = opSpec(o.op);
+    if (!spec.onnx) throw new Error(`cannot write ONNX: ${o.op} ('${name}') has no float32 ONNX form`);
+    const e: OnnxEmitter = {
+      tensors: g.tensors, out: internal[out], name,
+      node: (opType, inputs, outputs, nodeName, attrs) => node(opType, inputs, outputs, nodeName, msgs(attrs)),
+      withAct: (opType, inputs, act, attrs) => withAct(opType, inputs, out, act, msgs(attrs)),
+      operand: (i, nchw, rank) => operand(i, nchw, o.op, rank),
+      constant, isConst, rank4,
+      fresh: (base) => fresh(usedValues, base),
+      int64s, scalar, clip6, pads,
+      attrInt: (n, v) => attr(attrInt(n, v)),
+      attrInts: (n, vs) => attr(attrInts(n, vs)),
+      attrFloat: (n, v) => attr(attrFloat(n, v)),
+    };
+    spec.onnx(o, e);
     produced.add(out);
     if (!g.outputs.includes(out)) infos.push(valueInfo(internal[out], ys.length === 4 ? nchwDims(ys) : ys));
   }

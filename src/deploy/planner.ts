@@ -6,9 +6,9 @@
 // needs; `inPlace` plans for runtimes that do (TinyEngine-style): a unary element-wise op or a
 // reshape may write over its input when nothing reads the input afterwards.
 import { bytesPerElement, consumers, elementCount, type Graph } from './ir.js';
+import { opSpec } from './ops/index.js';
 
 const ALIGN = 16;
-const UNARY_IN_PLACE = new Set(['HARD_SWISH', 'LOGISTIC', 'TANH', 'RELU', 'RELU6', 'RESHAPE']);
 
 export interface Allocation {
   tensor: number;
@@ -45,7 +45,7 @@ export function planArena(g: Graph, o: { inPlace?: boolean } = {}): Plan {
     g.ops.forEach((op, i) => {
       const x = op.inputs[0], y = op.outputs[0];
       const sameSize = elementCount(g.tensors[x].shape) * bytesPerElement(g.tensors[x].dtype) === elementCount(g.tensors[y].shape) * bytesPerElement(g.tensors[y].dtype);
-      if (UNARY_IN_PLACE.has(op.op) && sameSize && last.get(x) === i && users[x].length === 1 && !g.inputs.includes(x)) alias.set(y, x);
+      if (opSpec(op.op).inPlace && sameSize && last.get(x) === i && users[x].length === 1 && !g.inputs.includes(x)) alias.set(y, x);
     });
   }
   const root = (t: number): number => (alias.has(t) ? root(alias.get(t)!) : t);

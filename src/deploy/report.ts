@@ -3,7 +3,9 @@
 // target. Everything here except the model size and the arena plan is an ESTIMATE from a stated
 // cost model, not a measurement: the cycle costs are per-op-type rates for CMSIS-NN's int8
 // kernels on a Cortex-M7 (TFLite Micro reference kernels where CMSIS-NN has none).
-import { bytesPerElement, elementCount, type Graph, type OpDef } from './ir.js';
+import { bytesPerElement, elementCount, type Graph } from './ir.js';
+import { CYCLES } from './ops/cycles.js';
+import { opSpec } from './ops/index.js';
 import { planArena } from './planner.js';
 
 export interface Target {
@@ -19,19 +21,8 @@ export const TARGETS: Record<string, Target> = {
   stm32h7: { name: 'stm32h7', description: 'ST STM32H743 (Cortex-M7, 480 MHz, 1 MB SRAM, 2 MB flash)', mhz: 480, sramBytes: 1024 * 1024, flashBytes: 2 * 1024 * 1024 },
 };
 
-/** The cost model: cycles per MAC for convolutions, per output element for the rest. */
-export const CYCLES = {
-  conv1x1: 1.0, // arm_convolve_1x1_s8_fast: SMLAD, 2 MACs per instruction, operand unpacking
-  convKxK: 1.3, // arm_convolve_s8: im2col + the same inner loop
-  depthwise3x3: 2.0, // arm_depthwise_conv_3x3_s8 / _s8_opt (multiplier 1)
-  depthwiseGeneric: 4.0, // arm_depthwise_conv_s8 (other kernels, channel multiplier > 1)
-  addMul: 4, // arm_elementwise_add_s8 / _mul_s8 per element
-  hardSwish: 15, // TFLite Micro reference: int16 fixed-point per element
-  avgPool: 2, // per input element
-  lookup: 6, // CAST / int32 ADD / GATHER reference loops, per element
-  softmax: 120, // per element (exp table, division)
-  copy: 1, // RESHAPE per byte
-} as const;
+/** The cost model's rates live with the ops (ops/cycles.ts); each op module computes its own cost. */
+export { CYCLES };
 
 /** TFLite Micro code size (interpreter, allocator, CMSIS-NN kernels): an estimate in bytes. */
 export const RUNTIME_CODE = { core: 40 * 1024, perOpType: 6 * 1024 };
@@ -59,29 +50,9 @@ export interface Report {
   assumptions: string[];
 }
 
-function opCost(g: Graph, o: OpDef): { macs: number; cycles: number } {
-  const out = g.tensors[o.outputs[0]], n = elementCount(out.shape);
-  switch (o.op) {
-    case 'CONV_2D': {
-      const [, kh, kw, cin] = g.tensors[o.inputs[1]].shape, macs = n * kh * kw * cin;
-      return { macs, cycles: macs * (kh === 1 && kw === 1 ? CYCLES.conv1x1 : CYCLES.convKxK) };
-    }
-    case 'DEPTHWISE_CONV_2D': {
-      const [, kh, kw] = g.tensors[o.inputs[1]].shape, macs = n * kh * kw;
-      return { macs, cycles: macs * (kh === 3 && kw === 3 && o.multiplier === 1 ? CYCLES.depthwise3x3 : CYCLES.depthwiseGeneric) };
-    }
-    case 'ADD': case 'MUL': return { macs: 0, cycles: n * (out.dtype === 'int32' ? CYCLES.lookup : CYCLES.addMul) };
-    case 'HARD_SWISH': return { macs: 0, cycles: n * CYCLES.hardSwish };
-    case 'AVERAGE_POOL_2D': return { macs: 0, cycles: elementCount(g.tensors[o.inputs[0]].shape) * CYCLES.avgPool };
-    case 'SOFTMAX': return { macs: 0, cycles: n * CYCLES.softmax };
-    case 'RESHAPE': return { macs: 0, cycles: n * bytesPerElement(out.dtype) * CYCLES.copy };
-    default: return { macs: 0, cycles: n * CYCLES.lookup };
-  }
-}
-
 export function mcuReport(g: Graph, modelBytes: number, target: Target): Report {
   const ops: OpReport[] = g.ops.map((o, index) => {
-    const { macs, cycles } = opCost(g, o);
+    const { macs, cycles } = opSpec(o.op).cost(o as never, g.tensors);
     const consts = o.inputs.filter((i) => g.tensors[i].data), acts = [...o.inputs.filter((i) => !g.tensors[i].data), o.outputs[0]];
     const bytes = (i: number) => elementCount(g.tensors[i].shape) * bytesPerElement(g.tensors[i].dtype);
     return {
@@ -90,7 +61,7 @@ export function mcuReport(g: Graph, modelBytes: number, target: Target): Report 
     };
   });
   const plan = planArena(g), inPlace = planArena(g, { inPlace: true });
-  const convChannels = g.ops.filter((o) => o.op === 'CONV_2D' || o.op === 'DEPTHWISE_CONV_2D').reduce((a, o) => a + g.tensors[o.outputs[0]].shape[3], 0);
+  const convChannels = g.ops.filter((o) => opSpec(o.op).channelParams).reduce((a, o) => a + g.tensors[o.outputs[0]].shape[3], 0);
   const runtimeBytes = RUNTIME_RAM.fixed + RUNTIME_RAM.perTensor * g.tensors.length + RUNTIME_RAM.perConvChannel * convChannels;
   const opTypes = new Set(g.ops.map((o) => o.op)).size;
   const runtimeCodeBytes = RUNTIME_CODE.core + RUNTIME_CODE.perOpType * opTypes;

@@ -2,7 +2,7 @@
 // still loading in desktop TFLite, and that some other runtime (TFLite Micro, Arm NN, XNNPACK,
 // old interpreters) then refuses or miscomputes. Works on the raw tables, so it also checks files
 // cmv3 did not write (ops it does not know are only checked for the generic rules).
-import { PLACEHOLDER_FOR_GREATER_OP_CODES, CUSTOM_CODE, TENSOR_TYPE, builtinOpName } from './schema.js';
+import { PLACEHOLDER_FOR_GREATER_OP_CODES, CUSTOM_CODE, TENSOR_TYPE, builtinOpName } from '../tflite-format/schema.js';
 import { decodeModel, type RawTensor } from './read.js';
 
 const CONV_2D = 3, DEPTHWISE_CONV_2D = 4, LOGISTIC = 14, SOFTMAX = 25;

@@ -4,8 +4,10 @@
 // breaks a rule that some runtime enforces. Scales are float32 in the file: a graph whose scales
 // are not float32 values comes back from readTflite rounded.
 import { Builder } from 'flatbuffers';
-import { BUILTIN_CODE, elementCount, type BuiltinName, type Graph, type OpDef, type TensorDef } from '../ir.js';
-import { ACTIVATION, FIELDS, FILE_IDENTIFIER, OPTIONS, PADDING, PLACEHOLDER_FOR_GREATER_OP_CODES, SCHEMA_VERSION, SLOT, TENSOR_TYPE } from './schema.js';
+import { elementCount, type BuiltinName, type Graph, type OpDef, type TensorDef } from '../ir.js';
+import { builtinOf, isBuiltin } from '../ops/index.js';
+import type { OptionsWriter } from '../ops/op.js';
+import { FIELDS, FILE_IDENTIFIER, OPTIONS, PLACEHOLDER_FOR_GREATER_OP_CODES, SCHEMA_VERSION, SLOT, TENSOR_TYPE } from '../tflite-format/schema.js';
 import { checkTfliteRules } from './validate.js';
 
 /** Deliberate breakage, only for the validator's own tests: each flag breaks one trap. */
@@ -38,35 +40,13 @@ function checkEncodable(g: Graph): void {
     }
   });
   g.ops.forEach((o, i) => {
-    if (o.op === 'MISH' || o.op === 'HARD_SIGMOID') {
+    if (!isBuiltin(o.op)) {
       throw new Error(`cannot write TFLite: operator ${i} is the pseudo-op ${o.op}; legalize (float) or quantize (int8) the graph first`);
     }
     [...o.inputs, ...o.outputs].forEach((t) => idx(t, `operator ${i} (${o.op})`));
   });
   g.inputs.forEach((t) => idx(t, 'a model input'));
   g.outputs.forEach((t) => idx(t, 'a model output'));
-}
-
-/** The version TFLite's converter stamps on each op (tools/versioning/op_version.cc); old
- *  runtimes refuse versions newer than they know, so never claim more than the op needs. */
-function opVersion(o: Exclude<OpDef, { op: 'MISH' | 'HARD_SIGMOID' }>, t: TensorDef[]): number {
-  const int8 = t[o.inputs[0]].dtype === 'int8';
-  switch (o.op) {
-    case 'CONV_2D': case 'DEPTHWISE_CONV_2D':
-      return int8 && t[o.inputs[1]].dtype === 'int8' ? 3 : 1;
-    case 'MUL': {
-      // Version 3: int8 whose rescale in1*in2/out is >= 1 (a different kernel path).
-      const [a, b, out] = [t[o.inputs[0]].quant, t[o.inputs[1]].quant, t[o.outputs[0]].quant];
-      if (int8 && a && b && out && (a.scale[0] * b.scale[0]) / out.scale[0] >= 1) return 3;
-      return int8 ? 2 : 1;
-    }
-    case 'CAST':
-      return int8 || t[o.outputs[0]].dtype === 'int8' ? 3 : 1;
-    case 'RESHAPE': case 'HARD_SWISH':
-      return 1;
-    default: // ADD, AVERAGE_POOL_2D, SOFTMAX, GATHER, LOGISTIC, TANH, EXP, LOG, RELU, RELU6
-      return int8 ? 2 : 1;
-  }
 }
 
 function int32Vector(b: Builder, values: readonly number[]): number {
@@ -111,66 +91,20 @@ function quantization(b: Builder, t: TensorDef): number {
 
 /** builtin_options_type and the table for one op (type NONE and offset 0 for ops without options). */
 function options(b: Builder, o: OpDef, t: TensorDef[]): [number, number] {
-  const table = (fields: number, fill: () => void): number => { b.startObject(fields); fill(); return b.endObject(); };
-  switch (o.op) {
-    case 'CONV_2D': {
-      const C = SLOT.Conv2DOptions;
-      return [OPTIONS.Conv2DOptions, table(FIELDS.Conv2DOptions, () => {
-        b.addFieldInt8(C.padding, PADDING[o.padding], 0);
-        b.addFieldInt32(C.stride_w, o.stride, 0);
-        b.addFieldInt32(C.stride_h, o.stride, 0);
-        b.addFieldInt8(C.fused_activation_function, ACTIVATION[o.act], 0);
-      })];
-    }
-    case 'DEPTHWISE_CONV_2D': {
-      const C = SLOT.DepthwiseConv2DOptions;
-      return [OPTIONS.DepthwiseConv2DOptions, table(FIELDS.DepthwiseConv2DOptions, () => {
-        b.addFieldInt8(C.padding, PADDING[o.padding], 0);
-        b.addFieldInt32(C.stride_w, o.stride, 0);
-        b.addFieldInt32(C.stride_h, o.stride, 0);
-        b.addFieldInt32(C.depth_multiplier, o.multiplier, 0);
-        b.addFieldInt8(C.fused_activation_function, ACTIVATION[o.act], 0);
-      })];
-    }
-    case 'AVERAGE_POOL_2D': {
-      const C = SLOT.Pool2DOptions;
-      return [OPTIONS.Pool2DOptions, table(FIELDS.Pool2DOptions, () => {
-        b.addFieldInt8(C.padding, PADDING[o.padding], 0);
-        b.addFieldInt32(C.stride_w, o.stride, 0);
-        b.addFieldInt32(C.stride_h, o.stride, 0);
-        b.addFieldInt32(C.filter_width, o.filter, 0);
-        b.addFieldInt32(C.filter_height, o.filter, 0);
-        b.addFieldInt8(C.fused_activation_function, ACTIVATION[o.act], 0);
-      })];
-    }
-    case 'ADD':
-      return [OPTIONS.AddOptions, table(FIELDS.AddOptions, () => b.addFieldInt8(SLOT.AddOptions.fused_activation_function, ACTIVATION[o.act], 0))];
-    case 'MUL':
-      return [OPTIONS.MulOptions, table(FIELDS.MulOptions, () => b.addFieldInt8(SLOT.MulOptions.fused_activation_function, ACTIVATION[o.act], 0))];
-    case 'RESHAPE': {
-      const shape = int32Vector(b, o.newShape);
-      return [OPTIONS.ReshapeOptions, table(FIELDS.ReshapeOptions, () => b.addFieldOffset(SLOT.ReshapeOptions.new_shape, shape, 0))];
-    }
-    case 'SOFTMAX':
-      return [OPTIONS.SoftmaxOptions, table(FIELDS.SoftmaxOptions, () => b.addFieldFloat32(SLOT.SoftmaxOptions.beta, o.beta, 0))];
-    case 'GATHER':
-      return [OPTIONS.GatherOptions, table(FIELDS.GatherOptions, () => b.addFieldInt32(SLOT.GatherOptions.axis, o.axis, 0))];
-    case 'CAST':
-      return [OPTIONS.CastOptions, table(FIELDS.CastOptions, () => {
-        b.addFieldInt8(SLOT.CastOptions.in_data_type, TENSOR_TYPE[t[o.inputs[0]].dtype], 0);
-        b.addFieldInt8(SLOT.CastOptions.out_data_type, TENSOR_TYPE[t[o.outputs[0]].dtype], 0);
-      })];
-    case 'EXP': // the converter writes the empty ExpOptions table; HARD_SWISH and the rest carry none
-      return [OPTIONS.ExpOptions, table(FIELDS.Empty, () => {})];
-    default:
-      return [OPTIONS.NONE, 0];
-  }
+  const spec = builtinOf(o.op);
+  if (!spec.writeOptions) return [OPTIONS.NONE, 0];
+  const w: OptionsWriter = {
+    b, tensors: t,
+    table: (fields, fill) => { b.startObject(fields); fill(); return b.endObject(); },
+    int32Vector: (values) => int32Vector(b, values),
+  };
+  return [spec.optionsType, spec.writeOptions(w, o as never)];
 }
 
 /** The encoder without the trap check: writeTflite is the entry point; faults exist for tests. */
 export function encodeTflite(g: Graph, faults: TfliteFaults = {}): Uint8Array {
   checkEncodable(g);
-  const ops = g.ops as Exclude<OpDef, { op: 'MISH' | 'HARD_SIGMOID' }>[];
+  const ops = g.ops as (OpDef & { op: BuiltinName })[];
   const b = new Builder(1024 + g.tensors.reduce((n, t) => n + (t.data ? t.data.byteLength + 32 : 64), 0));
 
   // Buffers first (the builder fills back to front, so the bulk data ends up at the end of the
@@ -208,9 +142,9 @@ export function encodeTflite(g: Graph, faults: TfliteFaults = {}): Uint8Array {
   const codes: number[] = [];
   const versions = new Map<number, number>();
   for (const o of ops) {
-    const code = BUILTIN_CODE[o.op as BuiltinName];
+    const spec = builtinOf(o.op), code = spec.code;
     if (!versions.has(code)) codes.push(code);
-    versions.set(code, Math.max(versions.get(code) ?? 1, opVersion(o, g.tensors)));
+    versions.set(code, Math.max(versions.get(code) ?? 1, spec.version(o as never, g.tensors)));
   }
   const C = SLOT.OperatorCode;
   const opcodes = codes.map((code) => {
@@ -229,7 +163,7 @@ export function encodeTflite(g: Graph, faults: TfliteFaults = {}): Uint8Array {
     // custom_options stays absent on builtin ops: TFLite Micro rejects even an empty vector.
     const custom = faults.emptyCustomOptions ? dataVector(b, new Uint8Array(0), false) : 0;
     b.startObject(FIELDS.Operator);
-    b.addFieldInt32(O.opcode_index, codes.indexOf(BUILTIN_CODE[o.op as BuiltinName]), 0);
+    b.addFieldInt32(O.opcode_index, codes.indexOf(builtinOf(o.op).code), 0);
     b.addFieldOffset(O.inputs, inputs, 0);
     b.addFieldOffset(O.outputs, outputs, 0);
     if (optionsTable) {

@@ -1,7 +1,8 @@
-// The parts of TensorFlow Lite's schema.fbs (schema version 3) that the writer, the reader and the
-// validator share: field slot numbers, enum values and names. There is no generated code: these
-// numbers are the whole contract, so they live in one place. A union field takes two slots,
-// `<name>_type` and then `<name>`. Checked against /work/shared/tflite/schema.fbs (tflite-micro 28389e0ff).
+// The parts of TensorFlow Lite's schema.fbs (schema version 3) that the writer, the reader, the
+// validator and the ops' option codecs (ops/) share: field slot numbers, enum values and names.
+// There is no generated code: these numbers are the whole contract, so they live in one place. A
+// union field takes two slots, `<name>_type` and then `<name>`. Checked against
+// /work/shared/tflite/schema.fbs (tflite-micro 28389e0ff).
 import type { DType } from '../ir.js';
 
 export const FILE_IDENTIFIER = 'TFL3';
