@@ -4,6 +4,7 @@
 // budget, seed 1. A row's run folder is runs/recipe-ablation-eE/NAME: a finished row is read
 // back, an interrupted one resumed, so the bench continues across sessions. Writes BENCHMARKS.md.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dataDir } from '../src/cli/common.js';
 import { resolveSpec } from '../src/models/registry.js';
@@ -29,8 +30,13 @@ export const ROWS: Row[] = [
 const { values } = parseArgs({ options: { epochs: { type: 'string', default: '6' }, rows: { type: 'string' }, threads: { type: 'string', default: '2' }, data: { type: 'string' } } });
 const epochs = Number(values.epochs), threads = Number(values.threads);
 const wanted = values.rows ? new Set(values.rows.split(',')) : null;
-const data = dataDir(values.data);
 const root = `runs/recipe-ablation-e${epochs}`;
+// Rows of an ablation train on one dataset: without --data, the one the first row recorded.
+const data = dataDir(values.data, `${root}/${ROWS[0].name}`);
+if (!existsSync(join(data, 'data_batch_1.bin'))) {
+  console.error(`bench:recipe: no CIFAR-10 training batches in ${data}; pass --data DIR (the cifar-10-batches-bin folder) or set CMV3_DATA`);
+  process.exit(2);
+}
 const signal = { stop: false };
 process.on('SIGINT', () => { signal.stop = true; console.error('stopping after this step and saving'); });
 

@@ -1,5 +1,7 @@
 // SOFTMAX over the last axis, with TFLite's beta.
 import * as k from '../int8/kernels.js';
+import { prepareSoftmaxMicro, softmaxInt8Micro } from '../int8/softmax-micro.js';
+import { ExportError } from '../lower.js';
 import { FIXED_UNIT } from '../quant-rules.js';
 import { FIELDS, OPTIONS, SLOT } from '../tflite-format/schema.js';
 import { int8IsVersion2, outputElements } from './common.js';
@@ -27,9 +29,16 @@ export const SOFTMAX: OpSpec<'SOFTMAX'> = {
       for (let j = 0; j < n; j++) y[r + j] /= s;
     }
   },
+  // TFLite Micro ('reference') computes it in fixed point, desktop TFLite through a float table.
   int8: (o, p) => {
-    const x = o.inputs[0], y = o.outputs[0], shape = p.tensors[y].shape;
-    const pp = k.prepareSoftmax(p.tq(x), o.beta, p.tq(y)), depth = shape[shape.length - 1];
+    const x = o.inputs[0], y = o.outputs[0], shape = p.tensors[y].shape, depth = shape[shape.length - 1];
+    if (p.runtime === 'reference') {
+      const out = p.tq(y);
+      if (out.scale !== 1 / 256 || out.zeroPoint !== -128) throw new ExportError(`SOFTMAX ${p.tensors[y].name}: TFLite Micro needs output scale 1/256 and zero point -128`, 'ERR_TFLITE_UNSUPPORTED');
+      const pm = prepareSoftmaxMicro(p.tq(x), o.beta);
+      return (v) => softmaxInt8Micro(pm, v[x] as Int8Array, v[y] as Int8Array, depth);
+    }
+    const pp = k.prepareSoftmax(p.tq(x), o.beta, p.tq(y));
     return (v) => k.softmaxInt8(pp, v[x] as Int8Array, v[y] as Int8Array, depth);
   },
   quantize: (o, c) => {
