@@ -178,7 +178,7 @@ test('deploy --target imxrt1060 writes an eIQ TFLite Micro folder that matches i
   writeFileSync(join(out, 'stale.txt'), 'from before');
   r = run('deploy', 'cmv3-w0.5-cifar10', '--target', 'imxrt1060', '-o', out, '--calibration', '20', '--data', data, '--force');
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /kTensorArenaSize [\d,]+ \(planned [\d,]+ \+ estimated [\d,]+\), ~[\d.]+ ms per image \(estimate\)/);
+  assert.match(r.stdout, /kTensorArenaSize [\d,]+ \(planned [\d,]+ \+ estimated [\d,]+ \+ margin [\d,]+\), ~[\d.]+ ms per image \(estimate\)/);
   assert.deepEqual(readdirSync(out).sort(), FILES);
   assert.ok(readdirSync(dir).every((e) => !/\.(tmp|old)-\d+$/.test(e)), 'no temporary folders left');
 });

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } 
 import { basename, join } from 'node:path';
 import { DataError } from '../data/cifar.js';
 import { readDataset } from '../data/folder.js';
-import { eiqFacts, eiqProject, type EiqImage } from '../deploy/eiq.js';
+import { ARENA_MARGIN, eiqFacts, eiqProject, type EiqImage } from '../deploy/eiq.js';
 import { int8Graph } from '../deploy/pipeline.js';
 import { TARGETS } from '../deploy/report.js';
 import { readTflite } from '../deploy/tflite/read.js';
@@ -106,7 +106,7 @@ export async function deployCommand(argv: string[]): Promise<void> {
     latencyMsEstimate: f.report.latencyMs, image: note, expected: f.expected, calibration: q,
   };
   if (values.json) { console.log(JSON.stringify(summary)); return; }
-  console.log(`${out}: eIQ TFLite Micro folder for ${target.name}: int8 model ${bytes.length.toLocaleString('en-US')} bytes, ${f.ops.length} op types, kTensorArenaSize ${f.tensorArenaSize.toLocaleString('en-US')} (planned ${f.plannedArena.toLocaleString('en-US')} + estimated ${f.runtimeEstimate.toLocaleString('en-US')}), ~${f.report.latencyMs.toFixed(1)} ms per image (estimate)`);
+  console.log(`${out}: eIQ TFLite Micro folder for ${target.name}: int8 model ${bytes.length.toLocaleString('en-US')} bytes, ${f.ops.length} op types, kTensorArenaSize ${f.tensorArenaSize.toLocaleString('en-US')} (planned ${f.plannedArena.toLocaleString('en-US')} + estimated ${f.runtimeEstimate.toLocaleString('en-US')} + margin ${ARENA_MARGIN.toLocaleString('en-US')}), ~${f.report.latencyMs.toFixed(1)} ms per image (estimate)`);
   if (f.tensorArenaSize > target.sramBytes) console.log(`note: the arena exceeds the ${target.sramBytes / 1024} KB of on-chip SRAM; the README says how to place it in SDRAM`);
   // The int8 Mish tables hold int32 indices; ReLU6 fuses into the convolution (README: "Mish on a microcontroller").
   if (graph.tensors.some((t) => t.dtype === 'int32' && !t.data)) console.log(`note: the int8 Mish tables need int32 index tensors; for a smaller arena fine-tune with ReLU6 in Mish's place: cmv3 train --init ${positionals[0]} --act mish=relu6 (for cmv3 width 0.5 the shipped cmv3-w0.5-relu6-cifar10 is that model)`);

@@ -20,6 +20,12 @@ export const RESOLVER_METHOD: Record<BuiltinName, string> = Object.fromEntries(
   (Object.keys(OPS) as OpName[]).filter(isBuiltin).map((name) => [name, builtinOf(name).resolver]),
 ) as Record<BuiltinName, string>;
 
+/**
+ * Bytes of kTensorArenaSize beyond plan + estimate: TFLite Micro's own allocations differ between
+ * its versions (one version, with CMSIS-NN, left only 384 bytes of the estimate unused).
+ */
+export const ARENA_MARGIN = 4096;
+
 export interface EiqImage {
   /** uint8 HWC pixels, inputSize x inputSize x channels */
   pixels: Uint8Array;
@@ -110,7 +116,7 @@ export function eiqFacts(i: EiqInput): EiqFacts {
   for (const o of g.ops) opCounts[o.op] = (opCounts[o.op] ?? 0) + 1;
   return {
     modelName: i.name ?? info.model, labels: info.labels, ops: modelOps(g), opCounts, plannedArena, runtimeEstimate,
-    tensorArenaSize: roundUp(plannedArena + runtimeEstimate, 1024), input, image,
+    tensorArenaSize: roundUp(plannedArena + runtimeEstimate + ARENA_MARGIN, 1024), input, image,
     expected: { index: best, label: info.labels[best], score }, report,
   };
 }
@@ -158,7 +164,8 @@ function configHeader(f: EiqFacts, target: Target): string {
 
 // Tensor arena = cmv3's plan of the activation tensors (TFLite Micro's greedy planner, computed on
 // this graph: ${f.plannedArena} bytes) + an ESTIMATE of TFLite Micro's own allocations (${RUNTIME_RAM.fixed} B fixed,
-// ${RUNTIME_RAM.perTensor} B per tensor, ${RUNTIME_RAM.perConvChannel} B per conv output channel: ${f.runtimeEstimate} bytes), rounded up to 1 KB.
+// ${RUNTIME_RAM.perTensor} B per tensor, ${RUNTIME_RAM.perConvChannel} B per conv output channel: ${f.runtimeEstimate} bytes) + a margin of
+// ${ARENA_MARGIN} bytes (TFLite Micro versions differ in their own allocations), rounded up to 1 KB.
 // Kernel scratch buffers are not in the estimate: if AllocateTensors() fails, raise this; after it,
 // MicroInterpreter::arena_used_bytes() is the real need on the board.
 constexpr int kTensorArenaSize = ${f.tensorArenaSize};
@@ -324,7 +331,7 @@ ${t.description} (the same steps fit the label-image examples).
 
 - model: ${f.report.flash.modelBytes.toLocaleString('en-US')} bytes (exact), ${r.totals.params.toLocaleString('en-US')} parameters, ${r.totals.macs.toLocaleString('en-US')} MACs
 - tensor arena: ${f.plannedArena.toLocaleString('en-US')} bytes planned (TFLite Micro's greedy plan, computed on this graph; peak at ${r.sram.peakOp})
-  + ${f.runtimeEstimate.toLocaleString('en-US')} bytes estimated for TFLite Micro's own allocations = \`kTensorArenaSize\` ${f.tensorArenaSize.toLocaleString('en-US')} (${kb(f.tensorArenaSize)}, rounded up to 1 KB)
+  + ${f.runtimeEstimate.toLocaleString('en-US')} bytes estimated for TFLite Micro's own allocations + ${ARENA_MARGIN.toLocaleString('en-US')} bytes of margin (its versions differ) = \`kTensorArenaSize\` ${f.tensorArenaSize.toLocaleString('en-US')} (${kb(f.tensorArenaSize)}, rounded up to 1 KB)
 ${f.tensorArenaSize > t.sramBytes ? `- **the arena does not fit in the ${kb(t.sramBytes)} of on-chip SRAM**: place \`g_tensor_arena\` / the SDK's \`s_tensorArena\`
   in the EVK's SDRAM (the example's \`flexspi_nor_sdram\` build configuration; in MCUXpresso IDE e.g. \`__BSS(BOARD_SDRAM)\`
   from \`cr_section_macros.h\`; check your linker script). SDRAM is slower than on-chip RAM; the latency below assumes SRAM.
