@@ -46,4 +46,8 @@ test('TFLite Micro softmax: Prepare, exp, and within one step of the float-table
   }
   // two arithmetics (fixed point against a float table), so some last bits differ, rarely
   assert.ok(differ > 0 && differ < 3000, `${differ} of 30,000 differ by one step`);
+  // 512 equal entries: each 1/512 of the mass; the final shift reaches 32 (see divideByPOT)
+  const flat = new Int8Array(512).fill(7), y = new Int8Array(512);
+  softmaxInt8Micro(prepareSoftmaxMicro({ scale: 0.1, zeroPoint: 0 }, 1), flat, y, 512);
+  assert.deepEqual(new Set(y), new Set([-127]));
 });

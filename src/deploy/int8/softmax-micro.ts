@@ -11,6 +11,7 @@
 //            rounded to 8 bits - 128; entries below diff_min give -128.
 import { INT32_MAX, INT32_MIN, quantizeMultiplier, roundingDivideByPOT,
   saturatingRoundingDoublingHighMul as mulSat } from './fixedpoint.js';
+import { ExportError } from '../lower.js';
 import type { TensorQuant } from './conv.js';
 
 const SCALED_DIFF_INTEGER_BITS = 5;
@@ -26,9 +27,9 @@ export interface SoftmaxMicroPrepared {
 export function prepareSoftmaxMicro(input: TensorQuant, beta: number): SoftmaxMicroPrepared {
   // PreprocessSoftmaxScaling (double arithmetic, without TFLITE_SINGLE_ROUNDING)
   const real = Math.min(Math.fround(beta) * Math.fround(input.scale) * 2 ** (31 - SCALED_DIFF_INTEGER_BITS), 2 ** 31 - 1);
-  if (!(real > 1)) throw new Error(`softmax: input multiplier ${real} must be greater than 1`); // TFLITE_CHECK_GT
+  if (!(real > 1)) throw new ExportError(`SOFTMAX: beta x input scale ${beta * input.scale} is too small for TFLite Micro's fixed point (input multiplier ${real} <= 1)`, 'ERR_TFLITE_UNSUPPORTED');
   const { multiplier, shift } = quantizeMultiplier(real);
-  if (shift < 0) throw new Error(`softmax: negative left shift ${shift}`);
+  if (shift < 0) throw new ExportError(`SOFTMAX: negative input shift ${shift}`, 'ERR_TFLITE_UNSUPPORTED');
   // CalculateInputRadius(5, shift): floor((2^5 - 1) * 2^(31 - 5) / 2^shift)
   const radius = Math.floor(((2 ** SCALED_DIFF_INTEGER_BITS - 1) * 2 ** (31 - SCALED_DIFF_INTEGER_BITS)) / 2 ** shift);
   return { multiplier, leftShift: shift, diffMin: -radius };
@@ -80,6 +81,16 @@ function oneOverOnePlusX(a: number): number {
   return mulByPot(x, 1); // x / 2 in Q1.30 read as Q0.31
 }
 
+/**
+ * RoundingDivideByPOT, extended to the shifts of 32 and more that rows of 512+ entries near their
+ * maximum reach (a sum of exps of 2^28 or more). That shift is undefined behaviour in C; compiled
+ * for an Arm core the reference code's generic path gives 1 for x >= 0 (-127 after the offset),
+ * so that is what cmv3 gives. cmv3's own models have 10 classes and never get there.
+ */
+function divideByPOT(x: number, exponent: number): number {
+  return exponent >= 32 ? (x >= 0 ? 1 : -1) : roundingDivideByPOT(x, exponent);
+}
+
 /** reference_integer_ops::Softmax<int8, int8> over the last dimension: input/output (outer, depth). */
 export function softmaxInt8Micro(pp: SoftmaxMicroPrepared, input: Int8Array, output: Int8Array, depth: number): void {
   const scaled = (d: number) => mulSat(d * 2 ** pp.leftShift, pp.multiplier); // MultiplyByQuantizedMultiplierGreaterThanOne
@@ -100,7 +111,7 @@ export function softmaxInt8Micro(pp: SoftmaxMicroPrepared, input: Int8Array, out
       const d = input[base + j] - max;
       if (d < pp.diffMin) { output[base + j] = -128; continue; }
       const e = expOnNegativeValues(scaled(d));
-      const q = roundingDivideByPOT(mulSat(shiftedScale, e), bitsOverUnit + 31 - 8) - 128;
+      const q = divideByPOT(mulSat(shiftedScale, e), bitsOverUnit + 31 - 8) - 128;
       output[base + j] = q > 127 ? 127 : q < -128 ? -128 : q;
     }
   }

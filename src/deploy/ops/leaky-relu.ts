@@ -35,7 +35,8 @@ export function prepareLeakyReluXnnpack(input: { scale: number; zeroPoint: numbe
   const positive = f32(f32(input.scale) / f32(output.scale)), negative = f32(positive * f32(alpha));
   // XNNPACK refuses scales its 8-bit multipliers cannot hold (measured in tfjs-tflite's WASM:
   // TFLite then runs the whole graph on its builtin kernels, see Int8Engine).
-  const fits = (v: number) => Math.abs(v) >= 2 ** -8 && Math.abs(v) <= 2 ** 7;
+  // (XNNPACK's limits: positive in [2^-8, 2^7], negative in [-127.99609375, 2^7] with |negative| >= 2^-8)
+  const fits = (v: number) => Math.abs(v) >= 2 ** -8 && v <= 2 ** 7 && v >= -127.99609375;
   return {
     inputZp: input.zeroPoint, outputZp: output.zeroPoint, xnnpackFails: !(positive > 0 && fits(positive) && fits(negative)),
     positive: roundHalfEven(f32(-256 * positive)), negative: roundHalfEven(f32(-256 * negative)),

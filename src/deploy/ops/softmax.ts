@@ -34,7 +34,7 @@ export const SOFTMAX: OpSpec<'SOFTMAX'> = {
     const x = o.inputs[0], y = o.outputs[0], shape = p.tensors[y].shape, depth = shape[shape.length - 1];
     if (p.runtime === 'reference') {
       const out = p.tq(y);
-      if (out.scale !== 1 / 256 || out.zeroPoint !== -128) throw new ExportError(`SOFTMAX ${p.tensors[y].name}: TFLite Micro needs output scale 1/256 and zero point -128`, 'ERR_TFLITE_UNSUPPORTED');
+      if (Math.fround(out.scale) !== 1 / 256 || out.zeroPoint !== -128) throw new ExportError(`SOFTMAX ${p.tensors[y].name}: TFLite Micro needs output scale 1/256 and zero point -128`, 'ERR_TFLITE_UNSUPPORTED');
       const pm = prepareSoftmaxMicro(p.tq(x), o.beta);
       return (v) => softmaxInt8Micro(pm, v[x] as Int8Array, v[y] as Int8Array, depth);
     }
