@@ -24,18 +24,21 @@ const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 const hms = (s: number) => `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 const evalNote = wallCountsEval(m) ? 'wall time counts training steps and the per-epoch test passes'
   : 'wall time counts training steps only (recorded before test passes were timed); each epoch\'s test pass comes on top';
+// A run with --validation N measured held-out training images each epoch, not the test set.
+const heldOut = config.validation ?? 0;
+const set = heldOut > 0 ? 'validation' : 'test', setNote = heldOut > 0 ? ` (${heldOut.toLocaleString('en-US')} training images held out; the test set was not looked at)` : '';
 const lines = [
   `Run \`${dir}\`: ${config.spec.name} width ${config.spec.width} (${params.toLocaleString('en-US')} parameters), recipe ${config.recipe.name}, ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}.`,
-  `Final test accuracy ${pct(m.at(-1)!.testAcc)} (epoch ${m.at(-1)!.epoch}), best ${pct(best.testAcc)} (epoch ${best.epoch}); training wall time ${hms(m.at(-1)!.wallSeconds)} (${evalNote}).`,
+  `Final ${set} accuracy${setNote} ${pct(m.at(-1)!.testAcc)} (epoch ${m.at(-1)!.epoch}), best ${pct(best.testAcc)} (epoch ${best.epoch}); training wall time ${hms(m.at(-1)!.wallSeconds)} (${evalNote.replace('test passes', `${set} passes`)}).`,
   '',
-  '| test accuracy reached | epoch | training wall time |',
+  `| ${set} accuracy reached | epoch | training wall time |`,
   '|---|---:|---:|',
   ...[...REPORT_LEVELS, 0.9].map((level) => {
     const r = timeToAccuracy(m, level);
     return `| ${pct(level)} | ${r ? r.epoch : 'not reached'} | ${r ? hms(r.wallSeconds) : '-'} |`;
   }),
   '',
-  '| epoch | train loss | train acc | test loss | test acc | lr | img/s | data wait ms |',
+  `| epoch | train loss | train acc | ${set} loss | ${set} acc | lr | img/s | data wait ms |`,
   '|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...m.map((r) => `| ${r.epoch} | ${r.trainLoss.toFixed(4)} | ${pct(r.trainAcc)} | ${r.testLoss.toFixed(4)} | ${pct(r.testAcc)} | ${r.lr.toExponential(2)} | ${r.imagesPerSec.toFixed(1)} | ${r.dataWaitMs.toFixed(0)} |`),
 ];
