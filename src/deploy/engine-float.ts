@@ -3,12 +3,8 @@
 // files alike; it is the oracle for float .tflite and ONNX exports.
 import { elementCount, type Graph } from './ir.js';
 import { ExportError } from './lower.js';
-import { padBefore } from './ops/common.js';
 import { opSpec } from './ops/index.js';
 import type { FloatArgs } from './ops/op.js';
-
-/** TF 'SAME' padding (ops/common.ts); kept here for the importers of the engine. */
-export { padBefore };
 
 /**
  * Runs the graph on one input. `observe` sees every tensor an op writes (calibration).

@@ -11,9 +11,7 @@ import * as k from './int8/kernels.js';
 import { ExportError } from './lower.js';
 import { defaultInt8Kernels, type Int8Kernels } from './int8/native.js';
 import { opSpec } from './ops/index.js';
-import type { Int8Step } from './ops/op.js';
-
-type Buf = Int8Array | Int32Array;
+import type { Int8Step, Int8Values } from './ops/op.js';
 
 const tq = (q: Quant | undefined, name: string): k.TensorQuant => {
   if (!q || q.scale.length !== 1) throw new ExportError(`${name} needs per-tensor quantization`, 'ERR_EXPORT');
@@ -29,7 +27,7 @@ function prepareOp(g: Graph, o: OpDef, runtime: k.Int8Runtime, kernels: Int8Kern
 
 export class Int8Engine {
   private readonly steps: Int8Step[];
-  private readonly vals: (Buf | undefined)[];
+  private readonly vals: Int8Values;
   readonly input: TensorDef;
   readonly output: TensorDef;
 

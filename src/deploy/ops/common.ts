@@ -1,6 +1,7 @@
 // Small rules several op modules share.
 import { broadcastIndexes } from '../int8/elementwise.js';
 import * as k from '../int8/kernels.js';
+import type { Int8Kernels } from '../int8/native.js';
 import { elementCount, type FusedAct, type OpDef, type TensorDef } from '../ir.js';
 import { ExportError } from '../lower.js';
 import { CYCLES } from './cycles.js';
@@ -44,7 +45,7 @@ export function floatBinary(o: OpDef & { act: FusedAct }, a: FloatArgs, f: (u: n
 }
 
 /** An int8 Eval through a 256-entry table of the op's own kernel (native kernels) or the kernel itself. */
-export function lookupOrKernel(kernels: string, x: number, y: number, kernel: (a: Int8Array, b: Int8Array) => void): Int8Step {
+export function lookupOrKernel(kernels: Int8Kernels, x: number, y: number, kernel: (a: Int8Array, b: Int8Array) => void): Int8Step {
   if (kernels === 'typescript') return (v) => kernel(v[x] as Int8Array, v[y] as Int8Array);
   const table = k.tabulate(kernel);
   return (v) => k.lookupInt8(table, v[x] as Int8Array, v[y] as Int8Array);
