@@ -1,11 +1,11 @@
 // cmv3 deploy <run|checkpoint> --target imxrt1060 -o DIR [--calibration N] [--observer NAME] [--data DIR] [--force] [--json]
 // Quantizes, writes the .tflite, reads it back (so every number comes from the deployed file) and
 // writes the eIQ project folder atomically: built in DIR.tmp-<pid>, renamed into place.
-import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { DataError } from '../data/cifar.js';
-import { readDataset } from '../data/folder.js';
-import { ARENA_MARGIN, eiqFacts, eiqProject, type EiqImage } from '../deploy/eiq.js';
+import { basename } from 'node:path';
+import { ARENA_MARGIN, eiqFacts, eiqProject } from '../deploy/eiq.js';
+import { testImage } from './test-image.js';
+import { compileGraph } from '../compile/compile.js';
+import { mcuxProject } from '../compile/mcux.js';
 import { int8Graph } from '../deploy/pipeline.js';
 import { TARGETS } from '../deploy/report.js';
 import { readTflite } from '../deploy/tflite/read.js';
@@ -14,64 +14,21 @@ import { writeTflite } from '../deploy/tflite/write.js';
 import { loadTrained } from '../train/trained.js';
 import { parse, UsageError } from './args.js';
 import { int8Options, QUANT_OPTIONS } from './deploy-options.js';
-import { makeDir } from '../io/make-dir.js';
+import { checkOut, writeFolder } from '../io/write-folder.js';
 
 /** Targets with a project generator: the eIQ folder is for NXP's MCUXpresso SDK. */
 const DEPLOY_TARGETS = ['imxrt1060'] as const;
 
-export const DEPLOY_USAGE = `usage: cmv3 deploy <run|checkpoint> --target ${DEPLOY_TARGETS.join('|')} -o DIR [--calibration N] [--observer NAME] [--data DIR] [--force] [--json]
+export const DEPLOY_USAGE = `usage: cmv3 deploy <run|checkpoint> --target ${DEPLOY_TARGETS.join('|')} -o DIR [--runtime tflite-micro|cmv3] [--calibration N] [--observer NAME] [--data DIR] [--force] [--json]
   writes an MCUXpresso SDK eIQ TensorFlow Lite Micro folder (tflm_cifar10 / label-image, EVK-MIMXRT1060):
   model_data.h/.cc, model_ops.h, model_config.h, labels.h, main_example.cc, README.md
+  --runtime cmv3         cmv3's own C instead (cmv3 compile's files, cmv3_example.c, README.md): no interpreter
   the int8 model is calibrated on the first N training images of --data; the first test image is embedded
   --force                replace DIR when it holds an earlier deploy folder`;
 
-/** A file we write, whose presence says DIR is an earlier deploy folder (safe to replace with --force). */
-const MARKER = 'model_ops.h';
-
-function checkOut(out: string, force: boolean): void {
-  if (!existsSync(out)) return;
-  if (!statSync(out).isDirectory()) throw new UsageError(`${out} is a file; deploy writes a folder`);
-  const entries = readdirSync(out);
-  if (entries.length === 0) return;
-  if (!force) throw new UsageError(`${out} exists and is not empty; pass --force to replace it`);
-  // --force deletes the folder: only one that looks like ours, never a source tree given by mistake.
-  if (!entries.includes(MARKER)) throw new UsageError(`${out} is not a cmv3 deploy folder (no ${MARKER}); refusing to replace it even with --force`);
-}
-
-/** Writes all files into DIR.tmp-<pid>, then renames it to DIR, so DIR is never half written. */
-function writeFolder(out: string, files: Record<string, string>, force: boolean): void {
-  const tmp = `${out}.tmp-${process.pid}`, old = `${out}.old-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  makeDir(tmp);
-  try {
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp, name), text);
-    checkOut(out, force); // again: DIR may have appeared while we quantized
-    let moved = false;
-    if (existsSync(out)) {
-      if (readdirSync(out).length) { renameSync(out, old); moved = true; } else rmSync(out, { recursive: true });
-    }
-    try { renameSync(tmp, out); } catch (e) {
-      if (moved) renameSync(old, out);
-      throw e;
-    }
-    if (moved) rmSync(old, { recursive: true, force: true });
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-/** The first test image of the data folder at the model's input size, or null (then mid-grey). */
-function testImage(data: string, size: number, channels: number, labels: string[]): { image: EiqImage | null; note: string } {
-  try {
-    const set = readDataset(data, 'test', size, 1);
-    if (set.count < 1 || set.size !== size || set.channels !== channels) return { image: null, note: `a mid-grey image, as ${data} has no ${size}x${size}x${channels} test image` };
-    const source = existsSync(join(data, 'test_batch.bin')) ? `CIFAR-10 ${join(data, 'test_batch.bin')} record 0` : `the first test image of ${data}`;
-    return { image: { pixels: set.pixels.slice(0, size * size * channels), source, label: labels[set.labels[0]] }, note: source };
-  } catch (e) {
-    if (e instanceof DataError) return { image: null, note: `a mid-grey image, as there is no test image: ${e.message}` };
-    throw e;
-  }
-}
+/** Files we write, whose presence says DIR is an earlier deploy folder (safe to replace with --force). */
+const MARKERS = ['model_ops.h', 'cmv3_example.c'];
+const RUNTIMES = ['tflite-micro', 'cmv3'] as const;
 
 export async function deployCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { target: { type: 'string' }, out: { type: 'string', short: 'o' }, data: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' }, ...QUANT_OPTIONS }, DEPLOY_USAGE);
@@ -82,10 +39,11 @@ export async function deployCommand(argv: string[]): Promise<void> {
   const target = TARGETS[targetName];
   const out = values.out as string | undefined;
   if (!out) throw new UsageError('Expected an output folder for -o; see cmv3 deploy --help');
-  // The expected label is TFLite Micro's arithmetic by definition; another runtime would mislead.
-  if (values.runtime !== undefined && values.runtime !== 'reference') throw new UsageError(`deploy computes the expected result as TFLite Micro does (--runtime reference); received ${JSON.stringify(values.runtime)}`);
+  // Both runtimes compute TFLite Micro's arithmetic ('reference', the int8 engine's name for it, is accepted).
+  const runtime = values.runtime === undefined || values.runtime === 'reference' ? 'tflite-micro' : values.runtime as string;
+  if (!RUNTIMES.includes(runtime as typeof RUNTIMES[number])) throw new UsageError(`Expected one of ${RUNTIMES.join(', ')} for --runtime but received ${JSON.stringify(values.runtime)}`);
   const force = values.force === true;
-  checkOut(out, force); // fail before the minutes of loading and calibrating
+  checkOut(out, force, MARKERS, 'deploy'); // fail before the minutes of loading and calibrating
   const q = int8Options(values, positionals[0]);
   const t = await loadTrained(positionals[0]);
   const bytes = writeTflite(int8Graph(t, q));
@@ -98,8 +56,19 @@ export async function deployCommand(argv: string[]): Promise<void> {
     graph, modelBytes: bytes, target, image, name: basename(t.runDir ?? t.checkpoint).replace(/\.ckpt$/, ''),
     provenance: [`checkpoint: ${t.checkpoint}`, `calibration: first ${q.calibration} training images of ${q.data} (${q.observer} observer)`],
   };
+  if (runtime === 'cmv3') {
+    const c = compileGraph(graph, image);
+    const pixels = image ?? { pixels: new Uint8Array(s.inputSize * s.inputSize * s.inputChannels).fill(128), source: note };
+    const files = mcuxProject(c, { modelName: input.name, provenance: input.provenance, image: pixels });
+    writeFolder(out, files, force, MARKERS, 'deploy');
+    const summary = { out, target: target.name, runtime, files: Object.keys(files).sort(), layers: c.program.layers.length, arenaBytes: c.plan.bytes, image: note, expected: c.expected, calibration: q };
+    if (values.json) { console.log(JSON.stringify(summary)); return; }
+    console.log(`${out}: MCUXpresso SDK folder for ${target.name} with cmv3's own C (no interpreter): ${c.program.layers.length} layers, arena ${c.plan.bytes.toLocaleString('en-US')} bytes; not yet built for a board by cmv3 (the TFLite Micro folder is the default)`);
+    console.log(`test image: ${note}; expected top-1 ${c.expected.label}; instruction counts on an emulated Cortex-M7: cmv3 emulate ${positionals[0]} --target cortex-m7`);
+    return;
+  }
   const files = eiqProject(input), f = eiqFacts(input);
-  writeFolder(out, files, force);
+  writeFolder(out, files, force, MARKERS, 'deploy');
   const summary = {
     out, target: target.name, files: Object.keys(files).sort(), modelBytes: bytes.length, ops: f.ops,
     arena: { plannedBytes: f.plannedArena, runtimeEstimateBytes: f.runtimeEstimate, tensorArenaSize: f.tensorArenaSize },

@@ -9,6 +9,8 @@ import { dataCommand } from './data.js';
 import { exportCommand } from './export.js';
 import { reportCommand } from './report.js';
 import { deployCommand } from './deploy.js';
+import { compileCommand } from './compile.js';
+import { emulateCommand } from './emulate.js';
 import { exploreCommand } from './explore.js';
 import { serveCommand } from './serve.js';
 import { UsageError } from './args.js';
@@ -25,6 +27,8 @@ commands:
   export <run> --format F     .tflite (float32 or --int8) or C sources for TFLite Micro
   report <run|.tflite>        int8 flash, SRAM (arena plan) and estimated latency on an MCU
   deploy <run> -o DIR         MCUXpresso SDK eIQ TFLite Micro folder (--target imxrt1060)
+  compile <run> -o DIR        interpreter-free C99 for a Cortex-M7, bit-exact with the int8 engine
+  emulate <run>               that C on an emulated Cortex-M7: bit-exactness, instructions, memory
   explore --space NAME ...    design space exploration under MCU limits (show, --resume, spaces)
   serve [--port 8080]         local dashboard: runs, models, studies, in-browser classification
 
@@ -40,6 +44,8 @@ const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   export: exportCommand,
   report: reportCommand,
   deploy: deployCommand,
+  compile: compileCommand,
+  emulate: emulateCommand,
   explore: exploreCommand,
   serve: serveCommand,
 };
