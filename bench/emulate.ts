@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { compileGraph } from '../src/compile/compile.js';
 import { runM7 } from '../src/compile/toolchain.js';
+import { CMV3_RATES, estimate, fitRates, layerWork, WORK_KEYS, type Work } from '../src/compile/cost.js';
 import { readDataset } from '../src/data/folder.js';
 import { preprocessInt8 } from '../src/deploy/eiq.js';
 import { Int8Engine } from '../src/deploy/engine-int8.js';
@@ -27,6 +28,13 @@ const { values } = parseArgs({
 const data = values.data!, n = Number(values.images), calibration = Number(values.calibration);
 const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
 const parts: string[] = [];
+// TFLite Micro + CMSIS-NN on the same emulator (an earlier session, issue 23: ReLU6 model, instructions
+// per image by op type) and the cost model's rates before 2026-12-05 (CMSIS-NN cycles, estimated)
+const TFLM_MEASURED: Record<string, number> = { 'CONV_2D': 46.5e6, 'DEPTHWISE_CONV_2D m=1': 19e6, 'DEPTHWISE_CONV_2D m>1': 99e6, HARD_SWISH: 29.4e6, MUL: 5.4e6, ADD: 3.2e6 };
+const OLD_RATES = { conv1x1: 1.0, convKxK: 1.3, depthwise3x3: 2.0, depthwiseGeneric: 4.0, addMul: 4, hardSwish: 15 };
+let tflmRows = '';
+// every layer of every model: its work, its measured instructions, the old cost model's estimate
+const samples: { model: string; kind: string; work: Work; measured: number; before: number }[] = [];
 
 for (const name of values.models!.split(',')) {
   const t = await loadTrained(name);
@@ -44,10 +52,28 @@ for (const name of values.models!.split(',')) {
   const top1 = r.outputs.filter((o, i) => argmax(o) === set.labels[i]).length / images.length;
   const ipt = r.instructionsPerTick, perImage = (r.totalTicks * ipt) / images.length;
   const report = mcuReport(g, bytes.length, TARGETS.imxrt1060);
+  if (name.includes('relu6')) {
+    const group = (i: number) => { const o = g.ops[i]; return o.op === 'DEPTHWISE_CONV_2D' ? `DEPTHWISE_CONV_2D m${o.multiplier === 1 ? '=1' : '>1'}` : o.op; };
+    const old = (i: number) => {
+      const o = g.ops[i], r = report.ops[i], els = r.shape.reduce((a, v) => a * v, 1);
+      if (o.op === 'CONV_2D') return r.macs * (g.tensors[o.inputs[1]].shape[1] === 1 ? OLD_RATES.conv1x1 : OLD_RATES.convKxK);
+      if (o.op === 'DEPTHWISE_CONV_2D') return r.macs * (o.multiplier === 1 && g.tensors[o.inputs[1]].shape[1] === 3 ? OLD_RATES.depthwise3x3 : OLD_RATES.depthwiseGeneric);
+      if (o.op === 'HARD_SWISH') return els * OLD_RATES.hardSwish;
+      if (o.op === 'ADD' || o.op === 'MUL') return els * OLD_RATES.addMul;
+      if (o.op === 'AVERAGE_POOL_2D') return g.tensors[o.inputs[0]].shape.reduce((a, v) => a * v, 1) * 2; // 2 per input element
+      return r.cycles; // SOFTMAX, RESHAPE: rates unchanged
+    };
+    tflmRows = Object.entries(TFLM_MEASURED).map(([k, m]) => {
+      const ids = g.ops.map((_, i) => i).filter((i) => group(i) === k);
+      const before = ids.reduce((a, i) => a + old(i), 0), after = ids.reduce((a, i) => a + report.ops[i].cycles, 0);
+      return `| ${k} | ${fmt(m)} | ${fmt(before)} | ${fmt(after)} |`;
+    }).join('\n') + `\n| all ops | about 204,000,000 | ${fmt(g.ops.reduce((a, _, i) => a + old(i), 0))} | ${fmt(report.ops.reduce((a, o) => a + o.cycles, 0))} |`;
+  }
   console.log(`${name}: ${equal}/${images.length} bit-exact, top-1 ${(top1 * 100).toFixed(1)}%, ${fmt(perImage)} instructions/image, arena ${c.plan.bytes}, stack ${r.stackBytes}, flash ${r.flashBytes} (${seconds.toFixed(0)} s)`);
   const rows = c.program.layers.map((l, i) => {
     const measured = ((r.layerTicks[i] ?? 0) * ipt) / images.length;
     const estimate = l.ops.reduce((a, o) => a + report.ops[o].cycles, 0);
+    samples.push({ model: name, kind: l.kind, work: layerWork(l, c.program), measured, before: estimate });
     return `| ${i} | ${l.kind} | ${l.name} | ${fmt(measured)} | ${fmt(estimate)} |`;
   });
   parts.push(`### ${name}
@@ -70,6 +96,34 @@ Per layer (instructions per image, measured; the cost model's cycles for the sam
 ${rows.join('\n')}
 `);
 }
+
+// The cmv3 runtime's cost model, refitted to these counts; compared with the rates in src/compile/cost.ts
+const fitted = fitRates(samples.map((x) => x.work), samples.map((x) => x.measured));
+console.log(`fitted rates: ${WORK_KEYS.map((k) => `${k} ${fitted[k].toFixed(3)}`).join(', ')}`);
+const kinds = [...new Set(samples.map((x) => x.kind))];
+const fitRows = kinds.map((kind) => {
+  const xs = samples.filter((x) => x.kind === kind), sum = (f: (x: typeof xs[number]) => number) => xs.reduce((a, x) => a + f(x), 0);
+  const m = sum((x) => x.measured), b = sum((x) => x.before), a = sum((x) => estimate(x.work, CMV3_RATES));
+  return `| ${kind} | ${xs.length} | ${fmt(m)} | ${fmt(b)} (${((b / m - 1) * 100).toFixed(0)}%) | ${fmt(a)} (${((a / m - 1) * 100).toFixed(0)}%) |`;
+});
+const totalM = samples.reduce((a, x) => a + x.measured, 0), totalA = samples.reduce((a, x) => a + estimate(x.work, CMV3_RATES), 0);
+parts.push(`### The cost model of cmv3's C, against these counts
+
+Per layer kind, summed over both models (instructions per image): measured; the TFLite Micro + CMSIS-NN cost model of \`cmv3 report\` for the same ops (what a TFLite Micro deployment would take, estimated: before); and cmv3's own rates (\`src/compile/cost.ts\`, fitted by this benchmark by least squares on every layer, after). Total after: ${fmt(totalA)} against ${fmt(totalM)} measured (${((totalA / totalM - 1) * 100).toFixed(1)}%). Rates (instructions): ${WORK_KEYS.map((k) => `${k} ${CMV3_RATES[k]}`).join(', ')}; this run's fit: ${WORK_KEYS.map((k) => `${k} ${fitted[k].toFixed(2)}`).join(', ')}.
+
+| layer kind | layers | measured | before | after |
+|---|---|---|---|---|
+${fitRows.join('\n')}
+`);
+
+if (tflmRows) parts.push(`### The TFLite Micro cost model, recalibrated
+
+\`cmv3 report\` (and \`cmv3 explore\`'s latency limit) price a TFLite Micro + CMSIS-NN deployment per op type. Before 2026-12-05 the rates were CMSIS-NN cycle estimates (1 per MAC for 1x1 convolutions, 2 for 3x3 depthwise, 4 for other depthwise, 15 per hard-swish element); they are now the instruction rates TFLite Micro + CMSIS-NN measured on this emulator for the ReLU6 model (src/deploy/ops/cycles.ts), taken as cycles at one instruction per cycle. By op type, for cmv3-w0.5-relu6-cifar10 (measured: TFLite Micro on QEMU mps2-an500; the "after" rates were derived from these same measurements, so this is a calibration, not a validation):
+
+| op type | measured | before (estimate) | after (estimate) |
+|---|---|---|---|
+${tflmRows}
+`);
 
 const body = `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0].model.trim()} (QEMU's speed does not change the counts): QEMU ${'mps2-an500'} (Cortex-M7), \`-icount shift=0\`, Debian's arm-none-eabi-gcc (\`-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16 -O2\`). Instruction counts are SysTick ticks x 40 (25 MHz SysTick, 1 ns per instruction; a calibration loop checks the 40 every run): counts on an emulator, not cycles measured on a board. Input image (3,072 bytes) is the caller's and not in the arena. The TFLite Micro column is cmv3 report's cost model, an estimate; TFLite Micro's own kernels with CMSIS-NN, built and run on the same emulator by an earlier session (issue 23), took about 204 M instructions per image for the ReLU6 model and 223 M for the exact-Mish one, with a 224,256-byte arena for ReLU6 (1,176 KB planned for Mish, over the RT1060's 1 MB).
 

@@ -1,6 +1,8 @@
 // cmv3 compile <run|checkpoint|pretrained|model.tflite> --target cortex-m7 -o DIR [--force] [--json]
 // Writes interpreter-free C99 for the model: cmv3_model.h/.c, the kernels, main.c and a Makefile.
 import { compileGraph } from '../compile/compile.js';
+import { loadEmulation } from '../compile/emulation-cache.js';
+import { m7Flash } from '../compile/toolchain.js';
 import { checkOut, writeFolder } from '../io/write-folder.js';
 import { parse, UsageError } from './args.js';
 import { QUANT_OPTIONS } from './deploy-options.js';
@@ -39,12 +41,20 @@ export async function compileCommand(argv: string[]): Promise<void> {
   const { image, note } = testImage(m.data, s[1], s[3], m.labels);
   const c = compileGraph(m.graph, image);
   writeFolder(out, c.files, force, MARKER, 'compile');
+  // flash from the objects when arm-none-eabi-gcc is here; stack as cmv3 emulate measured it, if it has run
+  const flashBytes = m7Flash(c.files), emulated = loadEmulation(m.bytes);
   const summary = {
     out, target, model: m.name, files: Object.keys(c.files).sort(), layers: c.program.layers.length,
-    arenaBytes: c.plan.bytes, liveMaxBytes: c.plan.liveMax, image: note, expected: c.expected, provenance: m.provenance,
+    arenaBytes: c.plan.bytes, liveMaxBytes: c.plan.liveMax, flashBytes, stackBytes: emulated?.stackBytes ?? null,
+    image: note, expected: c.expected, provenance: m.provenance,
+    notes: [
+      flashBytes === null ? 'flash: install gcc-arm-none-eabi to measure it (model + kernels, text + data of the objects)' : 'flash: text + data of the model and kernel objects (arm-none-eabi-size, before the linker drops unused code)',
+      emulated ? `stack: measured by cmv3 emulate on ${emulated.date}` : 'stack: run cmv3 emulate on this model to measure it',
+    ],
   };
   if (values.json) { console.log(JSON.stringify(summary)); return; }
   console.log(`${out}: C99 for ${target}, ${m.name}: ${c.program.layers.length} layers, arena ${c.plan.bytes.toLocaleString('en-US')} bytes (static plan with in-place layers), weights in const arrays`);
+  console.log(`flash: ${flashBytes === null ? 'install gcc-arm-none-eabi to measure' : `${flashBytes.toLocaleString('en-US')} bytes (model + kernels for a Cortex-M7)`}; stack: ${emulated ? `${emulated.stackBytes} bytes (cmv3 emulate, ${emulated.date})` : 'run cmv3 emulate to measure'}`);
   console.log(`example: cd ${out} && make run   (${note}; cmv3's int8 engine says ${c.expected.label})`);
   console.log(`measure it on an emulated Cortex-M7: cmv3 emulate ${positionals[0]} --target ${target}`);
 }

@@ -2,6 +2,7 @@
 // Compiles the generated C for a Cortex-M7, runs it on QEMU's mps2-an500 on N CIFAR-10 test
 // images, and checks every output byte against cmv3's int8 engine.
 import { compileGraph } from '../compile/compile.js';
+import { saveEmulation } from '../compile/emulation-cache.js';
 import { INSTRUCTIONS_PER_TICK, missingToolchain, runM7, ToolchainError } from '../compile/toolchain.js';
 import { DataError } from '../data/cifar.js';
 import { readDataset } from '../data/folder.js';
@@ -50,6 +51,10 @@ export async function emulateCommand(argv: string[]): Promise<void> {
     flashBytes: r.flashBytes, arenaBytes: c.plan.bytes, stackBytes: r.stackBytes, inputBytes: per, layers,
     note: 'instruction counts on an emulator (SysTick ticks x instructions per tick), not cycles measured on a board',
   };
+  if (equal === images.length) {
+    saveEmulation(m.bytes, { date: new Date().toISOString().slice(0, 10), images: images.length, bitExact: equal, instructionsPerImage: perImage,
+      arenaBytes: c.plan.bytes, stackBytes: r.stackBytes, flashBytes: r.flashBytes, layers });
+  }
   if (values.json) console.log(JSON.stringify(summary));
   else {
     console.log(`${m.name} on an emulated Cortex-M7 (QEMU mps2-an500, -icount shift=0), ${images.length} test images of ${m.data}`);

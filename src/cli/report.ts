@@ -7,8 +7,11 @@ import { writeTflite } from '../deploy/tflite/write.js';
 import { loadTrained } from '../train/trained.js';
 import { parse, UsageError } from './args.js';
 import { int8Options, QUANT_OPTIONS } from './deploy-options.js';
+import { loadInt8Model } from './int8-model.js';
+import { reportCmv3 } from './report-cmv3.js';
 
-export const REPORT_USAGE = `usage: cmv3 report <run|checkpoint|model.tflite> [--target ${Object.keys(TARGETS).join('|')}] [--json]
+export const REPORT_USAGE = `usage: cmv3 report <run|checkpoint|model.tflite> [--target ${Object.keys(TARGETS).join('|')}] [--runtime tflite-micro|cmv3] [--json]
+  --runtime cmv3         cmv3's own C (cmv3 compile): its exact arena, estimated instructions, and cmv3 emulate's measurements
   a run or checkpoint is quantized first (--calibration N, --observer NAME, --data DIR as for export)`;
 
 const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
@@ -21,6 +24,10 @@ export async function reportCommand(argv: string[]): Promise<void> {
   const target = TARGETS[targetName];
   if (!target) throw new UsageError(`Expected one of ${Object.keys(TARGETS).join(', ')} for --target but received ${JSON.stringify(targetName)}`);
   const src = positionals[0];
+  // --runtime: whose deployment to describe (the int8 engine's name for TFLite Micro is accepted)
+  const runtime = values.runtime === undefined || values.runtime === 'reference' ? 'tflite-micro' : values.runtime as string;
+  if (runtime !== 'tflite-micro' && runtime !== 'cmv3') throw new UsageError(`Expected one of tflite-micro, cmv3 for --runtime but received ${JSON.stringify(values.runtime)}`);
+  if (runtime === 'cmv3') { reportCmv3(await loadInt8Model(src, values), target, values.json === true); return; }
   const g = src.toLowerCase().endsWith('.tflite') ? loadTfliteFile(src) : int8Graph(await loadTrained(src), int8Options(values, src));
   if (g.tensors[g.inputs[0]].dtype !== 'int8') throw new UsageError(`${src} is a float32 model; the MCU report is for int8 models (export with --int8)`);
   // A .tflite's flash size is the file's own: re-encoding a file cmv3 did not write could trip the

@@ -91,6 +91,23 @@ export function runHost(files: Record<string, string>, images: Int8Array[], inpu
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }
 
+/** Flash of the model and kernel objects for a Cortex-M7 (text + data), or null without the toolchain. */
+export function m7Flash(files: Record<string, string>): number | null {
+  if (!has('arm-none-eabi-gcc')) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'cmv3-flash-'));
+  try {
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    const sources = ['cmv3_model.c', ...KERNEL_SOURCES];
+    for (const f of sources) run('arm-none-eabi-gcc', [...M7_FLAGS, '-c', '-o', f.replace(/\.c$/, '.o'), f], dir);
+    return objectFlash(run('arm-none-eabi-size', sources.map((f) => f.replace(/\.c$/, '.o')), dir));
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
+/** Sum of text + data over arm-none-eabi-size's table of objects. */
+function objectFlash(table: string): number {
+  return table.trim().split('\n').slice(1).reduce((a, l) => { const [text, data] = l.trim().split(/\s+/).map(Number); return a + text + data; }, 0);
+}
+
 export interface Emulated extends HarnessOutput {
   /** code + constants of the model and kernel objects (arm-none-eabi-size, text + data) */
   flashBytes: number;
@@ -105,8 +122,7 @@ export function runM7(files: Record<string, string>, images: Int8Array[], inputS
   try {
     const objects = ['cmv3_model.c', ...KERNEL_SOURCES].map((f) => f.replace(/\.c$/, '.o'));
     for (const f of ['cmv3_model.c', ...KERNEL_SOURCES]) run('arm-none-eabi-gcc', [...M7_FLAGS, '-Wall', '-DCMV3_PROFILE', '-c', '-o', f.replace(/\.c$/, '.o'), f], dir);
-    const sizes = run('arm-none-eabi-size', objects, dir).trim().split('\n').slice(1);
-    const flashBytes = sizes.reduce((a, l) => { const [text, data] = l.trim().split(/\s+/).map(Number); return a + text + data; }, 0);
+    const flashBytes = objectFlash(run('arm-none-eabi-size', objects, dir));
     run('arm-none-eabi-gcc', [...M7_FLAGS, '-DCMV3_BARE_METAL', '-DCMV3_PROFILE', '-nostartfiles', '--specs=nano.specs', '--specs=nosys.specs',
       '-T', 'mps2-an500.ld', '-Wl,--gc-sections', '-o', 'model.elf', 'startup.c', 'harness.c', 'cmv3_images.c', ...objects, '-lm'], dir);
     // semihosting output may go to stdout or stderr depending on QEMU's version: read both; a

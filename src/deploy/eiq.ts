@@ -335,8 +335,8 @@ ${t.description} (the same steps fit the label-image examples).
 ${f.tensorArenaSize > t.sramBytes ? `- **the arena does not fit in the ${kb(t.sramBytes)} of on-chip SRAM**: place \`g_tensor_arena\` / the SDK's \`s_tensorArena\`
   in the EVK's SDRAM (the example's \`flexspi_nor_sdram\` build configuration; in MCUXpresso IDE e.g. \`__BSS(BOARD_SDRAM)\`
   from \`cr_section_macros.h\`; check your linker script). SDRAM is slower than on-chip RAM; the latency below assumes SRAM.
-` : ''}- latency: ~${r.latencyMs.toFixed(1)} ms per image at ${t.mhz} MHz. **An estimate** from a per-op cost model of CMSIS-NN's
-  int8 kernels on Cortex-M7, not a measurement; time it on the board.
+` : ''}- latency: ~${r.latencyMs.toFixed(1)} ms per image at ${t.mhz} MHz. **An estimate**: per-op instruction rates of TFLite Micro
+  with CMSIS-NN measured on an emulated Cortex-M7, at one instruction per cycle; not a measurement on a board, so time it there.
 - int8 ops (${f.ops.length}): ${f.ops.map((op) => `${op} x${f.opCounts[op]}`).join(', ')}
 - input: ${f.input.size}x${f.input.size}x${f.input.channels} int8, scale ${f32(f.input.scale).toPrecision(9)}, zero point ${f.input.zeroPoint}; mean [${f.input.mean.join(', ')}], std [${f.input.std.join(', ')}]
 - test image in \`main_example.cc\`: ${f.image.source}${f.image.label ? ` (true label: ${f.image.label})` : ''}; expected top-1 ${f.expected.label} (score ${(f.expected.score * 100).toFixed(1)}%), from cmv3's int8 engine with TFLite Micro's reference arithmetic

@@ -1,8 +1,8 @@
 // The MCU report of an int8 graph: per op MACs, weight and activation bytes, estimated cycles;
 // in total flash (model file + runtime code), SRAM (arena plan + runtime overhead) and latency on a
 // target. Everything here except the model size and the arena plan is an ESTIMATE from a stated
-// cost model, not a measurement: the cycle costs are per-op-type rates for CMSIS-NN's int8
-// kernels on a Cortex-M7 (TFLite Micro reference kernels where CMSIS-NN has none).
+// cost model, not a measurement: per-op-type instruction rates of TFLite Micro with CMSIS-NN's
+// int8 kernels measured on an emulated Cortex-M7 (ops/cycles.ts), one instruction per cycle.
 import { bytesPerElement, elementCount, type Graph } from './ir.js';
 import { CYCLES } from './ops/cycles.js';
 import { opSpec } from './ops/index.js';
@@ -74,7 +74,7 @@ export function mcuReport(g: Graph, modelBytes: number, target: Target): Report 
     sram: { arenaBytes: plan.peak, arenaInPlaceBytes: inPlace.peak, runtimeBytes, totalBytes: plan.peak + runtimeBytes, peakOp: `${g.ops[plan.peakOp].op} ${g.tensors[g.ops[plan.peakOp].outputs[0]].name}`, peakTensors: plan.peakTensors },
     latencyMs: (cycles / (target.mhz * 1e6)) * 1000,
     assumptions: [
-      `latency is an estimate: cycles from per-op rates for CMSIS-NN int8 kernels on Cortex-M7 (conv 1x1 ${CYCLES.conv1x1}, conv KxK ${CYCLES.convKxK}, depthwise 3x3 ${CYCLES.depthwise3x3}, other depthwise ${CYCLES.depthwiseGeneric} cycles/MAC; add/mul ${CYCLES.addMul}, hard-swish ${CYCLES.hardSwish}, table lookups ${CYCLES.lookup} cycles/element), at ${target.mhz} MHz, weights in flash with cache, activations in SRAM`,
+      `latency is an estimate: per-op instruction rates of TFLite Micro with CMSIS-NN kernels measured on an emulated Cortex-M7 (conv ${CYCLES.conv1x1}, depthwise ${CYCLES.depthwise}, depthwise with a channel multiplier ${CYCLES.depthwiseMultiplier} per MAC; add ${CYCLES.add}, mul ${CYCLES.mul}, hard-swish ${CYCLES.hardSwish}, table lookups ${CYCLES.lookup} per element), at one instruction per cycle (an assumption) and ${target.mhz} MHz`,
       `arena: TFLite Micro's greedy plan of the activation tensors (measured on the graph, no in-place); runtime RAM besides the arena is an estimate (${RUNTIME_RAM.perTensor} B per tensor, ${RUNTIME_RAM.perConvChannel} B per conv channel, ${RUNTIME_RAM.fixed} B fixed)`,
       `flash: the model file (exact) plus an estimate of TFLite Micro's code (${RUNTIME_CODE.core / 1024} KB core + ${RUNTIME_CODE.perOpType / 1024} KB per op type)`,
     ],

@@ -34,5 +34,5 @@ export const ADD: OpSpec<'ADD'> = {
     const n = e.tensors[o.outputs[0]].shape.length;
     e.withAct('Add', o.inputs.map((i) => e.operand(i, n === 4, n)), o.act);
   },
-  cost: (o, t) => ({ macs: 0, cycles: outputElements(o, t) * (t[o.outputs[0]].dtype === 'int32' ? CYCLES.lookup : CYCLES.addMul) }),
+  cost: (o, t) => ({ macs: 0, cycles: outputElements(o, t) * (t[o.outputs[0]].dtype === 'int32' ? CYCLES.lookup : CYCLES.add) }),
 };

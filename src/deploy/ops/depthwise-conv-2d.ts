@@ -61,6 +61,6 @@ export const DEPTHWISE_CONV_2D: OpSpec<'DEPTHWISE_CONV_2D'> = {
   onnx: onnxConv,
   cost: (o, t) => {
     const [, kh, kw] = t[o.inputs[1]].shape, macs = outputElements(o, t) * kh * kw;
-    return { macs, cycles: macs * (kh === 3 && kw === 3 && o.multiplier === 1 ? CYCLES.depthwise3x3 : CYCLES.depthwiseGeneric) };
+    return { macs, cycles: macs * (o.multiplier === 1 ? CYCLES.depthwise : CYCLES.depthwiseMultiplier) };
   },
 };

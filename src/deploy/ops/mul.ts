@@ -39,5 +39,5 @@ export const MUL: OpSpec<'MUL'> = {
     const n = e.tensors[o.outputs[0]].shape.length;
     e.withAct('Mul', o.inputs.map((i) => e.operand(i, n === 4, n)), o.act);
   },
-  cost: (o, t) => ({ macs: 0, cycles: outputElements(o, t) * (t[o.outputs[0]].dtype === 'int32' ? CYCLES.lookup : CYCLES.addMul) }),
+  cost: (o, t) => ({ macs: 0, cycles: outputElements(o, t) * (t[o.outputs[0]].dtype === 'int32' ? CYCLES.lookup : CYCLES.mul) }),
 };
