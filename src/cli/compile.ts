@@ -3,7 +3,7 @@
 import { compileGraph } from '../compile/compile.js';
 import { loadEmulation } from '../compile/emulation-cache.js';
 import { m7Flash } from '../compile/toolchain.js';
-import { checkOut, writeFolder } from '../io/write-folder.js';
+import { checkOut, writeFolder } from './write-folder.js';
 import { parse, UsageError } from './args.js';
 import { QUANT_OPTIONS } from './deploy-options.js';
 import { loadInt8Model } from './int8-model.js';

@@ -14,7 +14,7 @@ import { writeTflite } from '../deploy/tflite/write.js';
 import { loadTrained } from '../train/trained.js';
 import { parse, UsageError } from './args.js';
 import { int8Options, QUANT_OPTIONS } from './deploy-options.js';
-import { checkOut, writeFolder } from '../io/write-folder.js';
+import { checkOut, writeFolder } from './write-folder.js';
 
 /** Targets with a project generator: the eIQ folder is for NXP's MCUXpresso SDK. */
 const DEPLOY_TARGETS = ['imxrt1060'] as const;

@@ -3,8 +3,8 @@
 // never a source tree given by mistake.
 import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../cli/args.js';
-import { makeDir } from './make-dir.js';
+import { UsageError } from './args.js';
+import { makeDir } from '../io/make-dir.js';
 
 /** Fails (one line) unless `out` is absent, empty, or (with force) an earlier folder of ours. */
 export function checkOut(out: string, force: boolean, marker: string | string[], what: string): void {
