@@ -28,6 +28,10 @@ static inline int32_t cmv3_smlabt(int32_t a, int32_t b, int32_t acc) { return (i
 static inline int32_t cmv3_smlatb(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(cmv3_lane_t(a) * cmv3_lane_b(b))); }
 static inline int32_t cmv3_sxtb16_ror8(uint32_t v) { return cmv3_sxtb16((v >> 8) | (v << 24)); }
 static inline int32_t cmv3_sxtab16_ror8(int32_t a, uint32_t v) { return cmv3_sxtab16(a, (v >> 8) | (v << 24)); }
+/* SMMULR: the high word of a * b, rounded (2^31 added to the 64-bit product) */
+static inline int32_t cmv3_smmulr(int32_t a, int32_t b) { return (int32_t)(((int64_t)a * b + 0x80000000LL) >> 32); }
+/* SSAT #8 of v >> 1 */
+static inline int32_t cmv3_ssat8_asr1(int32_t v) { v >>= 1; return v < -128 ? -128 : v > 127 ? 127 : v; }
 #elif CMV3_DSP
 #include <arm_acle.h>
 #define cmv3_sxtab16(a, v) __sxtab16((a), (v))
@@ -49,6 +53,23 @@ static inline int32_t cmv3_sxtab16_ror8(int32_t a, uint32_t v) {
   __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(v));
   return r;
 }
+static inline int32_t cmv3_smmulr(int32_t a, int32_t b) {
+  int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+static inline int32_t cmv3_ssat8_asr1(int32_t v) {
+  int32_t r;
+  __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"(v));
+  return r;
+}
+#endif
+
+/* a word of int8 or int16 data (weights, widened rows) read or written as one: may alias them */
+#if defined(__GNUC__)
+typedef int32_t cmv3_w32 __attribute__((may_alias));
+#else
+typedef int32_t cmv3_w32;
 #endif
 
 /* 4 bytes from any address (Cortex-M7 loads unaligned words in one instruction) */

@@ -134,39 +134,50 @@ test('cmv3 compile refuses bad input with one line', () => {
   assert.equal(existsSync(join(tmpdir(), 'cmv3-never')), false);
 });
 
-test('the C requantization shortcut equals TFLite Micro double rounding on edge and random values', () => {
+test('the C requantization shortcuts equal TFLite Micro double rounding on edge and random values', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cmv3-rq-'));
   const src = `#include <stdio.h>
 #include <stdlib.h>
-#include "cmv3_fixedpoint.h"
+#include "cmv3_internal.h"
+static int32_t rnd32(void) { return (int32_t)(((uint32_t)rand() << 16) ^ (uint32_t)rand()); }
 int main(void) {
   static const int32_t xs[] = { 0, 1, -1, 2, -2, 3, -3, 1 << 20, -(1 << 20), 1 << 29, -(1 << 29), 1 << 30, -(1 << 30),
-    INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1, 123456789, -123456789 };
+    INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1, 123456789, -123456789, (1 << 30) - 1, -(1 << 30) + 1 };
   static const int32_t ms[] = { 0, 1, 1 << 30, (1 << 30) + 1, INT32_MAX, INT32_MAX - 1, 1518500250, 1073741825 };
-  long bad = 0, n = 0;
+  long bad = 0, n = 0, badf = 0, nf = 0;
   for (int shift = -31; shift <= 30; shift++) {
     const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-    for (unsigned i = 0; i < sizeof xs / sizeof xs[0]; i++) for (unsigned j = 0; j < sizeof ms / sizeof ms[0]; j++, n++)
+    for (unsigned i = 0; i < sizeof xs / sizeof xs[0]; i++) for (unsigned j = 0; j < sizeof ms / sizeof ms[0]; j++, n++) {
       bad += cmv3_mbqm(xs[i], ms[j], shift) != cmv3_mbqm_pos(xs[i], ms[j], left, right);
+      /* the fast form: shifts -31..-1, |acc| < 2^30 (what compile checks) */
+      if (shift <= -1 && xs[i] > -(1 << 30) && xs[i] < (1 << 30)) for (int zp = -128; zp <= 127; zp += 17, nf++)
+        badf += cmv3_clamp(cmv3_mbqm(xs[i], ms[j], shift) + zp, -128, 127) != cmv3_rqf(xs[i], ms[j], ~shift, 1 + 2 * zp);
+    }
   }
   srand(1);
   for (long k = 0; k < 2000000; k++, n++) {
-    const int32_t x = (int32_t)(((uint32_t)rand() << 16) ^ (uint32_t)rand()) >> (rand() % 31);
-    const int32_t m = (int32_t)(((uint32_t)rand() << 16) ^ (uint32_t)rand()) & 0x7fffffff;
+    const int32_t x = rnd32() >> (rand() % 31), m = rnd32() & 0x7fffffff;
     const int shift = rand() % 40 - 31;
     bad += cmv3_mbqm(x, m, shift) != cmv3_mbqm_pos(x, m, shift > 0 ? shift : 0, shift > 0 ? 0 : -shift);
+    /* accumulators near the scale an output lands in int8, and anywhere below 2^30 */
+    const int32_t xf = (rnd32() >> 2) >> (rand() % 30), sf = -1 - rand() % 31, zp = rand() % 256 - 128;
+    badf += cmv3_clamp(cmv3_mbqm(xf, m, sf) + zp, -128, 127) != cmv3_rqf(xf, m, ~sf, 1 + 2 * zp);
+    nf++;
   }
-  printf("%ld %ld\\n", bad, n);
+  printf("%ld %ld %ld %ld\\n", bad, n, badf, nf);
   return 0;
 }
 `;
   const mcu = new URL('../../mcu/', import.meta.url).pathname;
-  const exe = join(dir, 'rq');
-  const cc = spawnSync('cc', ['-std=c99', '-O2', '-Wall', `-I${mcu}`, '-x', 'c', '-', '-o', exe], { input: src, encoding: 'utf8' });
-  assert.equal(cc.status, 0, cc.stderr);
-  const [bad, n] = spawnSync(exe, [], { encoding: 'utf8' }).stdout.trim().split(' ').map(Number);
-  assert.ok(n > 2_000_000);
-  assert.equal(bad, 0);
+  for (const flags of [[], ['-DCMV3_EMULATE_DSP']]) {
+    const exe = join(dir, `rq${flags.length}`);
+    const cc = spawnSync('cc', ['-std=c99', '-O2', '-Wall', ...flags, `-I${mcu}`, '-x', 'c', '-', '-o', exe], { input: src, encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    const [bad, n, badf, nf] = spawnSync(exe, [], { encoding: 'utf8' }).stdout.trim().split(' ').map(Number);
+    assert.ok(n > 2_000_000 && nf > 2_000_000, `${n} ${nf} cases`);
+    assert.equal(bad, 0, `cmv3_mbqm_pos ${flags.join(' ')}`);
+    assert.equal(badf, 0, `cmv3_rqf ${flags.join(' ')}`);
+  }
 });
 
 test('cmv3 deploy --runtime cmv3 writes the MCUXpresso folder; its example compiles against the SDK names', async (t) => {

@@ -2,19 +2,23 @@
 // here once. Unlike TFLite Micro's plan (deploy/planner.ts), a layer may write over the input it
 // is the last reader of, TinyEngine-style:
 // - element-wise layers (table, MUL, ADD) in place;
-// - a 1x1 convolution streams pixel pairs: its output starts (Cout - Cin) * pixels bytes before
-//   its input (or at it when Cout <= Cin), so no output byte lands on an input not read yet;
+// - a 1x1 convolution streams pixel pairs (each pair read into scratch before its outputs are
+//   written): its output starts (Cout - Cin) * pixels bytes before its input (or at it when
+//   Cout <= Cin), so no output byte lands on an input not read yet;
 // - a depthwise convolution writes each row `delay` rows late through a small ring, the smallest
 //   delay for which no later row reads the bytes written (proved here, per layer).
 // Fused pairs (program.ts) need a row or a ring of rows of scratch, alive during their layer only.
 // Values joined that way form a group at fixed relative offsets; groups are placed largest
 // first at the lowest offset where no member overlaps a live allocation.
 import type { ConvPrepared } from '../deploy/int8/conv.js';
+import { convDepth, extRowBytes, isBlocked, pairBytes } from './layout.js';
 import type { Layer, Program } from './program.js';
 import { valuesOf } from './program.js';
 
 const ALIGN = 16;
+const ADD_SCRATCH = 2048; // CMV3_ADD_SCRATCH
 const alignUp = (v: number, a = ALIGN) => Math.ceil(v / a) * a;
+const roundUp = (v: number, a: number) => Math.ceil(v / a) * a;
 
 export interface LayerMemory {
   /** in place: the output's offset minus the input's (the input it overwrites is `over`) */
@@ -118,19 +122,33 @@ function layerMemory(l: Layer, i: number, p: Program, dies: (v: number, i: numbe
     case 'conv': {
       const c = l.conv, xb = p.bytes.get(l.x)!, yb = p.bytes.get(l.y)!;
       if (c.pointwise) {
-        if (dies(l.x, i)) { link(l.x, -Math.max(0, yb - xb)); m.scratch = 2 * c.pp.g.outC; }
+        m.scratch = pairBytes(c.pp.g.inC);
+        if (dies(l.x, i)) link(l.x, -Math.max(0, yb - xb));
       } else if (!c.depthwise) {
-        m.scratch = 2 * c.pp.g.kH * c.pp.g.kW * c.pp.g.inC; // two pixels' patches
+        const n = convDepth(c);
+        m.scratch = 2 * roundUp(n, 4) + pairBytes(n); // two pixels' patches, then the widened pair
       } else if (dies(l.x, i)) {
         const delay = inPlaceDelay(c.pp);
         if (delay !== null) { m.delay = delay; m.scratch = (delay + 1) * c.pp.g.outW * c.pp.g.outC; link(l.x, 0); }
       }
       break;
     }
-    case 'dwpw': m.scratch = l.dw.pp.g.outW * l.dw.pp.g.outC; break;
-    case 'pwdw': m.scratch = l.dw.pp.g.kH * l.pw.pp.g.outW * l.pw.pp.g.outC; break;
+    // the parts in the order the kernels cut them (mcu/cmv3_kernels.h), each rounded up to 8
+    case 'dwpw': {
+      const dw = l.dw, row = roundUp(dw.pp.g.outW * dw.pp.g.outC, 8);
+      m.scratch = row + (isBlocked(dw) ? dw.pp.g.kH * extRowBytes(dw) : 0) + pairBytes(l.pw.pp.g.inC);
+      break;
+    }
+    case 'pwdw': {
+      const dw = l.dw, pw = l.pw, pwRow = pw.pp.g.outW * pw.pp.g.outC;
+      m.scratch = pairBytes(pw.pp.g.inC) + (isBlocked(dw) ? roundUp(pwRow, 8) + dw.pp.g.kH * extRowBytes(dw) : dw.pp.g.kH * pwRow);
+      break;
+    }
     case 'lut': case 'mul': if (dies(l.x, i)) link(l.x, 0); break;
-    case 'add': if (dies(l.a, i)) link(l.a, 0); else if (dies(l.b, i)) link(l.b, 0); break;
+    case 'add':
+      m.scratch = ADD_SCRATCH; // two tables of 256 int32 (cmv3_eltwise.c)
+      if (dies(l.a, i)) link(l.a, 0); else if (dies(l.b, i)) link(l.b, 0);
+      break;
     default: break;
   }
   return m;

@@ -4,6 +4,7 @@
 import { f32 } from '../deploy/int8/fixedpoint.js';
 import type { Graph } from '../deploy/ir.js';
 import type { ArenaPlan } from './arena.js';
+import { blockedWeights, fastTable, isBlocked, padToPairs, pairWeights } from './layout.js';
 import type { ConvLayerParams, Layer, Program } from './program.js';
 
 export interface ModelFacts {
@@ -34,41 +35,64 @@ export function foldedBias(c: ConvLayerParams): Int32Array {
   return out;
 }
 
-function convStruct(name: string, c: ConvLayerParams, out: string[]): string {
-  const g = c.pp.g;
-  out.push(cArray('int8_t', `${name}_w`, c.weights, true));
-  out.push(cArray('int32_t', `${name}_bias`, c.depthwise ? c.bias : foldedBias(c)));
-  out.push(cArray('int32_t', `${name}_mult`, c.pp.mult));
-  out.push(cArray('int8_t', `${name}_shift`, c.pp.shift));
-  if (c.lut) out.push(cArray('int8_t', `${name}_lut`, c.lut));
+/** Where a layer's data definitions go; 256-entry tables are written once and shared. */
+interface Sink {
+  out: string[];
+  tables: Map<string, string>;
+}
+
+function sharedTable(sink: Sink, name: string, values: Int8Array): string {
+  const key = values.join(',');
+  const have = sink.tables.get(key);
+  if (have) return have;
+  sink.out.push(cArray('int8_t', name, values));
+  sink.tables.set(key, name);
+  return name;
+}
+
+/** A convolution's constants and struct. blocked: a depthwise run by the blocked kernel (fused pairs). */
+function convStruct(name: string, c: ConvLayerParams, sink: Sink, blocked: boolean): string {
+  const g = c.pp.g, out = sink.out, pairs = !c.depthwise;
+  const wx = c.depthwise && blocked && isBlocked(c);
+  if (wx) out.push(cArray('int16_t', `${name}_wx`, blockedWeights(c), true));
+  else out.push(cArray('int8_t', `${name}_w`, pairs ? pairWeights(c) : c.weights, true));
+  const pad = <T extends Int32Array | Int8Array>(a: T, fill: number): T => (pairs ? padToPairs(a, fill) : a);
+  out.push(cArray('int32_t', `${name}_bias`, pad(c.depthwise ? c.bias : foldedBias(c), 0)));
+  out.push(cArray('int32_t', `${name}_mult`, pad(c.pp.mult, 0)));
+  out.push(cArray('int8_t', `${name}_shift`, pad(Int8Array.from(c.pp.shift), -1)));
+  // with the fast requantization the table holds the activation; the general path's lut is unused
+  const fast = fastTable(c), tab = fast ? sharedTable(sink, `${name}_tab`, fast) : '0', lut = c.lut && !fast;
+  if (lut) out.push(cArray('int8_t', `${name}_lut`, c.lut!));
   out.push(`static const cmv3_conv_t ${name} = {
   .in_h = ${g.inH}, .in_w = ${g.inW}, .in_c = ${g.inC}, .out_h = ${g.outH}, .out_w = ${g.outW}, .out_c = ${g.outC},
   .k_h = ${g.kH}, .k_w = ${g.kW}, .stride = ${g.stride}, .pad_t = ${g.padT}, .pad_l = ${g.padL}, .ch_mult = ${g.multiplier}, .planar = ${c.planar ? 1 : 0},
   .in_zp = ${c.pp.inputZp}, .out_zp = ${c.pp.outputZp}, .act_min = ${c.pp.actMin}, .act_max = ${c.pp.actMax},
-  .w = ${name}_w, .bias = ${name}_bias, .mult = ${name}_mult, .shift = ${name}_shift, .lut = ${c.lut ? `${name}_lut` : '0'},
+  .w = ${wx ? '0' : `${name}_w`}, .wx = ${wx ? `${name}_wx` : '0'}, .bias = ${name}_bias, .mult = ${name}_mult, .shift = ${name}_shift,
+  .lut = ${lut ? `${name}_lut` : '0'}, .tab = ${tab},
 };\n`);
   return name;
 }
 
 /** One layer's data definitions (into `out`) and its call. */
-function layerCode(l: Layer, i: number, plan: ArenaPlan, p: Program, out: string[]): string {
+function layerCode(l: Layer, i: number, plan: ArenaPlan, p: Program, sink: Sink): string {
+  const out = sink.out;
   const at = (v: number) => (v === p.input ? 'input' : `a + ${plan.offset.get(v)}`);
   const mem = plan.layers[i], scratch = `a + ${mem.scratchOffset}`, L = `L${i}`;
   switch (l.kind) {
     case 'conv': {
-      convStruct(L, l.conv, out);
+      convStruct(L, l.conv, sink, false);
       const g = l.conv.pp.g;
-      if (l.conv.pointwise) return `cmv3_pointwise(&${L}, ${at(l.x)}, ${at(l.y)}, ${g.outH * g.outW}, ${mem.scratch ? scratch : '0'});`;
+      if (l.conv.pointwise) return `cmv3_pointwise(&${L}, ${at(l.x)}, ${at(l.y)}, ${g.outH * g.outW}, ${scratch});`;
       if (l.conv.depthwise) return `cmv3_depthwise(&${L}, ${at(l.x)}, ${at(l.y)}, ${mem.scratch ? scratch : '0'}, ${mem.delay ?? 0});`;
       return `cmv3_conv(&${L}, ${at(l.x)}, ${at(l.y)}, ${scratch});`;
     }
     case 'dwpw':
-      convStruct(`${L}_dw`, l.dw, out);
-      convStruct(`${L}_pw`, l.pw, out);
+      convStruct(`${L}_dw`, l.dw, sink, true);
+      convStruct(`${L}_pw`, l.pw, sink, false);
       return `cmv3_dw_pointwise(&${L}_dw, &${L}_pw, ${at(l.x)}, ${at(l.y)}, ${scratch});`;
     case 'pwdw':
-      convStruct(`${L}_pw`, l.pw, out);
-      convStruct(`${L}_dw`, l.dw, out);
+      convStruct(`${L}_pw`, l.pw, sink, false);
+      convStruct(`${L}_dw`, l.dw, sink, true);
       return `cmv3_pointwise_dw(&${L}_pw, &${L}_dw, ${at(l.x)}, ${at(l.y)}, ${scratch});`;
     case 'avgpool': {
       const q = l.pp;
@@ -83,7 +107,7 @@ function layerCode(l: Layer, i: number, plan: ArenaPlan, p: Program, out: string
     case 'add': {
       const q = l.pp;
       out.push(`static const cmv3_add_t ${L} = { .n = ${p.bytes.get(l.y)}, .a_zp = ${q.za}, .b_zp = ${q.zb}, .out_zp = ${q.zo}, .act_min = ${q.actMin}, .act_max = ${q.actMax}, .a_shift = ${q.s1}, .b_shift = ${q.s2}, .out_shift = ${q.so}, .a_mult = ${q.m1}, .b_mult = ${q.m2}, .out_mult = ${q.mo} };\n`);
-      return `cmv3_add(&${L}, ${at(l.a)}, ${at(l.b)}, ${at(l.y)});`;
+      return `cmv3_add(&${L}, ${at(l.a)}, ${at(l.b)}, ${at(l.y)}, ${scratch});`;
     }
     case 'lut':
       out.push(cArray('int8_t', `${L}_lut`, l.table));
@@ -146,8 +170,8 @@ function modelName(g: Graph): string {
 }
 
 export function modelSource(p: Program, plan: ArenaPlan, facts: ModelFacts): string {
-  const data: string[] = [], calls: string[] = [];
-  p.layers.forEach((l, i) => calls.push(`  CMV3_MARK(${i}); ${layerCode(l, i, plan, p, data)} /* ${comment(l.name)} */`));
+  const data: string[] = [], calls: string[] = [], sink: Sink = { out: data, tables: new Map() };
+  p.layers.forEach((l, i) => calls.push(`  CMV3_MARK(${i}); ${layerCode(l, i, plan, p, sink)} /* ${comment(l.name)} */`));
   const outBytes = p.bytes.get(p.output)!, C = facts.mean.length;
   return `/* Generated by cmv3 compile: ${comment(modelName(p.graph))}. ${p.layers.length} layers, arena ${plan.bytes} bytes. */
 #include <math.h>

@@ -1,12 +1,14 @@
 // What `cmv3 emulate` measured, kept per model so `cmv3 report --runtime cmv3` can print it beside
 // its estimates: one JSON file per int8 model under $XDG_CACHE_HOME/cmv3/emulations (default
-// ~/.cache), named by the SHA-256 of the model's .tflite bytes, so a report finds exactly the
-// measurement of the same weights and scales, or none.
+// ~/.cache), named by the SHA-256 of the model's .tflite bytes and of the kernel sources (mcu/),
+// so a report finds exactly the measurement of the same weights and scales run by the same
+// kernels, or none.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeAtomic } from '../io/write-file.js';
+import { KERNEL_FILES, kernelSource } from './compile.js';
 import { makeDir } from '../io/make-dir.js';
 
 export interface EmulationRecord {
@@ -21,7 +23,11 @@ export interface EmulationRecord {
 }
 
 const dir = () => join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'cmv3', 'emulations');
-export const modelKey = (tflite: Uint8Array) => createHash('sha256').update(tflite).digest('hex');
+export function modelKey(tflite: Uint8Array): string {
+  const h = createHash('sha256').update(tflite);
+  for (const f of KERNEL_FILES) h.update(f).update(kernelSource(f));
+  return h.digest('hex');
+}
 
 export function saveEmulation(tflite: Uint8Array, r: EmulationRecord): string | null {
   try {
