@@ -11,10 +11,9 @@ import { inPlaceDelay, planProgram } from '../src/compile/arena.js';
 import { compileGraph } from '../src/compile/compile.js';
 import { buildProgram } from '../src/compile/program.js';
 import { runHost } from '../src/compile/toolchain.js';
+import { int8Inputs } from '../src/compile/verify.js';
 import { readCifar } from '../src/data/cifar.js';
-import { preprocessInt8 } from '../src/deploy/eiq.js';
 import { Int8Engine } from '../src/deploy/engine-int8.js';
-import { graphInfo } from '../src/deploy/graph-model.js';
 import * as k from '../src/deploy/int8/kernels.js';
 import { GraphBuilder, type Graph } from '../src/deploy/ir.js';
 import { int8Graph } from '../src/deploy/pipeline.js';
@@ -31,8 +30,7 @@ async function shipped(name: string, data: string): Promise<Graph> {
 }
 
 function testInputs(g: Graph, data: string, n: number): Int8Array[] {
-  const info = graphInfo(g), inT = g.tensors[g.inputs[0]], set = readCifar(data, 'test', n), per = 32 * 32 * 3;
-  return Array.from({ length: n }, (_, i) => preprocessInt8(set.pixels.subarray(i * per, (i + 1) * per), 3, info.normalization.mean, info.normalization.std, inT.quant!.scale[0], inT.quant!.zeroPoint[0]));
+  return int8Inputs(g, readCifar(data, 'test', n).pixels, n);
 }
 
 for (const name of ['cmv3-w0.5-relu6-cifar10', 'cmv3-w0.5-cifar10']) {

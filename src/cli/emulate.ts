@@ -4,11 +4,9 @@
 import { compileGraph } from '../compile/compile.js';
 import { saveEmulation } from '../compile/emulation-cache.js';
 import { INSTRUCTIONS_PER_TICK, missingToolchain, runM7, ToolchainError } from '../compile/toolchain.js';
+import { int8Inputs, scoreOutputs } from '../compile/verify.js';
 import { DataError } from '../data/cifar.js';
 import { readDataset } from '../data/folder.js';
-import { preprocessInt8 } from '../deploy/eiq.js';
-import { Int8Engine } from '../deploy/engine-int8.js';
-import { graphInfo } from '../deploy/graph-model.js';
 import { numberOption, parse, positiveInt, UsageError } from './args.js';
 import { targetOption } from './compile.js';
 import { QUANT_OPTIONS } from './deploy-options.js';
@@ -33,16 +31,10 @@ export async function emulateCommand(argv: string[]): Promise<void> {
   const g = m.graph, inT = g.tensors[g.inputs[0]], s = inT.shape;
   const set = readDataset(m.data, 'test', s[1], count);
   if (set.count === 0 || set.size !== s[1] || set.channels !== s[3]) throw new DataError(`${m.data} has no ${s[1]}x${s[1]}x${s[3]} test images; point --data at the model's data`);
-  const info = graphInfo(g), per = s[1] * s[2] * s[3];
-  const images = Array.from({ length: set.count }, (_, i) =>
-    preprocessInt8(set.pixels.subarray(i * per, (i + 1) * per), s[3], info.normalization.mean, info.normalization.std, inT.quant!.scale[0], inT.quant!.zeroPoint[0]));
+  const per = s[1] * s[2] * s[3], images = int8Inputs(g, set.pixels, set.count);
   const c = compileGraph(g, null);
-  const engine = new Int8Engine(g, 'reference');
-  const expected = images.map((im) => Int8Array.from(engine.run(im)[0]));
-  const r = runM7(c.files, images, per, expected[0].length);
-  const equal = expected.filter((e, i) => r.outputs[i] && e.every((v, k) => v === r.outputs[i][k])).length;
-  const argmax = (o: Int8Array) => o.reduce((b, v, k) => (v > o[b] ? k : b), 0);
-  const correct = r.outputs.filter((o, i) => o && argmax(o) === set.labels[i]).length;
+  const r = runM7(c.files, images, per, g.tensors[g.outputs[0]].shape.at(-1)!);
+  const { equal, correct } = scoreOutputs(g, images, r.outputs, set.labels);
   const ipt = r.instructionsPerTick, perImage = Math.round((r.totalTicks * ipt) / images.length);
   const layers = c.program.layers.map((l, i) => ({ index: i, kind: l.kind, name: l.name, instructions: Math.round(((r.layerTicks[i] ?? 0) * ipt) / images.length) }));
   const summary = {

@@ -22,10 +22,11 @@ export type Rates = Record<keyof Work, number>;
 
 /**
  * Fitted 2026-12-05 by `npm run bench:emulate` to both shipped models' 64 layers (instructions per
- * image; BENCHMARKS.md shows the fit against the counts per layer kind). Refit when the kernels change.
+ * image; BENCHMARKS.md shows the fit against the counts per layer kind), on the kernels with the
+ * fast requantization and the blocked depthwise. Refit when the kernels change.
  */
 export const CMV3_RATES: Rates = {
-  pointwiseMacs: 1.51, convMacs: 2.66, depthwiseMacs: 3.88, convOutputs: 53.6, elementwise: 52.1, poolInputs: 6.47,
+  pointwiseMacs: 1.378, convMacs: 2.629, depthwiseMacs: 1.523, convOutputs: 23.25, elementwise: 21.4, poolInputs: 2.073,
 };
 
 function convWork(c: ConvLayerParams, w: Work): void {
