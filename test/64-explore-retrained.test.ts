@@ -42,10 +42,13 @@ test('64.2 a checkpoint counts when its metadata records the training, and is re
   assert.throws(() => readRetrained(join(root, 'missing')), /no such run folder or checkpoint/);
 });
 
-test('64.3 the packaged cmv3 weights are the cmv3-local base retrained for 100 epochs', () => {
+test('64.3 the packaged cmv3 weights are the cmv3-local base, with their training recorded', () => {
+  // since 2026-12-05 the fast recipe's 25 epochs (README "Pretrained weights"); before, the paper recipe's 100
   const r = readRetrained('cmv3-w0.5-cifar10');
-  assert.equal(r.epochs, 100);
-  assert.ok(r.testAcc > 0.88 && r.testAcc < 0.9, `recorded test accuracy ${r.testAcc}`);
-  const space = SPACES['cmv3-local'];
-  assert.equal(specKey(r.spec), specKey(decode(space, space.dims.map(() => 0))));
+  assert.equal(r.epochs, 25);
+  assert.ok(r.testAcc > 0.9 && r.testAcc < 0.91, `recorded test accuracy ${r.testAcc}`);
+  const space = SPACES['cmv3-local'], base = decode(space, space.dims.map(() => 0));
+  // the fast recipe trains without dropout (which changes no weight); otherwise the same network
+  assert.equal(r.spec.dropout, 0);
+  assert.equal(specKey({ ...r.spec, dropout: base.dropout }), specKey(base));
 });
