@@ -24,8 +24,6 @@ static inline int32_t cmv3_smlad(int32_t a, int32_t b, int32_t acc) {
 }
 static inline int32_t cmv3_smlabb(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(cmv3_lane_b(a) * cmv3_lane_b(b))); }
 static inline int32_t cmv3_smlatt(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(cmv3_lane_t(a) * cmv3_lane_t(b))); }
-static inline int32_t cmv3_smlabt(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(cmv3_lane_b(a) * cmv3_lane_t(b))); }
-static inline int32_t cmv3_smlatb(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(cmv3_lane_t(a) * cmv3_lane_b(b))); }
 static inline int32_t cmv3_sxtb16_ror8(uint32_t v) { return cmv3_sxtb16((v >> 8) | (v << 24)); }
 static inline int32_t cmv3_sxtab16_ror8(int32_t a, uint32_t v) { return cmv3_sxtab16(a, (v >> 8) | (v << 24)); }
 /* SMMULR: the high word of a * b, rounded (2^31 added to the 64-bit product) */
@@ -39,8 +37,6 @@ static inline int32_t cmv3_ssat8_asr1(int32_t v) { v >>= 1; return v < -128 ? -1
 #define cmv3_smlad(a, b, acc) __smlad((a), (b), (acc))
 #define cmv3_smlabb(a, b, acc) __smlabb((a), (b), (acc))
 #define cmv3_smlatt(a, b, acc) __smlatt((a), (b), (acc))
-#define cmv3_smlabt(a, b, acc) __smlabt((a), (b), (acc))
-#define cmv3_smlatb(a, b, acc) __smlatb((a), (b), (acc))
 /* SXTB16 / SXTAB16 of bytes 1 and 3: the instruction's own rotate (arm_acle.h has no rotated
  * form, and GCC 12 does not fold a separate rotate into it: one instruction saved per use) */
 static inline int32_t cmv3_sxtb16_ror8(uint32_t v) {
@@ -78,7 +74,5 @@ static inline uint32_t cmv3_read32(const int8_t *p) {
   memcpy(&v, p, 4);
   return v;
 }
-/* bytes 1 and 3 moved to 0 and 2 (the compiler folds the rotate into SXTB16's operand) */
-static inline uint32_t cmv3_ror8(uint32_t v) { return (v >> 8) | (v << 24); }
 
 #endif /* CMV3_SIMD_H_ */
