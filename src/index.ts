@@ -1,4 +1,4 @@
-// The library entry: networks as data, backends, layers, training pieces, checkpoints, summaries.
+// The library entry: networks as data, backends, layers, training pieces, checkpoints, summaries, and the deploy path.
 export type { Activation, Backend, ConvGeometry } from './backend/types.js';
 export { ACTIVATIONS } from './backend/types.js';
 export { getBackend, type BackendName } from './backend/select.js';
@@ -21,3 +21,23 @@ export {
   CheckpointError, CHECKPOINT_VERSION, type Checkpoint,
 } from './io/checkpoint.js';
 export { readCifar, normalize, DataError, type ImageSet } from './data/cifar.js';
+
+// The whole path as library calls (what the CLI commands are thin layers over).
+export { OptionError, AbortError, type Progress, type ProgressCallback, type AbortSignalLike, type LongCallOptions } from './api/common.js';
+export { loadModel, pretrainedModels, CIFAR10_CLASSES, type TrainedModel, type LoadModelOptions } from './api/model.js';
+export {
+  quantize, exportModel, report, EXPORT_FORMATS,
+  type QuantizeOptions, type Calibration, type ExportFormat, type ExportOptions, type ExportResult, type ReportOptions,
+} from './api/deploy.js';
+export { evaluate, predict, predictMany, INT8_RUNTIMES, type EvaluateOptions, type EvaluateResult, type ImageInput, type PredictOptions } from './api/evaluate.js';
+export { train, resumeTraining, type TrainOptions, type TrainCallOptions, type TrainResult, type StepProgress } from './api/train.js';
+export type { EpochMetrics, RunConfig } from './train/run.js';
+export type { Evaluation } from './train/evaluate.js';
+export type { ClassScore } from './deploy/classify.js';
+export type { Report } from './deploy/report.js';
+export type { Graph } from './deploy/ir.js';
+export type { Observer } from './deploy/calibrate.js';
+export type { Int8Runtime } from './deploy/int8/kernels.js';
+export type { RgbImage } from './data/pixels.js';
+export type { PretrainedEntry } from './train/pretrained.js';
+export { readDataset } from './data/folder.js';

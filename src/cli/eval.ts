@@ -1,9 +1,10 @@
 // cmv3 eval <run|checkpoint|model.tflite> [--data DIR] [--limit N] [--int8 ...] [--svg PATH] [--json]
 import { join } from 'node:path';
-import { readDataset } from '../data/folder.js';
 import { writeAtomic } from '../io/write-file.js';
-import { confusionSvg, evaluateSet } from '../train/evaluate.js';
-import { loadPredictor } from '../deploy/load.js';
+import { confusionSvg } from '../train/evaluate.js';
+import { evaluate } from '../api/evaluate.js';
+import { resolveCheckpoint } from '../train/trained.js';
+import { progressBar } from './progress.js';
 import { int8Options, QUANT_OPTIONS, runtimeOption } from './deploy-options.js';
 import { numberOption, parse, positiveInt, UsageError } from './args.js';
 import { dataDir } from './common.js';
@@ -20,16 +21,19 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (positionals.length !== 1) throw new UsageError(`Expected one run folder or checkpoint but received ${positionals.length}\n${EVAL_USAGE}`);
   const limit = numberOption(values.limit, 'limit', positiveInt, 'a positive integer') ?? Infinity;
   const runtime = runtimeOption(values);
-  const t = await loadPredictor(positionals[0], { int8: values.int8 ? int8Options(values, positionals[0]) : undefined, runtime });
-  const set = readDataset(dataDir(values.data as string | undefined, positionals[0]), 'test', t.predictor.spec.inputSize, limit);
-  const e = evaluateSet(t.predictor, set, t.normalization, t.labels);
-  const svg = (values.svg as string | undefined) ?? (t.runDir ? join(t.runDir, 'confusion.svg') : undefined);
+  const src = positionals[0];
+  const int8 = values.int8 ? int8Options(values, src) : undefined;
+  const bar = progressBar();
+  const e = await evaluate(src, { data: dataDir(values.data as string | undefined, src), limit: limit === Infinity ? undefined : limit, int8, runtime, onProgress: bar.update }).finally(bar.done);
+  const runDir = src.toLowerCase().endsWith('.tflite') ? null : resolveCheckpoint(src).runDir;
+  const svg = (values.svg as string | undefined) ?? (runDir ? join(runDir, 'confusion.svg') : undefined);
   if (svg) writeAtomic(svg, confusionSvg(e));
+  const { source, engine, calibration: _c, ...figures } = e;
   if (values.json) {
-    console.log(JSON.stringify({ checkpoint: t.source, engine: t.predictor.backend.name, ...e, confusionSvg: svg ?? null }));
+    console.log(JSON.stringify({ checkpoint: source, engine, ...figures, confusionSvg: svg ?? null }));
     return;
   }
-  console.log(`${t.source}: top-1 ${(100 * e.top1).toFixed(2)}% on ${e.images} test images (${e.imagesPerSec.toFixed(0)} images/s, ${t.predictor.backend.name})`);
+  console.log(`${source}: top-1 ${(100 * e.top1).toFixed(2)}% on ${e.images} test images (${e.imagesPerSec.toFixed(0)} images/s, ${engine})`);
   for (const c of e.perClass) console.log(`  ${c.label.padEnd(12)} ${(100 * c.accuracy).toFixed(2).padStart(6)}%  (${c.count})`);
   console.log('confusion (rows true, columns predicted):');
   for (const row of e.confusion) console.log('  ' + row.map((v) => String(v).padStart(5)).join(''));

@@ -14,6 +14,7 @@ import { emulateCommand } from './emulate.js';
 import { exploreCommand } from './explore.js';
 import { serveCommand } from './serve.js';
 import { UsageError } from './args.js';
+import { OptionError } from '../api/common.js';
 import { INTERNAL_ERROR_LINE, isInternalError } from '../internal-error.js';
 
 const USAGE = `usage: cmv3 <command> [options]
@@ -72,6 +73,6 @@ main(process.argv.slice(2)).then(
   (err: Error & { code?: string }) => {
     if (process.env.CMV3_DEBUG) console.error(err);
     else console.error(`cmv3: error: ${isInternalError(err) ? INTERNAL_ERROR_LINE : err.message}`);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
+    process.exitCode = err instanceof UsageError || err instanceof OptionError ? 2 : 1;
   },
 );

@@ -1,7 +1,7 @@
 // cmv3 predict <run|checkpoint> <image>... [--top K] [--json]
 import { DEFAULT_MAX_PIXELS, readImage } from '../data/image.js';
-import { ClassifyError, topClasses } from '../deploy/classify.js';
-import { loadPredictor } from '../deploy/load.js';
+import { ClassifyError } from '../deploy/classify.js';
+import { predictMany } from '../api/evaluate.js';
 import { maxPixelsOption, numberOption, parse, positiveInt, UsageError } from './args.js';
 
 export const PREDICT_USAGE = 'usage: cmv3 predict <run|checkpoint|model.tflite> <image.png|jpg>... [--top K] [--json] [--max-megapixels 16]';
@@ -13,16 +13,11 @@ export async function predictCommand(argv: string[]): Promise<void> {
   const [source, ...images] = positionals;
   const maxPixels = maxPixelsOption(values['max-megapixels'], DEFAULT_MAX_PIXELS);
   const decoded = images.map((p) => ({ path: p, img: readImage(p, maxPixels) })); // fail on a bad image before loading the model
-  const t = await loadPredictor(source);
   const k = numberOption(values.top, 'top', positiveInt, 'a positive integer') ?? 3;
-  const results = decoded.map(({ path, img }) => {
-    try {
-      return { image: path, width: img.width, height: img.height, top: topClasses(t.predictor, t.labels, t.normalization, img, k) };
-    } catch (err) {
-      if (err instanceof ClassifyError) throw new UsageError(`predict: ${err.message}`);
-      throw err;
-    }
+  const tops = await predictMany(source, decoded.map((d) => d.img), { top: k }).catch((err: unknown) => {
+    throw err instanceof ClassifyError ? new UsageError(`predict: ${err.message}`) : err;
   });
+  const results = decoded.map(({ path, img }, i) => ({ image: path, width: img.width, height: img.height, top: tops[i] }));
   if (values.json) {
     console.log(JSON.stringify(results));
     return;

@@ -1,10 +1,7 @@
 // cmv3 report <run|checkpoint|model.tflite> [--target imxrt1060|stm32h7] [--json] [--calibration N ...]
-import { int8Graph } from '../deploy/pipeline.js';
-import { loadTfliteFile } from '../deploy/tflite-file.js';
-import { mcuReport, TARGETS } from '../deploy/report.js';
-import { statSync } from 'node:fs';
-import { writeTflite } from '../deploy/tflite/write.js';
-import { loadTrained } from '../train/trained.js';
+import { TARGETS } from '../deploy/report.js';
+import { report } from '../api/deploy.js';
+import { progressBar } from './progress.js';
 import { parse, UsageError } from './args.js';
 import { int8Options, QUANT_OPTIONS } from './deploy-options.js';
 import { loadInt8Model } from './int8-model.js';
@@ -28,12 +25,9 @@ export async function reportCommand(argv: string[]): Promise<void> {
   const runtime = values.runtime === undefined || values.runtime === 'reference' ? 'tflite-micro' : values.runtime as string;
   if (runtime !== 'tflite-micro' && runtime !== 'cmv3') throw new UsageError(`Expected one of tflite-micro, cmv3 for --runtime but received ${JSON.stringify(values.runtime)}`);
   if (runtime === 'cmv3') { reportCmv3(await loadInt8Model(src, values), target, values.json === true); return; }
-  const g = src.toLowerCase().endsWith('.tflite') ? loadTfliteFile(src) : int8Graph(await loadTrained(src), int8Options(values, src));
-  if (g.tensors[g.inputs[0]].dtype !== 'int8') throw new UsageError(`${src} is a float32 model; the MCU report is for int8 models (export with --int8)`);
-  // A .tflite's flash size is the file's own: re-encoding a file cmv3 did not write could trip the
-  // writer's rules and report "cannot write" for what the user only asked to read.
-  const flashBytes = src.toLowerCase().endsWith('.tflite') ? statSync(src).size : writeTflite(g).length;
-  const r = mcuReport(g, flashBytes, target);
+  const bar = progressBar();
+  const q = src.toLowerCase().endsWith('.tflite') ? {} : int8Options(values, src);
+  const r = await report(src, { target: targetName, ...q, onProgress: bar.update }).finally(bar.done);
   if (values.json) { console.log(JSON.stringify(r)); return; }
   console.log(`${src} on ${target.description}`);
   console.log('op  type                name                                 output shape        MACs   weights  activations  est. ms');

@@ -1,17 +1,12 @@
 // cmv3 train: start or resume a training run (see src/train/trainer.ts).
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { parseActSwap, replaceActivation, resolveSpec } from '../models/registry.js';
-import { loadCheckpoint } from '../io/checkpoint.js';
-import { validateSpec } from '../models/spec.js';
-import { resolveCheckpoint } from '../train/trained.js';
-import { createRun, readMetrics, readRunConfig, type EpochMetrics } from '../train/run.js';
-import { RECIPES, scaledLr } from '../train/recipe.js';
+import { join } from 'node:path';
+import { resumeTraining, train as apiTrain, type StepProgress, type TrainOptions, type TrainResult } from '../api/train.js';
+import { parseActSwap } from '../models/registry.js';
+import { readMetrics, readRunConfig, type EpochMetrics, type RunConfig } from '../train/run.js';
 import { formatDuration, PAPER_ACCURACY, timeToAccuracy, wallCountsEval } from '../train/time-to.js';
-import { newRunConfig, train } from '../train/trainer.js';
 import { numberOption, parse, positive, positiveInt, UsageError } from './args.js';
 import { dataDir, stopOnSigint } from './common.js';
-import { datasetLabels, isImageFolder } from '../data/folder.js';
 
 export const TRAIN_USAGE = `usage: cmv3 train --model cmv3 --width 0.5 [--data DIR] [--epochs N] [--batch-size B] [--lr LR]
                   [--recipe paper|fast] [--cutout PX] [--seed S] [--out runs/NAME] [--limit-train N] [--limit-test N]
@@ -49,72 +44,64 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const threads = numberOption(values.threads, 'threads', positiveInt, 'a positive integer');
   const backend = (values.backend as string | undefined) ?? 'auto';
   if (!['auto', 'onednn', 'reference'].includes(backend)) throw new UsageError(`Expected auto|onednn|reference for --backend but received ${JSON.stringify(backend)}`);
-  let dir: string;
+  const tty = process.stderr.isTTY && process.env.CMV3_QUIET !== '1';
+  let sigint = { stop: false }; // Ctrl-C's flag once the handler is on (just before training starts)
+  const abort = { get aborted() { return sigint.stop; } };
+  const call = {
+    backend: backend as 'auto', threads, signal: abort,
+    onLog: (l: string) => console.log(l),
+    onStep: tty ? (p: StepProgress) => {
+      const w = 24, done = Math.round(((p.batch + 1) / p.batches) * w);
+      process.stderr.write(`\repoch ${p.epoch + 1} [${'#'.repeat(done)}${'.'.repeat(w - done)}] ${p.batch + 1}/${p.batches} loss ${p.loss.toFixed(3)} acc ${(100 * p.acc).toFixed(1)}% ${p.imagesPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSeconds)}  `);
+    } : undefined,
+    onStart: (dir: string, c: RunConfig) => {
+      epochs = c.epochs;
+      console.log(`training ${c.spec.name} width ${c.spec.width} in ${dir}: ${c.epochs} epochs, batch ${c.batchSize}, lr ${c.lr}, seed ${c.seed}`);
+    },
+    onEpoch: (m: EpochMetrics) => {
+      if (tty) process.stderr.write('\r\x1b[K');
+      console.log(epochLine(m, epochs));
+    },
+  };
+  let epochs = 0;
+  let run: () => Promise<TrainResult>;
   if (values.resume !== undefined) {
     const others = Object.keys(values).filter((k) => !['resume', 'threads', 'backend'].includes(k));
     if (others.length) throw new UsageError(`--resume continues a run with its own settings; drop --${others.join(', --')}`);
-    dir = values.resume as string;
+    const dir = values.resume as string;
     readRunConfig(dir);
+    run = () => resumeTraining(dir, call);
   } else {
-    const recipeName = (values.recipe as string | undefined) ?? 'paper';
-    if (!Object.hasOwn(RECIPES, recipeName)) throw new UsageError(`unknown recipe '${recipeName}'; use one of ${Object.keys(RECIPES).join(', ')}`);
     const cutout = numberOption(values.cutout, 'cutout', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
-    const recipe = { ...RECIPES[recipeName], aug: { ...RECIPES[recipeName].aug, cutout: cutout ?? RECIPES[recipeName].aug.cutout } };
-    const modelName = (values.model as string | undefined) ?? 'cmv3';
-    // Every option is checked before the data and the network are looked at, so a typo is the
-    // first error a user sees, not a missing dataset.
     const width = numberOption(values.width, 'width', positive, 'a positive number');
-    const batchSize = numberOption(values['batch-size'], 'batch-size', positiveInt, 'a positive integer') ?? recipe.batchSize;
-    const epochs = numberOption(values.epochs, 'epochs', positiveInt, 'a positive integer') ?? recipe.epochs;
-    const seed = numberOption(values.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer') ?? 1;
-    const lr = numberOption(values.lr, 'lr', positive, 'a positive number') ?? scaledLr(recipe, batchSize);
-    const limitTrain = numberOption(values['limit-train'], 'limit-train', positiveInt, 'a positive integer') ?? null;
-    const limitTest = numberOption(values['limit-test'], 'limit-test', positiveInt, 'a positive integer') ?? null;
-    const validation = numberOption(values.validation, 'validation', positiveInt, 'a positive integer') ?? null;
-    if (validation !== null && limitTest !== null) throw new UsageError('--limit-test has no effect with --validation (the held-out images replace the test set); drop one');
-    const swap = values.act === undefined ? null : parseActSwap(values.act as string);
-    if (values.init === undefined) resolveSpec(modelName, { width }); // an unknown model before a missing dataset
+    const batchSize = numberOption(values['batch-size'], 'batch-size', positiveInt, 'a positive integer');
+    const epochs = numberOption(values.epochs, 'epochs', positiveInt, 'a positive integer');
+    const seed = numberOption(values.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
+    const lr = numberOption(values.lr, 'lr', positive, 'a positive number');
+    const limitTrain = numberOption(values['limit-train'], 'limit-train', positiveInt, 'a positive integer');
+    const limitTest = numberOption(values['limit-test'], 'limit-test', positiveInt, 'a positive integer');
+    const validation = numberOption(values.validation, 'validation', positiveInt, 'a positive integer');
+    if (validation !== undefined && limitTest !== undefined) throw new UsageError('--limit-test has no effect with --validation (the held-out images replace the test set); drop one');
+    const activation = values.act === undefined ? undefined : parseActSwap(values.act as string);
+    if (values.init !== undefined && (values.model !== undefined || width !== undefined)) throw new UsageError('--init takes the network from the checkpoint; drop --model and --width');
     const data = dataDir(values.data as string | undefined);
-    if (!existsSync(`${data}/data_batch_1.bin`) && !isImageFolder(data)) {
-      throw new UsageError(`no training data in ${data}: expected CIFAR-10 binary files or train/<class>/ image folders; pass --data DIR (or set CMV3_DATA), or run: cmv3 data fetch cifar10`);
-    }
-    const classes = datasetLabels(data).length;
-    const init = values.init === undefined ? null : resolveCheckpoint(values.init as string).checkpoint;
-    if (init && (values.model !== undefined || width !== undefined)) throw new UsageError('--init takes the network from the checkpoint; drop --model and --width');
-    let spec = init ? validateSpec(loadCheckpoint(init).spec) : resolveSpec(modelName, { width, classes });
-    if (spec.classes !== classes) throw new UsageError(`the network has ${spec.classes} classes but ${data} has ${classes}`);
-    if (swap) spec = replaceActivation(spec, swap.from, swap.to);
-    spec.dropout = recipe.dropout;
-    dir = (values.out as string | undefined) ?? `runs/${spec.name}-w${spec.width}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
-    const config = newRunConfig({
-      spec, recipe, seed, epochs, batchSize, lr, limitTrain, limitTest, validation, init,
-      data: resolve(data), // absolute, so resume, export and serve find it from any folder
-    });
-    createRun(dir, config);
+    const options: TrainOptions = {
+      ...call, out: values.out as string | undefined, model: values.model as string | undefined, width, init: values.init as string | undefined, activation, data,
+      recipe: values.recipe as string | undefined, epochs, batchSize, lr, cutout, seed, limitTrain, limitTest, validation,
+    };
+    run = () => apiTrain(options);
   }
-  const config = readRunConfig(dir);
-  const tty = process.stderr.isTTY;
   const { signal, dispose } = stopOnSigint('stopping after this step and saving (Ctrl-C again to quit without saving)');
-  console.log(`training ${config.spec.name} width ${config.spec.width} in ${dir}: ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.lr}, seed ${config.seed}`);
+  sigint = signal;
   try {
-    const r = await train({ dir, backend: backend as 'auto', threads, signal }, {
-      onLog: (l) => console.log(l),
-      onStep: tty ? (p) => {
-        const w = 24, done = Math.round(((p.batch + 1) / p.batches) * w);
-        process.stderr.write(`\repoch ${p.epoch + 1} [${'#'.repeat(done)}${'.'.repeat(w - done)}] ${p.batch + 1}/${p.batches} loss ${p.loss.toFixed(3)} acc ${(100 * p.acc).toFixed(1)}% ${p.imagesPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSeconds)}  `);
-      } : undefined,
-      onEpoch: (m) => {
-        if (tty) process.stderr.write('\r\x1b[K');
-        console.log(epochLine(m, config.epochs));
-      },
-    });
+    const r = await run(), dir = r.dir, config = readRunConfig(dir);
     if (r.finished) {
       const files = ['best.ckpt', 'last.ckpt'].filter((f) => existsSync(join(dir, f)));
-      console.log(`done: best test accuracy ${(100 * r.bestAcc).toFixed(2)}%; checkpoints in ${dir} (${files.join(', ') || 'none'})`);
+      console.log(`done: best test accuracy ${(100 * r.bestAccuracy).toFixed(2)}%; checkpoints in ${dir} (${files.join(', ') || 'none'})`);
       console.log(timeToPaperLine(readMetrics(dir), config.validation ? 'validation' : 'test'));
     }
     else {
-      console.log(`stopped at epoch ${r.epoch + 1}; saved ${dir}/last.ckpt; continue with: cmv3 train --resume ${dir}`);
+      console.log(`stopped at epoch ${r.epochs + 1}; saved ${dir}/last.ckpt; continue with: cmv3 train --resume ${dir}`);
       process.exitCode = 130;
     }
   } finally {

@@ -22,7 +22,7 @@ interface Histogram {
   counts: Float64Array;
 }
 
-function extremes(g: Graph, images: Float32Array[]): Map<number, Range> {
+function extremes(g: Graph, images: Float32Array[], tick: () => void): Map<number, Range> {
   const r = new Map<number, Range>();
   const see = (t: number, d: Float32Array) => {
     let lo = Infinity, hi = -Infinity;
@@ -30,18 +30,18 @@ function extremes(g: Graph, images: Float32Array[]): Map<number, Range> {
     const cur = r.get(t);
     r.set(t, cur ? { min: Math.min(cur.min, lo), max: Math.max(cur.max, hi) } : { min: lo, max: hi });
   };
-  for (const x of images) { see(g.inputs[0], x); runFloat(g, x, see); }
+  for (const x of images) { see(g.inputs[0], x); runFloat(g, x, see); tick(); }
   return r;
 }
 
-function histograms(g: Graph, images: Float32Array[], ext: Map<number, Range>): Map<number, Histogram> {
+function histograms(g: Graph, images: Float32Array[], ext: Map<number, Range>, tick: () => void): Map<number, Histogram> {
   const h = new Map<number, Histogram>();
   for (const [t, e] of ext) h.set(t, { min: e.min, max: e.max, counts: new Float64Array(BINS) });
   const see = (t: number, d: Float32Array) => {
     const hist = h.get(t)!, span = hist.max - hist.min || 1;
     for (let i = 0; i < d.length; i++) hist.counts[Math.min(BINS - 1, Math.floor(((d[i] - hist.min) / span) * BINS))]++;
   };
-  for (const x of images) { see(g.inputs[0], x); runFloat(g, x, see); }
+  for (const x of images) { see(g.inputs[0], x); runFloat(g, x, see); tick(); }
   return h;
 }
 
@@ -82,11 +82,15 @@ function mseRange(h: Histogram): Range {
 }
 
 /** Each activation tensor's calibrated range (input included), keyed by tensor index. */
-export function calibrate(g: Graph, images: Float32Array[], observer: Observer): Map<number, Range> {
+export function calibrate(g: Graph, images: Float32Array[], observer: Observer, onImage?: (done: number, total: number) => void): Map<number, Range> {
   if (!images.length) throw new RangeError('Expected at least one calibration image but received none');
-  const ext = extremes(g, images);
+  // minmax runs the images once, the histogram observers twice: progress counts every run.
+  const total = images.length * (observer === 'minmax' ? 1 : 2);
+  let done = 0;
+  const tick = () => onImage?.(++done, total);
+  const ext = extremes(g, images, tick);
   if (observer === 'minmax') return ext;
-  const hist = histograms(g, images, ext);
+  const hist = histograms(g, images, ext, tick);
   const out = new Map<number, Range>();
   for (const [t, h] of hist) out.set(t, observer === 'percentile' ? percentileRange(h) : mseRange(h));
   return out;

@@ -2,14 +2,13 @@
 // model quantized to int8 in memory, or an exported .tflite file (float or int8).
 import type { Normalization } from '../data/augment.js';
 import { loadTrained } from '../train/trained.js';
-import type { Observer } from './calibrate.js';
 import { GraphModel, graphInfo, type Predictor } from './graph-model.js';
 import { loadTfliteFile } from './tflite-file.js';
 import type { Int8Runtime } from './int8/kernels.js';
-import { int8Graph } from './pipeline.js';
+import { int8Graph, type Int8Options } from './pipeline.js';
 
 export interface LoadOptions {
-  int8?: { data: string; calibration: number; observer: Observer };
+  int8?: Int8Options;
   runtime?: Int8Runtime;
 }
 

@@ -16,6 +16,8 @@ export interface Int8Options {
   /** number of calibration images (the first N of the training split) */
   calibration: number;
   observer: Observer;
+  /** called after each calibration run of one image (the histogram observers run each image twice) */
+  onImage?: (done: number, total: number) => void;
 }
 
 /** The first `count` training images, normalised as the model expects, one array per image. */
@@ -39,5 +41,5 @@ export function floatGraph(t: Trained): Graph {
 
 export function int8Graph(t: Trained, o: Int8Options): Graph {
   const g = lowerTrained(t);
-  return quantizeGraph(g, calibrate(g, calibrationImages(t, o.data, o.calibration), o.observer));
+  return quantizeGraph(g, calibrate(g, calibrationImages(t, o.data, o.calibration), o.observer, o.onImage));
 }

@@ -35,7 +35,8 @@ export interface Checkpoint {
 
 interface Entry { name: string; length: number }
 
-export function encodeCheckpoint(c: Checkpoint): Buffer {
+/** The checkpoint file's bytes (a Node Buffer, typed as its Uint8Array base so consumers need no Node types). */
+export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const entries: Entry[] = [];
   const arrays: Float32Array[] = [];
   const push = (name: string, a: Float32Array) => { entries.push({ name, length: a.length }); arrays.push(a); };
@@ -60,7 +61,8 @@ export function encodeCheckpoint(c: Checkpoint): Buffer {
   return out;
 }
 
-export function decodeCheckpoint(buf: Buffer, source = 'checkpoint'): Checkpoint {
+export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Checkpoint {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const fail: Fail = (what, code) => { throw new CheckpointError(`${source}: ${what}`, code); };
   if (buf.length < 48 || buf.toString('latin1', 0, 8) !== MAGIC) fail('not a cmv3 checkpoint (bad magic); pass a file written by cmv3 train', 'ERR_CHECKPOINT_FORMAT');
   const version = buf.readUInt32LE(8);

@@ -9,7 +9,7 @@ export class WriteError extends Error {
 }
 
 /** Writes via a temp name and a rename. */
-export function writeAtomic(path: string, data: string | Buffer): void {
+export function writeAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     writeFileSync(tmp, data);

@@ -12,7 +12,12 @@ export interface Evaluation {
   imagesPerSec: number;
 }
 
-export function evaluateSet(model: Predictor, set: ImageSet, norm: Normalization, labels: string[], batchSize = 250): Evaluation {
+/**
+ * The evaluation as steps: yields the images done after each batch, returns the result. The sync
+ * and async drivers below share it, so the library's `evaluate` can yield to the event loop (an
+ * AbortSignal or a progress bar gets its turn) between batches without a second copy of the loop.
+ */
+function* evaluationSteps(model: Predictor, set: ImageSet, norm: Normalization, labels: string[], batchSize: number): Generator<number, Evaluation> {
   const k = model.spec.classes, per = set.size * set.size * set.channels;
   if (set.size !== model.spec.inputSize || set.channels !== model.spec.inputChannels) {
     throw new RangeError(`Expected ${model.spec.inputSize}x${model.spec.inputSize}x${model.spec.inputChannels} images for this model but received ${set.size}x${set.size}x${set.channels}`);
@@ -32,6 +37,7 @@ export function evaluateSet(model: Predictor, set: ImageSet, norm: Normalization
       for (let c = 1; c < k; c++) if (logits[b * k + c] > logits[b * k + arg]) arg = c;
       confusion[lab[b]][arg]++;
     }
+    yield i + n;
   }
   const correct = confusion.reduce((a, row, i) => a + row[i], 0);
   return {
@@ -39,6 +45,26 @@ export function evaluateSet(model: Predictor, set: ImageSet, norm: Normalization
     perClass: confusion.map((row, i) => { const count = row.reduce((a, v) => a + v, 0); return { label: labels[i] ?? `class ${i}`, accuracy: count ? row[i] / count : 0, count }; }),
     confusion, imagesPerSec: set.count / (busy / 1000),
   };
+}
+
+export function evaluateSet(model: Predictor, set: ImageSet, norm: Normalization, labels: string[], batchSize = 250): Evaluation {
+  const steps = evaluationSteps(model, set, norm, labels, batchSize);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** As evaluateSet, yielding to the event loop after each batch; `onBatch` may throw to stop. */
+export async function evaluateSetAsync(model: Predictor, set: ImageSet, norm: Normalization, labels: string[], batchSize = 250,
+  onBatch?: (done: number, total: number) => void): Promise<Evaluation> {
+  const steps = evaluationSteps(model, set, norm, labels, batchSize);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    onBatch?.(r.value, set.count);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 export function softmax(logits: ArrayLike<number>): number[] {
