@@ -8,7 +8,7 @@ export function exploreArgs(space: Space, o: ExploreOptions): string {
     `--target ${o.target}`, `--seed ${o.seed}`, `--validation ${o.settings.validation}`, `--batch-size ${o.settings.batchSize}`,
     `--int8-images ${o.settings.int8Images}`, `--calibration ${o.settings.calibration}`, `--observer ${o.settings.observer}`];
   if (k.maxFlashBytes !== undefined) a.push(`--max-flash ${k.maxFlashBytes}B`);
-  if (k.maxSramBytes !== undefined) a.push(`--max-sram ${k.maxSramBytes}B`);
+  if (k.maxSramBytes !== undefined) a.push(`--max-arena ${k.maxSramBytes}B`);
   if (k.maxLatencyMs !== undefined) a.push(`--max-latency ${k.maxLatencyMs}ms`);
   if (k.maxParams !== undefined) a.push(`--max-params ${k.maxParams}`);
   if (o.budgetSeconds !== null) a.push(`--budget ${o.budgetSeconds}s`);

@@ -17,7 +17,7 @@ const { values } = parseArgs({ options: { 'no-write': { type: 'boolean' } } });
 const data = findCifar();
 if (!data) { console.error('bench:explore-workers: CIFAR-10 not found; set CMV3_DATA to the cifar-10-batches-bin folder'); process.exit(1); }
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const STUDY = ['--space', 'paper-widths', '--trials', '2', '--rungs', '2x20000', '--test-images', '2000', '--int8-images', '0', '--seed', '1', '--data', data];
+const STUDY = ['--space', 'paper-widths', '--trials', '2', '--rungs', '2x20000', '--limit-test', '2000', '--int8-images', '0', '--seed', '1', '--data', data];
 
 const rows: string[] = [];
 for (const [workers, threads] of [[1, 2], [2, 1]]) {

@@ -8,16 +8,19 @@ import type { Param } from './nn/layer.js';
 import { softmaxCrossEntropy } from './nn/loss.js';
 import type { Optimizer } from './optim/optimizer.js';
 
+/** A training step's or an evaluation's loss and number of correct predictions. */
 export interface StepResult {
   loss: number;
   correct: number;
 }
 
+/** A network with its backend: forward, a training step, evaluation. */
 export class Model {
   private dlogits = new Float32Array(0);
 
   constructor(readonly net: Network, readonly backend: Backend) {}
 
+  /** Builds a built-in network, a spec file or a spec, on the chosen backend. */
   static async create(model: string | NetworkSpec, o: SpecOverrides & { backend?: BackendName; seed?: number } = {}): Promise<Model> {
     const spec = typeof model === 'string' ? resolveSpec(model, o) : model;
     const backend = await getBackend(o.backend ?? 'auto');
@@ -27,6 +30,7 @@ export class Model {
   get spec(): NetworkSpec {
     return this.net.spec;
   }
+  /** Every trainable parameter, for an Optimizer. */
   params(): Param[] {
     return this.net.root.params();
   }
@@ -56,8 +60,8 @@ export class Model {
     return r;
   }
 
-  /** Top-1 hits and mean loss over a set, in batches, inference mode. */
-  evaluate(images: Float32Array, labels: ArrayLike<number>, batchSize = 256): StepResult {
+  /** Top-1 hits and mean loss over a set, in batches, inference mode; `onBatch` hears the images done after each batch. */
+  evaluate(images: Float32Array, labels: ArrayLike<number>, batchSize = 256, onBatch?: (done: number, total: number) => void): StepResult {
     const s = this.spec, per = s.inputSize * s.inputSize * s.inputChannels, k = s.classes;
     let loss = 0, correct = 0;
     for (let i = 0; i < labels.length; i += batchSize) {
@@ -67,6 +71,7 @@ export class Model {
       const r = softmaxCrossEntropy(logits, lab, k, new Float32Array(n * k));
       loss += r.loss * n;
       correct += r.correct;
+      onBatch?.(i + n, labels.length);
     }
     return { loss: loss / Math.max(1, labels.length), correct };
   }

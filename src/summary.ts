@@ -8,6 +8,7 @@ export interface SummaryRow extends LayerInfo {
   activationElements: number;
 }
 
+/** Per-layer rows and totals: parameters (as Keras counts them), MACs, bytes, peak activations. */
 export interface Summary {
   model: string;
   width: number;
@@ -34,6 +35,7 @@ function deployedWeights(net: Network): { weights: number; biases: number } {
   return { weights, biases };
 }
 
+/** The summary of a built network. */
 export function summarize(net: Network): Summary {
   const s = net.spec;
   const input: Shape = [1, s.inputSize, s.inputSize, s.inputChannels];
@@ -54,6 +56,7 @@ export function summarize(net: Network): Summary {
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** The summary as the text table `cmv3 summary` prints. */
 export function formatSummary(sum: Summary): string {
   const head = ['layer', 'kind', 'output shape', 'params', 'MACs', 'act. bytes (f32)'];
   const rows = sum.layers.map((r) => [r.name, r.kind, formatShape(r.outShape), fmt(r.params + r.nonTrainable), fmt(r.macs), fmt(4 * r.activationElements)]);

@@ -57,7 +57,7 @@ test('train, Ctrl-C, resume, eval and predict from the command line', async (t) 
   const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(metrics.map((m) => m.epoch), Array.from({ length: 40 }, (_, i) => i + 1));
 
-  const ev = await cli(['eval', run, '--data', data, '--limit', '100', '--json']);
+  const ev = await cli(['eval', run, '--data', data, '--limit-test', '100', '--json']);
   assert.equal(ev.code, 0, ev.stderr);
   const e = JSON.parse(ev.stdout);
   assert.equal(e.images, 100);

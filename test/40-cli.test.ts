@@ -42,7 +42,11 @@ test('a dumped spec is a spec: edit it, summarise it', () => {
 
 test('bad input: one clear line, a non-zero exit, no stack trace', () => {
   const cases: [string[], number, RegExp][] = [
-    [['summary', 'cmv3', '--bogus'], 2, /Unknown option '--bogus'/],
+    [['summary', 'cmv3', '--bogus'], 2, /unknown option --bogus \(cmv3 summary --help lists them\)/],
+    [['train', '--widht', '0.5'], 2, /unknown option --widht; did you mean --width\?/],
+    [['train', '--epoch', '3'], 2, /unknown option --epoch; did you mean --epochs\?/],
+    [['sumary', 'cmv3'], 2, /unknown command 'sumary'; did you mean 'summary'\?/],
+    [['help', 'sumary'], 2, /unknown command 'sumary'; did you mean 'summary'\?/],
     [['summary', 'cmv3', '--width', 'abc'], 2, /Expected a positive number for --width but received "abc"/],
     [['summary', 'cmv3', '--width=-1'], 2, /Expected a positive number for --width/],
     [['summary', 'nope.json'], 1, /cannot read spec file nope\.json/],
@@ -74,4 +78,32 @@ test('the library entry resolves as the package name', async () => {
   assert.equal(lib.CMV3.name, 'cmv3');
   const m = await lib.Model.create('cmv3', { width: 0.35, backend: 'reference' });
   assert.equal(lib.summarize(m.net).params.total, 123_634);
+});
+
+test('help: every command documents every option it takes, with text; cmv3 help CMD is CMD --help', () => {
+  const commands = ['summary', 'train', 'eval', 'predict', 'data', 'export', 'report', 'deploy', 'compile', 'emulate', 'explore', 'explore show', 'explore candidate', 'serve'];
+  for (const c of commands) {
+    const r = run(...c.split(' '), '--help');
+    assert.equal(r.status, 0, `${c}: ${r.stderr}`);
+    const [usage, options] = r.stdout.split('\noptions:\n');
+    assert.match(usage, new RegExp(`^usage: cmv3 ${c}`));
+    assert.ok(options, `${c} --help lists its options`);
+    // an entry is a flag line, plus a continuation line when the flag is too long to share its line with the text
+    const entries = options.replace(/\n {20,}/g, '  ').split('\n').filter((l) => l.startsWith('  -'));
+    for (const line of entries) {
+      assert.match(line, /^ {2}(-\w, )?--[\w-]+( [A-Z=]+)?( \(repeatable\))?\s{2,}\S/, `${c}: an option without text: ${line}`);
+    }
+  }
+  assert.equal(run('help', 'export').stdout, run('export', '--help').stdout);
+  assert.match(run('help', 'train').stdout, /--recipe NAME\s+paper \| fast.*\(default: paper\)/);
+  assert.match(run('--help').stdout, /ONNX/);
+});
+
+test('renamed options: the old spelling works for one release, with a note; both at once is refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cmv3-cli-'));
+  const r = run('eval', join(dir, 'none'), '--limit', '5');
+  assert.match(r.stderr, /--limit is now --limit-test; the old name still works in this release/);
+  assert.match(r.stderr, /no such run folder or checkpoint/); // and the command went on with it
+  assert.match(run('eval', 'x', '--limit', '5', '--limit-test', '5').stderr, /--limit is the old name of --limit-test; give only --limit-test/);
+  assert.match(run('explore', '--help').stdout, /old spellings still accepted in this release: --max-sram \(now --max-arena\), --test-images \(now --limit-test\)/);
 });

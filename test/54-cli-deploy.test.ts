@@ -47,7 +47,7 @@ test('export float and int8 .tflite and C sources, then report, eval and predict
   assert.equal(rep.totals.macs, 27_930_240, 'MACs as cmv3 summary counts them');
   assert.ok(rep.sram.arenaBytes > 147_456, 'the arena holds at least the largest activation');
   assert.match(run('report', i8).stdout, /an ESTIMATE from a cost model/);
-  r = run('eval', i8, '--data', data, '--limit', '20', '--json');
+  r = run('eval', i8, '--data', data, '--limit-test', '20', '--json');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).images, 20);
   assert.match(JSON.parse(r.stdout).engine, /int8 engine/);
@@ -70,7 +70,7 @@ test('a run folder (a study trial is one) calibrates and evaluates on the data i
   r = bare('export', 'run', '--format', 'tflite', '--int8', '--calibration', '4', '-o', 'run8.tflite', '--json');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).dtype, 'int8');
-  r = bare('eval', 'run', '--limit', '20', '--json');
+  r = bare('eval', 'run', '--limit-test', '20', '--json');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).images, 20);
   // a file that is not a run folder keeps the default, and says where it looked

@@ -13,7 +13,7 @@ import { cifarOrSkip } from './helpers.js';
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CMV3_DEBUG: '' } });
 // Tiny fidelities: the point is the machinery, not the accuracy.
-const SMALL = ['--rungs', '1x256,2x256', '--validation', '256', '--test-images', '100', '--int8-images', '20', '--calibration', '2', '--batch-size', '64', '--threads', '2'];
+const SMALL = ['--rungs', '1x256,2x256', '--validation', '256', '--limit-test', '100', '--int8-images', '20', '--calibration', '2', '--batch-size', '64', '--threads', '2'];
 
 test('62.1 a paper-widths study under --max-flash: over-limit widths rejected untrained, the rest trained, front shown', (t) => {
   const data = cifarOrSkip(t);
@@ -64,7 +64,7 @@ test('62.2 a study killed mid-trial resumes (with two workers): finished trials 
   const data = cifarOrSkip(t);
   if (!data) return;
   const dir = join(mkdtempSync(join(tmpdir(), 'cmv3-explore-')), 'resume');
-  const args = ['explore', '--space', 'paper-widths', '--max-flash', '270KB', '--rungs', '1x256', '--validation', '256', '--test-images', '100',
+  const args = ['explore', '--space', 'paper-widths', '--max-flash', '270KB', '--rungs', '1x256', '--validation', '256', '--limit-test', '100',
     '--int8-images', '0', '--batch-size', '64', '--threads', '2', '--data', data, '--out', dir];
   const child = spawn(process.execPath, [CLI, ...args], { detached: true, stdio: 'ignore' });
   // wait until the first trial is done, then kill the driver and its worker at once (as a crash would)

@@ -41,6 +41,15 @@ test('71 the dashboard in a real browser', async (t) => {
       await page.waitForFunction((h) => document.body.dataset.ready === h, hash);
     };
 
+    // The front door: exactly the address `cmv3 serve` prints (no hash) opens the runs view.
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.body.dataset.ready === '#/runs');
+    const front = await page.locator('#view').innerText();
+    assert.match(front, /Runs\s+No runs in this folder yet\. Start one with cmv3 train/, 'the runs view, empty here');
+    assert.doesNotMatch(front, /no view/);
+    await page.screenshot({ path: join(shots, 'front-door.png'), fullPage: true });
+    assert.equal(await page.locator('nav a.active').getAttribute('href'), '#/runs');
+
     // Runs: a run trains while its page is open; the curves gain points epoch by epoch.
     const epochs = 5;
     const training = spawn(process.execPath, [CLI, 'train', '--model', spec, '--epochs', String(epochs), '--data', data, '--limit-train', '4096', '--limit-test', '200',

@@ -137,7 +137,7 @@ test('explore with a limit nothing in the space can meet stops within seconds an
   const data = cifarOrSkip(t);
   if (!data) return;
   const t0 = Date.now();
-  const r = cli('explore', '--space', 'cmv3-neighbourhood', '--max-flash', '1KB', '--data', data, '--out', join(root, 'impossible'), '--trials', '4', '--rungs', '1x500', '--test-images', '100');
+  const r = cli('explore', '--space', 'cmv3-neighbourhood', '--max-flash', '1KB', '--data', data, '--out', join(root, 'impossible'), '--trials', '4', '--rungs', '1x500', '--limit-test', '100');
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /^cmv3: error: the first 40 candidates all break the limits and none has fit so far, so likely nothing in space cmv3-neighbourhood can; the smallest seen: int8 model \d+\.\d KB \(.*\)\. Relax the limit or use a smaller space\n$/);
   assert.ok(Date.now() - t0 < 120_000, `${Date.now() - t0} ms`);

@@ -128,7 +128,7 @@ function rehashedCheckpointCase(f: Fixtures, dir: string, i: number, rng: Rng): 
   const body = Buffer.concat([head, text, Buffer.alloc(pad), tensors]);
   const file = join(dir, `ckpt-header-${i}.ckpt`);
   writeFileSync(file, Buffer.concat([body, createHash('sha256').update(body).digest()]));
-  return { kind: 'checkpoint header (checksum recomputed)', mutation: mutated.name, command: ['eval', file, '--data', f.data, '--limit', '20'], mustRefuse: false };
+  return { kind: 'checkpoint header (checksum recomputed)', mutation: mutated.name, command: ['eval', file, '--data', f.data, '--limit-test', '20'], mustRefuse: false };
 }
 
 function specCase(f: Fixtures, dir: string, i: number, rng: Rng): Case {
@@ -161,7 +161,7 @@ function runConfigCase(f: Fixtures, dir: string, i: number, rng: Rng): Case {
   mkdirSync(run, { recursive: true });
   writeFileSync(join(run, 'config.json'), JSON.stringify(mutated.value));
   copyFileSync(join(f.run, 'best.ckpt'), join(run, 'best.ckpt'));
-  return { kind: 'run config', mutation: mutated.name, command: ['eval', run, '--limit', '20'], mustRefuse: false };
+  return { kind: 'run config', mutation: mutated.name, command: ['eval', run, '--limit-test', '20'], mustRefuse: false };
 }
 
 /** `count` cases from `seed`, a fixed mix of kinds. */
@@ -178,7 +178,7 @@ export function makeCases(f: Fixtures, count: number, seed: number): Case[] {
     (i: number) => bytesCase('png', f.png, '.png', dir, i, rng, (file) => ['predict', 'cmv3-w0.5-relu6-cifar10', file], (m) => m === 'empty'),
     (i: number) => bytesCase('jpeg', f.jpeg, '.jpg', dir, i, rng, (file) => ['predict', 'cmv3-w0.5-relu6-cifar10', file], (m) => m === 'empty'),
     (i: number) => studyCase(f, dir, i, rng),
-    (i: number) => bytesCase('tflite', f.tflite, '.tflite', dir, i, rng, (file) => ['eval', file, '--data', f.data, '--limit', '20'], (m) => m === 'truncate' || m === 'empty'),
+    (i: number) => bytesCase('tflite', f.tflite, '.tflite', dir, i, rng, (file) => ['eval', file, '--data', f.data, '--limit-test', '20'], (m) => m === 'truncate' || m === 'empty'),
     (i: number) => runConfigCase(f, dir, i, rng),
   ];
   return Array.from({ length: count }, (_, i) => kinds[i % kinds.length](i));

@@ -30,6 +30,7 @@ export interface Progress {
   etaSeconds?: number;
 }
 
+/** Receives a long call's progress events. */
 export type ProgressCallback = (p: Progress) => void;
 
 /**

@@ -51,7 +51,9 @@ export async function quantize(model: TrainedModel | string, options: QuantizeOp
   return int8Graph(t, { ...c, onImage: progressTicker('calibrate', options) });
 }
 
+/** The file kinds `exportModel` writes. */
 export type ExportFormat = 'tflite' | 'c' | 'onnx';
+/** Every `ExportFormat`, for option checks and help. */
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['tflite', 'c', 'onnx'];
 
 export interface ExportOptions extends QuantizeOptions {
@@ -62,6 +64,7 @@ export interface ExportOptions extends QuantizeOptions {
   out?: string;
 }
 
+/** What `exportModel` produced: the bytes, the files written and how the model was quantized. */
 export interface ExportResult {
   format: ExportFormat;
   dtype: 'int8' | 'float32';

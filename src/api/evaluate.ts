@@ -12,6 +12,7 @@ import { oneOf, positiveInteger, progressTicker, throwIfAborted, type LongCallOp
 import { calibrationOf, type Calibration, type QuantizeOptions } from './deploy.js';
 import type { TrainedModel } from './model.js';
 
+/** The int8 arithmetic the engine can mirror: TFLite Micro, TFLite's CPU kernels, TFLite with XNNPACK. */
 export const INT8_RUNTIMES: readonly Int8Runtime[] = ['reference', 'builtin', 'xnnpack'];
 
 export interface EvaluateOptions extends LongCallOptions {
@@ -25,6 +26,7 @@ export interface EvaluateOptions extends LongCallOptions {
   runtime?: Int8Runtime;
 }
 
+/** `evaluate`'s figures with what was evaluated and on which engine. */
 export interface EvaluateResult extends Evaluation {
   /** the checkpoint or .tflite evaluated */
   source: string;
@@ -61,6 +63,7 @@ export async function evaluate(model: TrainedModel | string, options: EvaluateOp
 /** An image: decoded RGB pixels, the bytes of a PNG or JPEG file, or a path to one. */
 export type ImageInput = RgbImage | Uint8Array | string;
 
+/** Options of `predict` and `predictMany`. */
 export interface PredictOptions {
   /** how many classes to return, most probable first; default 3 */
   top?: number;

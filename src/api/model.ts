@@ -11,6 +11,7 @@ export type TrainedModel = Trained;
 /** CIFAR-10's class names, in label order (label i is CIFAR10_CLASSES[i]). */
 export const CIFAR10_CLASSES: readonly string[] = CIFAR_LABELS;
 
+/** Options of `loadModel`. */
 export interface LoadModelOptions {
   /** 'auto' (oneDNN when built, else the TypeScript reference), 'onednn' or 'reference'; default 'auto' */
   backend?: BackendName;

@@ -37,6 +37,8 @@ export interface TrainCallOptions {
   onEpoch?: (m: EpochMetrics) => void;
   /** called after every training step */
   onStep?: (p: StepProgress) => void;
+  /** called during each epoch's test (or validation) pass, with the images done (0-based epoch) */
+  onEvaluate?: (p: { epoch: number; done: number; total: number }) => void;
   /** called once the run folder holds its config, before the first step */
   onStart?: (dir: string, config: RunConfig) => void;
   /** notes the trainer would print (resuming, removed temp files) */
@@ -75,6 +77,7 @@ export interface TrainOptions extends TrainCallOptions {
   validation?: number;
 }
 
+/** How a training call ended and what it measured. */
 export interface TrainResult {
   dir: string;
   /** every epoch ran */
@@ -151,7 +154,7 @@ export async function resumeTraining(dir: string, o: TrainCallOptions = {}): Pro
   // The trainer polls `stop` after every step and saves last.ckpt before it returns.
   const stop = { get stop() { return stoppedEarly || o.signal?.aborted === true; } };
   const hooks: TrainHooks = {
-    onLog: o.onLog, onStep: o.onStep,
+    onLog: o.onLog, onStep: o.onStep, onEvaluate: o.onEvaluate,
     onEpoch: (m) => {
       if (m.testAcc > best + minDelta) { best = m.testAcc; sinceBest = 0; } else sinceBest++;
       if (patience && sinceBest >= patience) stoppedEarly = true;

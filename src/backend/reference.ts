@@ -111,6 +111,7 @@ function batchNormActBackward(rows: number, c: number, x: Float32Array, dy: Floa
   for (let k = 0; k < c; k++) { dbeta[k] = sumDz[k]; dgamma[k] = sumDzXhat[k]; }
 }
 
+/** The pure-TypeScript backend: plain loops with float64 sums; the test oracle and the fallback when the native addon is not built. */
 export const referenceBackend: Backend = {
   name: 'reference',
   setThreads(n: number) { threads = n; }, // accepted for interface parity; the reference is single-threaded

@@ -5,8 +5,10 @@ import type { Backend } from './types.js';
 
 let chosen: Backend | null = null;
 
+/** Which compute backend to use: 'auto' picks oneDNN when its addon is built, else the reference. */
 export type BackendName = 'auto' | 'onednn' | 'reference';
 
+/** The compute backend by name; 'auto' warns once when it falls back to the reference. */
 export async function getBackend(name: BackendName = 'auto'): Promise<Backend> {
   if (name === 'reference') return referenceBackend;
   if (chosen && name === 'auto') return chosen;

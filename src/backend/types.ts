@@ -4,6 +4,7 @@
 
 /** Element-wise nonlinearities. 'none' is the identity (BN without activation); 'leaky_relu' has slope LEAKY_RELU_ALPHA below 0. */
 export type Activation = 'none' | 'relu' | 'relu6' | 'hswish' | 'hsigmoid' | 'sigmoid' | 'mish' | 'leaky_relu';
+/** Every activation a spec may name. */
 export const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'relu6', 'hswish', 'hsigmoid', 'sigmoid', 'mish', 'leaky_relu'];
 
 /** leaky_relu's negative slope: Darknet's and most embedded detectors' 0.1 (a fixed part of the name, as relu6's 6 is). */
@@ -29,43 +30,48 @@ export interface ConvGeometry {
   padTop: number; padLeft: number; padBottom: number; padRight: number;
 }
 
+/** The compute interface both backends implement: NHWC float32 buffers owned by the caller; every op overwrites its outputs. */
 export interface Backend {
   readonly name: 'onednn' | 'reference';
+  /** Sets the number of compute threads. */
   setThreads(n: number): void;
+  /** The number of compute threads. */
   getThreads(): number;
 
-  // (N,H,W,Cin) x (KH,KW,Cin/g,Cout) [+ bias (Cout)] -> (N,OH,OW,Cout)
+  /** (N,H,W,Cin) x (KH,KW,Cin/g,Cout) [+ bias (Cout)] -> (N,OH,OW,Cout) */
   conv2dForward(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array): void;
-  // dy (N,OH,OW,Cout) -> dx (N,H,W,Cin)
+  /** dy (N,OH,OW,Cout) -> dx (N,H,W,Cin) */
   conv2dBackwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
-  // x, dy -> dw (KH,KW,Cin/g,Cout) and dbias (Cout) if given
+  /** x, dy -> dw (KH,KW,Cin/g,Cout) and dbias (Cout) if given */
   conv2dBackwardWeights(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array | null): void;
 
-  // Batch norm over rows = N*H*W, per channel c, followed by an activation:
-  // y = act(gamma * (x - mean) / sqrt(var + eps) + beta). Training computes the batch mean and
-  // the biased batch variance and writes them to mean/variance.
+  /** Batch norm over rows = N*H*W, per channel c, followed by an activation: y = act(gamma * (x - mean) / sqrt(var + eps) + beta). Training computes the batch mean and the biased batch variance and writes them to mean/variance. */
   batchNormActForwardTraining(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
     eps: number, act: Activation, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  /** Batch norm with the moving statistics, then the activation (inference). */
   batchNormActForwardInference(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
     mean: Float32Array, variance: Float32Array, eps: number, act: Activation, y: Float32Array): void;
-  // Gradient of the training-mode forward (batch statistics), given the saved batch mean/variance.
+  /** Gradient of the training-mode forward (batch statistics), given the saved batch mean/variance. */
   batchNormActBackward(rows: number, c: number, x: Float32Array, dy: Float32Array, gamma: Float32Array,
     beta: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, act: Activation,
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
 
-  // y = act(x), dx = dy * act'(x); lengths from x.
+  /** y = act(x), dx = dy * act'(x); lengths from x. */
   activationForward(act: Activation, x: Float32Array, y: Float32Array): void;
+  /** dx = dy * act'(x). */
   activationBackward(act: Activation, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
 
-  // (N, HW, C) -> (N, C) mean over HW, and its gradient.
+  /** (N, HW, C) -> (N, C) mean over HW, and its gradient. */
   globalAvgPoolForward(n: number, hw: number, c: number, x: Float32Array, y: Float32Array): void;
+  /** The gradient of globalAvgPoolForward. */
   globalAvgPoolBackward(n: number, hw: number, c: number, dy: Float32Array, dx: Float32Array): void;
 
-  // y[n,p,c] = x[n,p,c] * s[n,c] (squeeze-and-excite rescale), and its gradients.
+  /** y[n,p,c] = x[n,p,c] * s[n,c] (squeeze-and-excite rescale), and its gradients. */
   channelScaleForward(n: number, hw: number, c: number, x: Float32Array, s: Float32Array, y: Float32Array): void;
+  /** The gradients of channelScaleForward for x and s. */
   channelScaleBackward(n: number, hw: number, c: number, x: Float32Array, s: Float32Array, dy: Float32Array,
     dx: Float32Array, ds: Float32Array): void;
 
-  // y = a + b element-wise (residual add and gradient sums); y may alias a.
+  /** y = a + b element-wise (residual add and gradient sums); y may alias a. */
   add(a: Float32Array, b: Float32Array, y: Float32Array): void;
 }

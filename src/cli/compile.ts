@@ -28,7 +28,7 @@ export function targetOption(v: string | boolean | undefined): string {
 
 export async function compileCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { target: { type: 'string' }, out: { type: 'string', short: 'o' }, data: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' }, ...QUANT_OPTIONS }, COMPILE_USAGE);
-  if (values.help) { console.log(COMPILE_USAGE); return; }
+  if (values.help) return; // parse() printed the help
   if (positionals.length !== 1) throw new UsageError(`Expected one run, checkpoint, pretrained name or .tflite file but received ${positionals.length}; see cmv3 compile --help`);
   const target = targetOption(values.target);
   const out = values.out as string | undefined;

@@ -32,7 +32,7 @@ const RUNTIMES = ['tflite-micro', 'cmv3'] as const;
 
 export async function deployCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { target: { type: 'string' }, out: { type: 'string', short: 'o' }, data: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' }, ...QUANT_OPTIONS }, DEPLOY_USAGE);
-  if (values.help) { console.log(DEPLOY_USAGE); return; }
+  if (values.help) return; // parse() printed the help
   if (positionals.length !== 1) throw new UsageError(`Expected one run folder or checkpoint but received ${positionals.length}; see cmv3 deploy --help`);
   const targetName = values.target as string | undefined;
   if (!targetName || !DEPLOY_TARGETS.includes(targetName as typeof DEPLOY_TARGETS[number])) throw new UsageError(`Expected one of ${DEPLOY_TARGETS.join(', ')} for --target but received ${JSON.stringify(targetName ?? null)}`);

@@ -21,7 +21,7 @@ export const EMULATE_USAGE = `usage: cmv3 emulate <run|checkpoint|pretrained|mod
 
 export async function emulateCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { target: { type: 'string' }, images: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, ...QUANT_OPTIONS }, EMULATE_USAGE);
-  if (values.help) { console.log(EMULATE_USAGE); return; }
+  if (values.help) return; // parse() printed the help
   if (positionals.length !== 1) throw new UsageError(`Expected one run, checkpoint, pretrained name or .tflite file but received ${positionals.length}; see cmv3 emulate --help`);
   const target = targetOption(values.target);
   const count = numberOption(values.images, 'images', positiveInt, 'a positive number of images') ?? 10;

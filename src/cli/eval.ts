@@ -1,4 +1,4 @@
-// cmv3 eval <run|checkpoint|model.tflite> [--data DIR] [--limit N] [--int8 ...] [--svg PATH] [--json]
+// cmv3 eval <run|checkpoint|model.tflite> [--data DIR] [--limit-test N] [--int8 ...] [--svg PATH] [--json]: a thin layer over evaluate().
 import { join } from 'node:path';
 import { writeAtomic } from '../io/write-file.js';
 import { confusionSvg } from '../train/evaluate.js';
@@ -9,17 +9,14 @@ import { int8Options, QUANT_OPTIONS, runtimeOption } from './deploy-options.js';
 import { numberOption, parse, positiveInt, UsageError } from './args.js';
 import { dataDir } from './common.js';
 
-export const EVAL_USAGE = `usage: cmv3 eval <run|checkpoint|model.tflite> [--data DIR] [--limit N] [--svg PATH] [--json]
-  --int8                 quantize in memory first and run the int8 engine
-  --calibration N        calibration images from the training split (default 500)
-  --observer NAME        minmax | percentile | mse (default minmax)
-  --runtime NAME         int8 arithmetic to mirror: reference (TFLite Micro, default) | builtin | xnnpack`;
+export const EVAL_USAGE = `usage: cmv3 eval <run|checkpoint|pretrained|model.tflite> [--data DIR] [--limit-test N] [--svg PATH] [--json] [--int8 ...]
+  test accuracy, per class, and the confusion matrix (float32, or the int8 engine with --int8)`;
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { data: { type: 'string' }, limit: { type: 'string' }, svg: { type: 'string' }, json: { type: 'boolean' }, ...QUANT_OPTIONS }, EVAL_USAGE);
-  if (values.help) { console.log(EVAL_USAGE); return; }
+  const { values, positionals } = parse(argv, { data: { type: 'string' }, 'limit-test': { type: 'string' }, limit: { type: 'string', renamed: 'limit-test' }, svg: { type: 'string' }, json: { type: 'boolean' }, ...QUANT_OPTIONS }, EVAL_USAGE);
+  if (values.help) return; // parse() printed the help
   if (positionals.length !== 1) throw new UsageError(`Expected one run folder or checkpoint but received ${positionals.length}\n${EVAL_USAGE}`);
-  const limit = numberOption(values.limit, 'limit', positiveInt, 'a positive integer') ?? Infinity;
+  const limit = numberOption(values['limit-test'], 'limit-test', positiveInt, 'a positive integer') ?? Infinity;
   const runtime = runtimeOption(values);
   const src = positionals[0];
   const int8 = values.int8 ? int8Options(values, src) : undefined;
@@ -35,7 +32,11 @@ export async function evalCommand(argv: string[]): Promise<void> {
   }
   console.log(`${source}: top-1 ${(100 * e.top1).toFixed(2)}% on ${e.images} test images (${e.imagesPerSec.toFixed(0)} images/s, ${engine})`);
   for (const c of e.perClass) console.log(`  ${c.label.padEnd(12)} ${(100 * c.accuracy).toFixed(2).padStart(6)}%  (${c.count})`);
-  console.log('confusion (rows true, columns predicted):');
-  for (const row of e.confusion) console.log('  ' + row.map((v) => String(v).padStart(5)).join(''));
+  // Columns headed by the first letters of each class (distinct for CIFAR-10), rows by the full name.
+  const names = e.perClass.map((c) => c.label), rowW = Math.max(...names.map((n) => n.length)) + 2;
+  const colW = Math.max(6, ...e.confusion.flat().map((v) => String(v).length + 1));
+  console.log('confusion (rows true class, columns predicted):');
+  console.log(' '.repeat(rowW) + names.map((n) => n.slice(0, colW - 1).padStart(colW)).join(''));
+  e.confusion.forEach((row, i) => console.log(`  ${names[i].padEnd(rowW - 2)}${row.map((v) => String(v).padStart(colW)).join('')}`));
   if (svg) console.log(`confusion matrix: ${svg}`);
 }

@@ -6,6 +6,8 @@ import { dirname, join, resolve } from 'node:path';
 import { OBSERVERS, type Observer } from '../deploy/calibrate.js';
 import { TARGETS } from '../deploy/report.js';
 import { runStudy, type ExploreOptions } from '../explore/driver.js';
+import type { TrialProgress } from '../explore/trial.js';
+import { formatDuration } from '../train/time-to.js';
 import { isAlive } from '../explore/executor.js';
 import { SPACES } from '../explore/presets.js';
 import { frontSvg, formatFront, studyResult } from '../explore/show.js';
@@ -20,25 +22,25 @@ import { makeDir } from '../io/make-dir.js';
 
 export const EXPLORE_USAGE = `usage: cmv3 explore --space NAME|space.json --out studies/NAME [--strategy grid|random|nsga2] [--init random|base] [--trials N] [--population P]
                     [--rungs 2x20000,8x45000] [--eta 3] [--objectives accuracy,flash,latency]
-                    [--max-flash 256KB] [--max-sram 160KB] [--max-latency 100ms] [--max-params N] [--target imxrt1060|stm32h7]
+                    [--max-flash 256KB] [--max-arena 160KB] [--max-latency 100ms] [--max-params N] [--target imxrt1060|stm32h7]
                     [--budget 2h] [--workers N] [--threads T] [--seed S] [--data DIR] [--validation 5000]
-                    [--test-images N] [--int8-images 1000] [--calibration 100] [--observer minmax|percentile|mse] [--batch-size 128]
+                    [--limit-test N] [--int8-images 1000] [--calibration 100] [--observer minmax|percentile|mse] [--batch-size 128]
        cmv3 explore --resume studies/NAME [--budget 3h] [--workers N] [--threads T]
        cmv3 explore show studies/NAME [--rung R] [--all] [--json] [--svg FILE]
        cmv3 explore spaces | --dump-space NAME
        cmv3 explore candidate NAME|space.json "LABEL" [-o spec.json]   (a candidate's network spec, to train with cmv3 train --model)
-  spaces: ${Object.keys(SPACES).join(', ')}; --max-flash limits the int8 .tflite, --max-sram the planned tensor arena,
+  spaces: ${Object.keys(SPACES).join(', ')}; --max-flash limits the int8 .tflite, --max-arena the planned tensor arena (SRAM),
   --max-latency the estimated latency on --target (cmv3 report's cost model). Over-limit candidates are rejected untrained.
   Rungs are successive halving's fidelities (epochs x training images); the best 1/eta of each rung go on to the next.
   --init base starts random and NSGA-II from the base network and mutants of it (1-3 choices changed) instead of anywhere.`;
 
 const OPTIONS = {
   space: { type: 'string' }, out: { type: 'string' }, strategy: { type: 'string' }, init: { type: 'string' }, trials: { type: 'string' }, population: { type: 'string' },
-  rungs: { type: 'string' }, eta: { type: 'string' }, objectives: { type: 'string' }, 'max-flash': { type: 'string' }, 'max-sram': { type: 'string' },
+  rungs: { type: 'string' }, eta: { type: 'string' }, objectives: { type: 'string' }, 'max-flash': { type: 'string' }, 'max-arena': { type: 'string' }, 'max-sram': { type: 'string', renamed: 'max-arena' },
   'max-latency': { type: 'string' }, 'max-params': { type: 'string' }, target: { type: 'string' }, budget: { type: 'string' },
   workers: { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, data: { type: 'string' }, validation: { type: 'string' },
   'int8-images': { type: 'string' }, calibration: { type: 'string' }, observer: { type: 'string' }, 'batch-size': { type: 'string' },
-  'test-images': { type: 'string' }, resume: { type: 'string' }, 'dump-space': { type: 'string' },
+  'limit-test': { type: 'string' }, 'test-images': { type: 'string', renamed: 'limit-test' }, resume: { type: 'string' }, 'dump-space': { type: 'string' },
 } as const;
 
 /** A study folder or its study.sqlite -> the .sqlite path (checked to exist). */
@@ -73,7 +75,7 @@ function newOptions(v: Record<string, string | boolean | undefined>, space: Spac
     objectives: parseObjectives(str('objectives') ?? 'accuracy,flash'),
     constraints: {
       maxFlashBytes: str('max-flash') === undefined ? undefined : parseBytes(str('max-flash')!, 'max-flash'),
-      maxSramBytes: str('max-sram') === undefined ? undefined : parseBytes(str('max-sram')!, 'max-sram'),
+      maxSramBytes: str('max-arena') === undefined ? undefined : parseBytes(str('max-arena')!, 'max-arena'),
       maxLatencyMs: str('max-latency') === undefined ? undefined : parseLatency(str('max-latency')!, 'max-latency'),
       maxParams: numberOption(v['max-params'], 'max-params', positiveInt, 'a positive integer'),
     },
@@ -84,17 +86,39 @@ function newOptions(v: Record<string, string | boolean | undefined>, space: Spac
     threads: numberOption(v.threads, 'threads', positiveInt, 'a positive integer') ?? Math.max(1, Math.floor(cpus().length / workers)),
     settings: {
       data: resolve(dataDir(str('data'))), batchSize: numberOption(v['batch-size'], 'batch-size', positiveInt, 'a positive integer') ?? 128,
-      validation, testImages: numberOption(v['test-images'], 'test-images', positiveInt, 'a positive integer') ?? null,
+      validation, testImages: numberOption(v['limit-test'], 'limit-test', positiveInt, 'a positive integer') ?? null,
       int8Images: numberOption(v['int8-images'], 'int8-images', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer') ?? 1000,
       calibration: numberOption(v.calibration, 'calibration', positiveInt, 'a positive integer') ?? 100, observer,
     },
   };
 }
 
+/**
+ * On a terminal, one status line under the log: each running trial's epoch, step and time left
+ * (from its worker, once a second); log lines print above it. Piped output gets the log alone.
+ */
+function trialStatusLine(): { log: (l: string) => void; update?: (p: TrialProgress) => void; clear: () => void } {
+  const clear = () => { if (drawn) process.stderr.write('\r\x1b[K'); drawn = false; };
+  const log = (l: string) => { clear(); console.log(l); };
+  let drawn = false;
+  if (!process.stderr.isTTY || process.env.CMV3_QUIET === '1') return { log, clear };
+  const running = new Map<number, TrialProgress & { at: number }>();
+  const update = (p: TrialProgress) => {
+    const now = performance.now();
+    running.set(p.trial, { ...p, at: now });
+    for (const [id, r] of running) if (now - r.at > 10000) running.delete(id); // finished or stopped
+    const parts = [...running.values()].map((r) => `#${r.trial} epoch ${r.epoch + 1}/${r.epochs} step ${r.batch + 1}/${r.batches}, ~${formatDuration(r.etaSeconds)} left`);
+    process.stderr.write(`\r\x1b[K${parts.join(' | ')}`);
+    drawn = true;
+  };
+  return { log, update, clear };
+}
+
 async function run(study: Study, o: ExploreOptions, dir: string): Promise<void> {
   const { signal, dispose } = stopOnSigint('stopping the study; running trials save their progress (continue with --resume)');
   try {
-    const state = await runStudy(study, study.meta().space as Space, o, signal, (l) => console.log(l));
+    const status = trialStatusLine();
+    const state = await runStudy(study, study.meta().space as Space, o, signal, status.log, status.update).finally(status.clear);
     const res = studyResult(study);
     const svg = join(dir, 'front.svg');
     if (res.trials.some((t) => t.status === 'done')) { writeAtomic(svg, frontSvg(res)); console.log(`\n${formatFront(res, false, dir)}\nfront plot: ${svg}`); }
@@ -115,7 +139,7 @@ export async function exploreCommand(argv: string[]): Promise<void> {
     return;
   }
   const { values: v, positionals } = parse(argv, OPTIONS, EXPLORE_USAGE);
-  if (v.help) { console.log(EXPLORE_USAGE); return; }
+  if (v.help) return; // parse() printed the help
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${EXPLORE_USAGE}`);
   if (v['dump-space'] !== undefined) { console.log(JSON.stringify(validateSpace(loadSpace(v['dump-space'] as string)), null, 2)); return; }
   if (v.resume !== undefined) {
@@ -152,7 +176,7 @@ export const SHOW_USAGE = 'usage: cmv3 explore show studies/NAME [--rung R] [--a
 
 async function showCommand(argv: string[]): Promise<void> {
   const { values: v, positionals } = parse(argv, { rung: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' }, svg: { type: 'string' } }, SHOW_USAGE);
-  if (v.help) { console.log(SHOW_USAGE); return; }
+  if (v.help) return; // parse() printed the help
   if (positionals.length !== 1) throw new UsageError(`Expected one study folder but received ${positionals.length}\n${SHOW_USAGE}`);
   const file = studyFile(positionals[0]);
   const study = Study.open(file);
@@ -171,7 +195,7 @@ export const CANDIDATE_USAGE = 'usage: cmv3 explore candidate NAME|space.json "L
 /** A candidate's spec from its space and label, so it can be retrained without its study. */
 async function candidateCommand(argv: string[]): Promise<void> {
   const { values: v, positionals } = parse(argv, { output: { type: 'string', short: 'o' } }, CANDIDATE_USAGE);
-  if (v.help) { console.log(CANDIDATE_USAGE); return; }
+  if (v.help) return; // parse() printed the help
   if (positionals.length !== 2) throw new UsageError(`Expected a space and a candidate label but received ${positionals.length} argument(s)\n${CANDIDATE_USAGE}`);
   const space = validateSpace(loadSpace(positionals[0]));
   const json = JSON.stringify(decode(space, genesOfLabel(space, positionals[1])), null, 2) + '\n';

@@ -5,14 +5,11 @@ import { int8Options, QUANT_OPTIONS } from './deploy-options.js';
 import { progressBar } from './progress.js';
 
 export const EXPORT_USAGE = `usage: cmv3 export <run|checkpoint> --format tflite|c|onnx -o PATH [--int8 [--calibration N] [--observer NAME] [--data DIR]] [--json]
-  --format tflite        one .tflite file at PATH
-  --format c             PATH is a folder: model_data.h, model_data.cc (the .tflite as a C array), labels.h
-  --format onnx          one float32 .onnx file at PATH (opset 14, NHWC input as the .tflite)
-  --int8                 full-integer int8 (calibrated on the first N training images of --data)`;
+  a .tflite (float32, or full-integer int8), C sources for TFLite Micro, or a float32 ONNX file`;
 
 export async function exportCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { format: { type: 'string' }, out: { type: 'string', short: 'o' }, data: { type: 'string' }, json: { type: 'boolean' }, ...QUANT_OPTIONS }, EXPORT_USAGE);
-  if (values.help) { console.log(EXPORT_USAGE); return; }
+  if (values.help) return; // parse() printed the help
   if (positionals.length !== 1) throw new UsageError(`Expected one run folder or checkpoint but received ${positionals.length}\n${EXPORT_USAGE}`);
   const format = values.format as string | undefined;
   if (!format || !EXPORT_FORMATS.includes(format as ExportFormat)) throw new UsageError(`Expected one of ${EXPORT_FORMATS.join(', ')} for --format but received ${JSON.stringify(format ?? null)}`);

@@ -15,6 +15,7 @@ import { exploreCommand } from './explore.js';
 import { serveCommand } from './serve.js';
 import { UsageError } from './args.js';
 import { OptionError } from '../api/common.js';
+import { didYouMean } from '../suggest.js';
 import { INTERNAL_ERROR_LINE, isInternalError } from '../internal-error.js';
 
 const USAGE = `usage: cmv3 <command> [options]
@@ -25,7 +26,7 @@ commands:
   eval <run|ckpt|.tflite>     test accuracy, per class, confusion matrix (--int8 to quantize first)
   predict <run|ckpt> <img>..  top-K classes of PNG/JPEG images
   data fetch cifar10          download and verify the CIFAR-10 binary archive
-  export <run> --format F     .tflite (float32 or --int8) or C sources for TFLite Micro
+  export <run> --format F     .tflite (float32 or --int8), C sources for TFLite Micro, or ONNX (float32)
   report <run|.tflite>        int8 flash, SRAM (arena plan) and estimated latency on an MCU
   deploy <run> -o DIR         MCUXpresso SDK eIQ TFLite Micro folder (--target imxrt1060)
   compile <run> -o DIR        interpreter-free C99 for a Cortex-M7, bit-exact with the int8 engine
@@ -34,7 +35,8 @@ commands:
   serve [--port 8080]         local dashboard: runs, models, studies, in-browser classification
 
 models: cmv3, mobilenetv3-small, or a spec .json (cmv3 summary cmv3 --dump-spec > my.json)
-cmv3 <command> --help for a command's options`;
+cmv3 help <command> (or cmv3 <command> --help) for a command's options and their defaults
+--quiet (-q) on any command: no progress lines (they are drawn only on a terminal anyway)`;
 
 const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   summary: summaryCommand,
@@ -51,8 +53,17 @@ const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   serve: serveCommand,
 };
 
-async function main(argv: string[]): Promise<number> {
+async function main(all: string[]): Promise<number> {
+  // --quiet / -q, anywhere: no progress lines (results and errors still print).
+  const argv = all.filter((a) => a !== '--quiet' && a !== '-q');
+  if (argv.length !== all.length) process.env.CMV3_QUIET = '1';
   const [command, ...rest] = argv;
+  if (command === 'help' && rest.length) {
+    const cmd = COMMANDS[rest[0]];
+    if (!cmd) throw new UsageError(`unknown command '${rest[0]}'${didYouMean(rest[0], Object.keys(COMMANDS))} (cmv3 --help lists them)`);
+    await cmd(['--help']);
+    return 0;
+  }
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
     return command ? 0 : 2;
@@ -63,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const run = COMMANDS[command];
-  if (!run) throw new UsageError(`unknown command '${command}'; run cmv3 --help for the list`);
+  if (!run) throw new UsageError(`unknown command '${command}'${didYouMean(command, Object.keys(COMMANDS))} (cmv3 --help lists them)`);
   await run(rest);
   return 0;
 }

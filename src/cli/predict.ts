@@ -8,7 +8,7 @@ export const PREDICT_USAGE = 'usage: cmv3 predict <run|checkpoint|model.tflite> 
 
 export async function predictCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { top: { type: 'string' }, json: { type: 'boolean' }, 'max-megapixels': { type: 'string' } }, PREDICT_USAGE);
-  if (values.help) { console.log(PREDICT_USAGE); return; }
+  if (values.help) return; // parse() printed the help
   if (positionals.length < 2) throw new UsageError(`Expected a run or checkpoint and at least one image but received ${positionals.length} argument(s)\n${PREDICT_USAGE}`);
   const [source, ...images] = positionals;
   const maxPixels = maxPixelsOption(values['max-megapixels'], DEFAULT_MAX_PIXELS);

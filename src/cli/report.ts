@@ -15,7 +15,7 @@ const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
 
 export async function reportCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { target: { type: 'string' }, json: { type: 'boolean' }, data: { type: 'string' }, ...QUANT_OPTIONS }, REPORT_USAGE);
-  if (values.help) { console.log(REPORT_USAGE); return; }
+  if (values.help) return; // parse() printed the help
   if (positionals.length !== 1) throw new UsageError(`Expected one run, checkpoint or .tflite file but received ${positionals.length}\n${REPORT_USAGE}`);
   const targetName = (values.target as string | undefined) ?? 'imxrt1060';
   const target = TARGETS[targetName];

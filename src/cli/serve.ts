@@ -16,7 +16,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     port: { type: 'string' }, host: { type: 'string' }, runs: { type: 'string' }, studies: { type: 'string' }, 'max-upload': { type: 'string' },
     'allow-host': { type: 'string', multiple: true }, 'max-megapixels': { type: 'string' },
   }, SERVE_USAGE);
-  if (values.help) { console.log(SERVE_USAGE); return; }
+  if (values.help) return; // parse() printed the help
   if (positionals.length) throw new UsageError(`serve takes no positional arguments but received ${positionals.join(' ')}\n${SERVE_USAGE}`);
   const port = numberOption(values.port, 'port', (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port from 0 to 65535') ?? 8080;
   const folder = (flag: string, fallback: string) => {

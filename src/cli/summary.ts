@@ -12,10 +12,7 @@ export function summaryCommand(argv: string[]): void {
     width: { type: 'string' }, input: { type: 'string' }, classes: { type: 'string' },
     json: { type: 'boolean' }, 'dump-spec': { type: 'boolean' }, 'dump-graph': { type: 'boolean' },
   }, SUMMARY_USAGE);
-  if (values.help) {
-    console.log(SUMMARY_USAGE);
-    return;
-  }
+  if (values.help) return; // parse() printed the help
   if (positionals.length !== 1) throw new UsageError(`Expected one model name or spec file but received ${positionals.length}\n${SUMMARY_USAGE}`);
   const spec = resolveSpec(positionals[0], {
     width: numberOption(values.width, 'width', positive, 'a positive number'),

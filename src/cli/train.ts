@@ -7,9 +7,11 @@ import { readMetrics, readRunConfig, type EpochMetrics, type RunConfig } from '.
 import { formatDuration, PAPER_ACCURACY, timeToAccuracy, wallCountsEval } from '../train/time-to.js';
 import { numberOption, parse, positive, positiveInt, UsageError } from './args.js';
 import { dataDir, stopOnSigint } from './common.js';
+import { progressBar } from './progress.js';
+import { count } from '../plural.js';
 
 export const TRAIN_USAGE = `usage: cmv3 train --model cmv3 --width 0.5 [--data DIR] [--epochs N] [--batch-size B] [--lr LR]
-                  [--recipe paper|fast] [--cutout PX] [--seed S] [--out runs/NAME] [--limit-train N] [--limit-test N]
+                  [--recipe paper|fast] [--cutout PX] [--seed S] [-o runs/NAME] [--limit-train N] [--limit-test N]
                   [--validation N] [--threads T]
        (--validation N holds out the last N training images and evaluates on them instead of the test set)
        cmv3 train --init <run|checkpoint> [--act FROM=TO] [--epochs N] [--lr LR] ...   fine-tune trained weights
@@ -37,29 +39,28 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
     model: { type: 'string' }, width: { type: 'string' }, data: { type: 'string' }, epochs: { type: 'string' },
     'batch-size': { type: 'string' }, lr: { type: 'string' }, recipe: { type: 'string' }, cutout: { type: 'string' }, seed: { type: 'string' },
-    out: { type: 'string' }, resume: { type: 'string' }, 'limit-train': { type: 'string' }, 'limit-test': { type: 'string' },
+    out: { type: 'string', short: 'o' }, resume: { type: 'string' }, 'limit-train': { type: 'string' }, 'limit-test': { type: 'string' },
     validation: { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' }, init: { type: 'string' }, act: { type: 'string' },
   }, TRAIN_USAGE);
-  if (values.help) { console.log(TRAIN_USAGE); return; }
+  if (values.help) return; // parse() printed the help
   const threads = numberOption(values.threads, 'threads', positiveInt, 'a positive integer');
   const backend = (values.backend as string | undefined) ?? 'auto';
   if (!['auto', 'onednn', 'reference'].includes(backend)) throw new UsageError(`Expected auto|onednn|reference for --backend but received ${JSON.stringify(backend)}`);
-  const tty = process.stderr.isTTY && process.env.CMV3_QUIET !== '1';
+  const bar = progressBar();
   let sigint = { stop: false }; // Ctrl-C's flag once the handler is on (just before training starts)
   const abort = { get aborted() { return sigint.stop; } };
   const call = {
     backend: backend as 'auto', threads, signal: abort,
-    onLog: (l: string) => console.log(l),
-    onStep: tty ? (p: StepProgress) => {
-      const w = 24, done = Math.round(((p.batch + 1) / p.batches) * w);
-      process.stderr.write(`\repoch ${p.epoch + 1} [${'#'.repeat(done)}${'.'.repeat(w - done)}] ${p.batch + 1}/${p.batches} loss ${p.loss.toFixed(3)} acc ${(100 * p.acc).toFixed(1)}% ${p.imagesPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSeconds)}  `);
-    } : undefined,
+    onLog: (l: string) => { bar.done(); console.log(l); },
+    onStep: (p: StepProgress) => bar.update({ stage: `epoch ${p.epoch + 1}`, done: p.batch + 1, total: p.batches, etaSeconds: p.etaSeconds },
+      `loss ${p.loss.toFixed(3)} acc ${(100 * p.acc).toFixed(1)}% ${p.imagesPerSec.toFixed(0)} img/s`),
+    onEvaluate: (p: { epoch: number; done: number; total: number }) => bar.update({ stage: 'testing', done: p.done, total: p.total }),
     onStart: (dir: string, c: RunConfig) => {
       epochs = c.epochs;
-      console.log(`training ${c.spec.name} width ${c.spec.width} in ${dir}: ${c.epochs} epochs, batch ${c.batchSize}, lr ${c.lr}, seed ${c.seed}`);
+      console.log(`training ${c.spec.name} width ${c.spec.width} in ${dir}: ${count(c.epochs, 'epoch')}, batch ${c.batchSize}, lr ${c.lr}, seed ${c.seed}`);
     },
     onEpoch: (m: EpochMetrics) => {
-      if (tty) process.stderr.write('\r\x1b[K');
+      bar.done();
       console.log(epochLine(m, epochs));
     },
   };
@@ -105,6 +106,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       process.exitCode = 130;
     }
   } finally {
+    bar.done();
     dispose();
   }
 }

@@ -23,10 +23,12 @@ export function readCifarLabels(dir: string): string[] {
   return names;
 }
 
+/** A dataset that cannot be read: missing files, wrong sizes, bad labels. */
 export class DataError extends Error {
   readonly code = 'ERR_DATA';
 }
 
+/** Images as uint8 NHWC pixels with one label each. */
 export interface ImageSet {
   /** uint8 NHWC pixels */
   pixels: Uint8Array;

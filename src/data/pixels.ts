@@ -1,6 +1,7 @@
 // RGB pixels: RGBA to RGB and the bilinear resize to a model's input size. No Node imports, so
 // `cmv3 predict` and the dashboard's in-browser classifier prepare an image the same way.
 
+/** A decoded image: RGB bytes, row-major. */
 export interface RgbImage {
   width: number;
   height: number;

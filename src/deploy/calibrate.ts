@@ -9,6 +9,7 @@ import { runFloat } from './engine-float.js';
 import type { Graph } from './ir.js';
 import { includeZero, type Range } from './quant-rules.js';
 
+/** How int8 activation ranges are chosen from calibration runs: min/max, a percentile, or the least quantization error. */
 export type Observer = 'minmax' | 'percentile' | 'mse';
 export const OBSERVERS: readonly Observer[] = ['minmax', 'percentile', 'mse'];
 

@@ -5,6 +5,7 @@ import { resizeTo, type RgbImage } from '../data/pixels.js';
 import { softmax } from '../train/evaluate.js';
 import type { Predictor } from './graph-model.js';
 
+/** One class of a prediction: its name, index and probability. */
 export interface ClassScore {
   label: string;
   index: number;

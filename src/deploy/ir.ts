@@ -44,6 +44,7 @@ export type OpDef =
 export type OpName = OpDef['op'];
 export type BuiltinName = Exclude<OpName, 'MISH' | 'HARD_SIGMOID'>;
 
+/** A deployment graph: TFLite builtins one to one, NHWC, batch 1; float32 or int8 tensors. */
 export interface Graph {
   tensors: TensorDef[];
   ops: OpDef[];

@@ -40,6 +40,7 @@ export interface OpReport {
   cycles: number;
 }
 
+/** The MCU report: per-op work and memory, flash, the planned arena, an estimated latency and the assumptions behind it. */
 export interface Report {
   target: Target;
   ops: OpReport[];

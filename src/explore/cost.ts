@@ -70,7 +70,7 @@ const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
 /** Each limit: the cost it bounds, how that cost reads, and how the limit reads. */
 export const LIMITS: { limit: keyof Constraints; cost: 'int8Bytes' | 'arenaBytes' | 'latencyMs' | 'params'; what: (v: number) => string; bound: (v: number) => string }[] = [
   { limit: 'maxFlashBytes', cost: 'int8Bytes', what: (v) => `int8 model ${kb(v)}`, bound: (v) => `--max-flash ${kb(v)}` },
-  { limit: 'maxSramBytes', cost: 'arenaBytes', what: (v) => `arena ${kb(v)}`, bound: (v) => `--max-sram ${kb(v)}` },
+  { limit: 'maxSramBytes', cost: 'arenaBytes', what: (v) => `arena ${kb(v)}`, bound: (v) => `--max-arena ${kb(v)}` },
   { limit: 'maxLatencyMs', cost: 'latencyMs', what: (v) => `est. latency ${v.toFixed(1)} ms`, bound: (v) => `--max-latency ${v} ms` },
   { limit: 'maxParams', cost: 'params', what: (v) => `${v} parameters`, bound: (v) => `--max-params ${v}` },
 ];

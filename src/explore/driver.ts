@@ -6,6 +6,7 @@ import { TARGETS } from '../deploy/report.js';
 import { SpecError } from '../models/spec.js';
 import { LIMITS, staticCost, violations, type Constraints, type StaticCost } from './cost.js';
 import { isAlive, LocalWorkers } from './executor.js';
+import type { TrialProgress } from './trial.js';
 import { nsgaOrder } from './pareto.js';
 import { decode, describeGenes, SpaceError, specKey, type Space } from './space.js';
 import { baseGenes, makeStrategy, type InitName, type Scored, type StrategyName } from './strategy.js';
@@ -168,13 +169,14 @@ export class Driver {
 }
 
 /** Runs a study until it finishes, its budget is spent, or `signal.stop`. Returns the final state. */
-export async function runStudy(study: Study, space: Space, o: ExploreOptions, signal: { stop: boolean }, log: (l: string) => void): Promise<'finished' | 'budget' | 'stopped'> {
+export async function runStudy(study: Study, space: Space, o: ExploreOptions, signal: { stop: boolean }, log: (l: string) => void,
+  onTrial?: (p: TrialProgress) => void): Promise<'finished' | 'budget' | 'stopped'> {
   study.lockDriver(isAlive);
   const requeued = study.requeueOrphans(isAlive);
   if (requeued) log(`${requeued} trial(s) left running by a stopped study go back to the queue (their run folders resume)`);
   const driver = new Driver(study, space, o, log);
   const workers = new LocalWorkers(study.path, o.workers, {
-    threads: o.threads, topRung: o.rungs.length - 1, settings: o.settings, log,
+    threads: o.threads, topRung: o.rungs.length - 1, settings: o.settings, log, progress: onTrial,
     onCrash: (pid, why) => {
       for (const t of study.trials()) if (t.status === 'running' && t.worker?.endsWith(`:${pid}`)) study.fail(t.id, t.worker, `worker died (${why})`);
       log(`a worker died (${why}); its trial is marked failed`);

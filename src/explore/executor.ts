@@ -5,7 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { pidAlive } from '../io/pid-alive.js';
 import type { Liveness } from './store.js';
-import type { TrialSettings } from './trial.js';
+import type { TrialProgress, TrialSettings } from './trial.js';
 
 export interface Executor {
   /** workers currently running */
@@ -32,7 +32,7 @@ export class LocalWorkers implements Executor {
   constructor(
     private readonly studyPath: string,
     count: number,
-    private readonly o: { threads: number; topRung: number; settings: TrialSettings; log: (line: string) => void; onCrash: (pid: number, why: string) => void },
+    private readonly o: { threads: number; topRung: number; settings: TrialSettings; log: (line: string) => void; onCrash: (pid: number, why: string) => void; progress?: (p: TrialProgress) => void },
   ) {
     for (let i = 0; i < count; i++) this.spawn();
   }
@@ -42,7 +42,10 @@ export class LocalWorkers implements Executor {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, CMV3_THREADS: String(this.o.threads) },
     });
     this.children.add(child);
-    child.on('message', (m: { log?: string }) => { if (m?.log) this.o.log(m.log); });
+    child.on('message', (m: { log?: string; progress?: TrialProgress }) => {
+      if (m?.log) this.o.log(m.log);
+      if (m?.progress) this.o.progress?.(m.progress);
+    });
     child.on('exit', (code, signal) => {
       this.children.delete(child);
       if (this.stopping) return;

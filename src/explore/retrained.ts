@@ -7,6 +7,7 @@ import { loadCheckpoint } from '../io/checkpoint.js';
 import type { NetworkSpec } from '../models/spec.js';
 import { resolveCheckpoint } from '../train/trained.js';
 import { readMetrics, readRunConfig, RunError, runPaths } from '../train/run.js';
+import { count } from '../plural.js';
 
 export interface Retrained {
   /** what was given: a run folder, a .ckpt file or a pretrained name */
@@ -23,7 +24,7 @@ const isFraction = (v: unknown): v is number => typeof v === 'number' && v >= 0 
 export function readRetrained(arg: string): Retrained {
   if (existsSync(runPaths(arg).config)) {
     const c = readRunConfig(arg), m = readMetrics(arg), last = m[m.length - 1];
-    if (!last || last.epoch !== c.epochs) throw new RunError(`${arg} has not finished (${last?.epoch ?? 0} of ${c.epochs} epochs); finish it with cmv3 train --resume ${arg}`);
+    if (!last || last.epoch !== c.epochs) throw new RunError(`${arg} has not finished (${last?.epoch ?? 0} of ${count(c.epochs, 'epoch')}); finish it with cmv3 train --resume ${arg}`);
     return { source: arg, spec: c.spec, epochs: c.epochs, testAcc: last.testAcc };
   }
   const c = loadCheckpoint(resolveCheckpoint(arg).checkpoint);

@@ -1,12 +1,15 @@
 // Results of a study: the Pareto front of one rung (validation accuracy against each cost the
 // study traded it for) as a table, as JSON, and as an SVG scatter (accuracy against int8 flash and
 // against estimated latency) with the front drawn.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { scatterChart, type ScatterPoint } from '../train/plot.js';
 import { objectiveVector, type ExploreOptions } from './driver.js';
 import { dominates } from './pareto.js';
 import type { Space } from './space.js';
 import { StudyError, type Study, type Trial } from './store.js';
 import { trialDir } from './trial.js';
+import { count } from '../plural.js';
 
 export interface StudyResult {
   space: string;
@@ -55,13 +58,20 @@ export function formatFront(res: StudyResult, all: boolean, dir: string): string
   const c = res.counts, f = res.fidelity;
   const lines = [
     `study ${res.space} (${res.strategy}), ${res.state}: ${c.done} trials done, ${c.running} running, ${c.pending} queued, ${c.rejected} rejected, ${c.failed} failed; ${(res.spentSeconds / 3600).toFixed(2)} h spent`,
-    `rung ${res.rung}${f ? ` (${f.epochs} epochs on ${f.trainImages} training images)` : ''}: ${all ? 'all trials' : 'Pareto front'} (* = on the front), val = held-out training images, test = CIFAR-10 test set (float32), int8 = int8 engine on the first N test images`,
+    `rung ${res.rung}${f ? ` (${count(f.epochs, 'epoch')} on ${count(f.trainImages, 'training image')})` : ''}: ${all ? 'all trials' : 'Pareto front'} (* = on the front), val = held-out training images, test = CIFAR-10 test set (float32), int8 = int8 engine on the first N test images`,
     line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line),
     'est. ms is an estimate from the cost model of cmv3 report',
   ];
   // Trial folders are zero-padded (trials/0016 for #16): the line shows the path cmv3 export takes.
   const pick = rows.find((t) => res.front.includes(t.id));
-  if (pick) lines.push(`export the smallest on the front (#${pick.id}) with: cmv3 export ${trialDir(dir, pick)} --format tflite --int8 -o model.tflite`);
+  if (pick) {
+    const folder = trialDir(dir, pick);
+    // A shipped or copied study may hold only study.sqlite: then the hint says how to get the weights.
+    lines.push(['best.ckpt', 'last.ckpt'].some((f) => existsSync(join(folder, f)))
+      ? `export the smallest on the front (#${pick.id}) with: cmv3 export ${folder} --format tflite --int8 -o model.tflite`
+      : `the smallest on the front is #${pick.id}; its trial folder ${folder} is not here (this copy of the study holds no trial checkpoints): ` +
+        `train it with cmv3 explore candidate ${res.space} "${pick.label}" -o trial${pick.id}.json && cmv3 train --model trial${pick.id}.json --recipe fast -o runs/trial${pick.id}, then cmv3 export runs/trial${pick.id} --format tflite --int8 -o model.tflite`);
+  }
   return lines.join('\n');
 }
 

@@ -4,7 +4,8 @@
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Study, workerId, type TrialQueue } from './store.js';
-import { runTrial, trialDir, type TrialSettings } from './trial.js';
+import { runTrial, trialDir, type TrialProgress, type TrialSettings } from './trial.js';
+import { count } from '../plural.js';
 
 export interface WorkerOptions {
   studyPath: string;
@@ -14,6 +15,8 @@ export interface WorkerOptions {
   settings: TrialSettings;
   signal: { stop: boolean };
   log?: (line: string) => void;
+  /** where the running trial is, after each training step */
+  progress?: (p: TrialProgress) => void;
   /** poll interval while the queue is empty */
   idleMs?: number;
 }
@@ -23,11 +26,11 @@ export async function workLoop(queue: TrialQueue, o: WorkerOptions): Promise<voi
   while (!o.signal.stop) {
     const t = queue.claim(me);
     if (!t) { await new Promise((r) => setTimeout(r, o.idleMs ?? 1000)); continue; }
-    o.log?.(`trial ${t.id} (${t.label}, rung ${t.rung}: ${t.epochs} epochs on ${t.trainImages} images) started by ${me}`);
+    o.log?.(`trial ${t.id} (${t.label}, rung ${t.rung}: ${count(t.epochs, 'epoch')} on ${count(t.trainImages, 'image')}) started by ${me}`);
     const beat = setInterval(() => queue.heartbeat(t.id, me), 15000);
     const t0 = performance.now();
     try {
-      const m = await runTrial(t, trialDir(studyDir, t), o.settings, { threads: o.threads, signal: o.signal, int8: t.rung === o.topRung, log: o.log });
+      const m = await runTrial(t, trialDir(studyDir, t), o.settings, { threads: o.threads, signal: o.signal, int8: t.rung === o.topRung, log: o.log, progress: o.progress });
       if (m) queue.complete(t.id, me, m, (performance.now() - t0) / 1000);
       else queue.release(t.id, me);
     } catch (err) {
@@ -50,7 +53,14 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   process.on('disconnect', stop);
   const study = Study.open(studyPath);
   const log = (line: string) => { if (process.send && process.connected) process.send({ log: line }); else if (!process.send) console.log(line); };
-  workLoop(study, { studyPath, threads: Number(threads) || undefined, topRung: Number(topRung), settings: JSON.parse(settings), signal, log })
+  let lastSent = 0; // at most one progress message a second: the parent redraws one status line
+  const progress = (p: TrialProgress) => {
+    const now = performance.now();
+    if (now - lastSent < 1000 || !process.send || !process.connected) return;
+    lastSent = now;
+    process.send({ progress: p });
+  };
+  workLoop(study, { studyPath, threads: Number(threads) || undefined, topRung: Number(topRung), settings: JSON.parse(settings), signal, log, progress })
     .catch((err) => { log(`worker error: ${(err as Error).message}`); process.exitCode = 1; })
     .finally(() => { study.close(); if (process.connected) process.disconnect(); }); // the IPC channel would keep this process alive
 }

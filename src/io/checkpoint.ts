@@ -10,8 +10,10 @@ import type { Network } from '../models/build.js';
 import type { Optimizer, OptimizerSettings } from '../optim/optimizer.js';
 
 const MAGIC = 'CMV3CKPT';
+/** The checkpoint format version this cmv3 writes and reads. */
 export const CHECKPOINT_VERSION = 1;
 
+/** A checkpoint that cannot be used; `code` says why (ERR_CHECKPOINT_MISSING, ERR_CHECKPOINT_FORMAT, ERR_CHECKPOINT_VERSION, ERR_CHECKPOINT_CORRUPT, ...). */
 export class CheckpointError extends Error {
   constructor(message: string, readonly code: string) {
     super(message);
@@ -25,6 +27,7 @@ export interface OptimizerState {
   v: Float32Array[];
 }
 
+/** A checkpoint in memory: the spec, named tensors (weights and BN statistics), optional optimizer state and metadata. */
 export interface Checkpoint {
   spec: NetworkSpec;
   /** parameters and BN buffers by name */
@@ -61,6 +64,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   return out;
 }
 
+/** Reads checkpoint bytes, checking magic, version, SHA-256, header and values; throws CheckpointError. */
 export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Checkpoint {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const fail: Fail = (what, code) => { throw new CheckpointError(`${source}: ${what}`, code); };
@@ -140,6 +144,7 @@ function checkMeta(meta: Record<string, unknown>, spec: NetworkSpec, fail: Fail)
   }
 }
 
+/** Writes a checkpoint atomically (a temporary name, then a rename). */
 export function saveCheckpoint(path: string, c: Checkpoint): void {
   const data = encodeCheckpoint(c);
   const tmp = `${path}.tmp-${process.pid}`;
@@ -158,6 +163,7 @@ export function saveCheckpoint(path: string, c: Checkpoint): void {
   }
 }
 
+/** Reads and checks a checkpoint file; throws CheckpointError with a code. */
 export function loadCheckpoint(path: string): Checkpoint {
   let buf: Buffer;
   try {

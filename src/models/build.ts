@@ -33,6 +33,7 @@ function convUnit(name: string, ctx: LayerContext, rng: Rng, spec: NetworkSpec, 
   return layers;
 }
 
+/** A built network: its spec, root layer and initialisation stream. */
 export interface Network {
   spec: NetworkSpec;
   root: Sequential;
@@ -40,6 +41,7 @@ export interface Network {
   rng: Rng;
 }
 
+/** Builds the layers of a spec (all width, rounding and expansion rules live here). */
 export function buildNetwork(spec: NetworkSpec, ctx: LayerContext, seed = 1): Network {
   const rng = new Rng(seed);
   const layers: Layer[] = [];

@@ -5,12 +5,14 @@ import { ACTIVATIONS, type Activation } from '../backend/types.js';
 import { BUILTIN_SPECS } from './builtin.js';
 import { SpecError, validateSpec, type NetworkSpec } from './spec.js';
 
+/** Spec fields a caller may override when resolving a network. */
 export interface SpecOverrides {
   width?: number;
   inputSize?: number;
   classes?: number;
 }
 
+/** A network spec from a built-in name or a spec JSON path, with overrides applied and validated. */
 export function resolveSpec(model: string, overrides: SpecOverrides = {}): NetworkSpec {
   let base: unknown;
   if (Object.hasOwn(BUILTIN_SPECS, model)) {

@@ -23,6 +23,7 @@ export interface BlockOp {
   se?: boolean;
 }
 
+/** One block of a network: its type, kernel, expansion, output channels, SE, activation and stride. */
 export interface BlockSpec {
   type: string;
   kernel: number;
@@ -34,6 +35,7 @@ export interface BlockSpec {
   stride: number;
 }
 
+/** A plain convolution (stem and head): kernel, output channels, stride, activation, BN, bias, SE and scaling rule. */
 export interface ConvSpec {
   kernel: number;
   out: number;
@@ -45,6 +47,7 @@ export interface ConvSpec {
   scale: ScaleRule;
 }
 
+/** A network as data: input, width, blocks, head and the rules that size them. */
 export interface NetworkSpec {
   name: string;
   description?: string;
@@ -67,6 +70,7 @@ export interface NetworkSpec {
   bnEps: number;
 }
 
+/** A spec that is not valid; the message names the field and what was expected. */
 export class SpecError extends Error {
   readonly code = 'ERR_SPEC';
 }

@@ -42,14 +42,22 @@ export type GraphNode =
   | { op: 'avgpool'; name: string }
   | { op: 'dropout'; name: string; rate: number };
 
+/** A layer: its parameters, buffers, shapes, and one forward and one backward call. */
 export interface Layer {
   readonly name: string;
+  /** The layer as a node of the network graph (for export and summaries). */
   graph(): GraphNode;
+  /** Its trainable parameters. */
   params(): Param[];
+  /** Its non-trainable state (BN moving statistics). */
   buffers(): Buffer[];
+  /** The output shape for an input shape. */
   outputShape(inShape: Shape): Shape;
+  /** Summary rows for an input shape. */
   describe(inShape: Shape): LayerInfo[];
+  /** Computes the output (training: batch statistics, dropout on). */
   forward(x: Tensor, training: boolean): Tensor;
+  /** The input gradient from the output gradient; accumulates parameter gradients. */
   backward(dy: Tensor): Tensor;
 }
 

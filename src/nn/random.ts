@@ -1,4 +1,7 @@
-// A small seedable PRNG (mulberry32) so initialisation, dropout and data order are repeatable.
+/**
+ * A seeded pseudo-random stream (weights, dropout, data order), with state that checkpoints save.
+ * A small seedable PRNG (mulberry32) so initialisation, dropout and data order are repeatable.
+ */
 export class Rng {
   private state: number;
   constructor(seed: number) {
@@ -18,12 +21,15 @@ export class Rng {
     const v = this.next();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
+  /** An integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
+  /** The stream's state, to save. */
   getState(): number {
     return this.state;
   }
+  /** Continues from a saved state. */
   setState(s: number): void {
     this.state = s >>> 0;
   }

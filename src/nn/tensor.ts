@@ -1,6 +1,10 @@
-// Tensors are NHWC float32 buffers with their shape; a dense vector is (N, 1, 1, C).
+/**
+ * An NHWC shape.
+ * Tensors are NHWC float32 buffers with their shape; a dense vector is (N, 1, 1, C).
+ */
 export type Shape = readonly [n: number, h: number, w: number, c: number];
 
+/** A float32 buffer with its NHWC shape. */
 export interface Tensor {
   shape: Shape;
   data: Float32Array;

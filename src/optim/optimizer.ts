@@ -2,6 +2,7 @@
 // Weight decay applies only to parameters marked decay (conv/dense weights), never to BN or biases.
 import type { Param } from '../nn/layer.js';
 
+/** An optimizer's settings: SGD, Nesterov, Adam and AdamW are settings of one class. */
 export interface OptimizerSettings {
   kind: 'sgd' | 'adam' | 'adamw';
   lr: number;
@@ -16,6 +17,7 @@ export interface OptimizerSettings {
   bnBiasLrScale?: number;
 }
 
+/** Updates parameters from their gradients; weight decay only on parameters marked for it. */
 export class Optimizer {
   readonly settings: Required<OptimizerSettings>;
   /** per parameter: momentum buffer (sgd) or first moment (adam) */

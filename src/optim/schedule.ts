@@ -1,10 +1,14 @@
-// Learning-rate schedules as pure functions of the step (so a resumed run gets the same values).
+/**
+ * A learning-rate schedule: cosine with linear warm-up, or step.
+ * Learning-rate schedules as pure functions of the step (so a resumed run gets the same values).
+ */
 export type Schedule =
   | { kind: 'cosine'; base: number; totalSteps: number; warmupSteps?: number; final?: number }
   | { kind: 'linear'; base: number; totalSteps: number; warmupSteps?: number }
   | { kind: 'step'; base: number; stepSize: number; gamma: number; warmupSteps?: number }
   | { kind: 'constant'; base: number };
 
+/** The learning rate at a step of a schedule. */
 export function learningRate(s: Schedule, step: number): number {
   const warm = s.kind === 'constant' ? 0 : s.warmupSteps ?? 0;
   if (step < warm) return (s.base * (step + 1)) / warm;

@@ -11,12 +11,13 @@ import { mcuReport, TARGETS, type Report } from '../deploy/report.js';
 import { writeTflite } from '../deploy/tflite/write.js';
 import { structuralInt8Graph } from '../explore/cost.js';
 import { summarize, type Summary } from '../summary.js';
-import { evaluateSet, type Evaluation } from '../train/evaluate.js';
+import { evaluateSetAsync, type Evaluation } from '../train/evaluate.js';
 import { PRETRAINED, pretrainedPath } from '../train/pretrained.js';
 import { readRunConfig } from '../train/run.js';
 import { loadTrained, resolveCheckpoint, type Trained } from '../train/trained.js';
 import { HttpError } from './http.js';
 import { childOf, insideRoot, plainFolders, runFilesInside } from './paths.js';
+import { count } from '../plural.js';
 
 export interface Roots {
   runs: string;
@@ -55,7 +56,7 @@ export function listModels(roots: Roots): ModelEntry[] {
   const runs = existsSync(roots.runs)
     ? plainFolders(roots.runs).filter((n) => ['best.ckpt', 'last.ckpt'].some((f) => existsSync(join(roots.runs, n, f)))).map((n): ModelEntry => {
       let description = '';
-      try { runFilesInside(join(roots.runs, n)); const c = readRunConfig(join(roots.runs, n)); description = `${c.spec.name} width ${c.spec.width}, ${c.epochs} epochs`; } catch (err) { description = (err as Error).message; }
+      try { runFilesInside(join(roots.runs, n)); const c = readRunConfig(join(roots.runs, n)); description = `${c.spec.name} width ${c.spec.width}, ${count(c.epochs, 'epoch')}`; } catch (err) { description = (err as Error).message; }
       return { id: `run:${n}`, kind: 'run', name: n, description };
     })
     : [];
@@ -113,6 +114,14 @@ export async function floatTflite(id: string, roots: Roots): Promise<Uint8Array>
   return cached(`tflite:${stamp(checkpoint)}`, async () => writeTflite(floatGraph(await trained(checkpoint))));
 }
 
+/** Evaluations in progress by run name, for the page's progress line (GET .../confusion/progress). */
+const evaluating = new Map<string, { done: number; total: number }>();
+
+/** How far the running evaluation of a run is, or null when none runs. */
+export function confusionProgress(name: string): { done: number; total: number } | null {
+  return evaluating.get(name) ?? null;
+}
+
 /** Test-set confusion matrix of a run, evaluated 500 images at a time so the server stays responsive. */
 export async function runConfusion(name: string, roots: Roots): Promise<Evaluation & { data: string }> {
   const dir = childOf(roots.runs, name, 'run');
@@ -122,19 +131,13 @@ export async function runConfusion(name: string, roots: Roots): Promise<Evaluati
     if (!existsSync(c.data)) throw new HttpError(404, `run ${name} was trained on ${c.data}, which is not there from the server's folder; start cmv3 serve where the run was trained`);
     let set;
     try { set = readDataset(c.data, 'test', t.model.spec.inputSize, c.limitTest ?? Infinity); } catch (err) { throw new HttpError(422, (err as Error).message); }
-    const k = t.model.spec.classes, confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-    let seconds = 0;
-    for (let i = 0; i < set.count; i += 500) {
-      const e = evaluateSet(t.model, subset(set, i, Math.min(500, set.count - i)), t.normalization, t.labels);
-      e.confusion.forEach((row, a) => row.forEach((v, b) => { confusion[a][b] += v; }));
-      seconds += e.images / e.imagesPerSec;
-      await new Promise((r) => setImmediate(r));
+    evaluating.set(name, { done: 0, total: set.count });
+    try {
+      const e = await evaluateSetAsync(t.model, set, t.normalization, t.labels, 500, (done, total) => evaluating.set(name, { done, total }));
+      return { data: c.data, ...e };
+    } finally {
+      evaluating.delete(name);
     }
-    const correct = confusion.reduce((a, row, i) => a + row[i], 0);
-    return {
-      data: c.data, images: set.count, top1: correct / set.count, confusion, imagesPerSec: set.count / seconds,
-      perClass: confusion.map((row, i) => { const n = row.reduce((a, v) => a + v, 0); return { label: t.labels[i] ?? `class ${i}`, accuracy: n ? row[i] / n : 0, count: n }; }),
-    };
   });
 }
 

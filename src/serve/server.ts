@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { HttpError, readBody, sendBytes, sendError, sendJson, sendStatic } from './http.js';
-import { checkpointFor, floatTflite, listModels, modelReport, runConfusion, serverPredict, type Roots } from './models.js';
+import { checkpointFor, floatTflite, listModels, modelReport, runConfusion, confusionProgress, serverPredict, type Roots } from './models.js';
 import { childOf } from './paths.js';
 import { INTERNAL_ERROR, isInternalError } from '../internal-error.js';
 import { listRuns, runDetail, streamRun } from './runs.js';
@@ -45,6 +45,7 @@ export function routes(o: ServeOptions): [string, RegExp, Handler][] {
     ['GET', /^\/api\/runs\/([^/]+)$/, (_q, res, [n]) => sendJson(res, runDetail(childOf(o.runs, n, 'run'), n))],
     ['GET', /^\/api\/runs\/([^/]+)\/events$/, (_q, res, [n]) => streamRun(res, childOf(o.runs, n, 'run'), n)],
     ['GET', /^\/api\/runs\/([^/]+)\/confusion$/, async (_q, res, [n]) => sendJson(res, await runConfusion(n, o))],
+    ['GET', /^\/api\/runs\/([^/]+)\/confusion\/progress$/, async (_q, res, [n]) => sendJson(res, confusionProgress(n) ?? { done: 0, total: 0 })],
     ['GET', /^\/api\/models$/, (_q, res) => sendJson(res, listModels(o))],
     ['GET', /^\/api\/models\/report$/, async (_q, res, _p, q) => sendJson(res, await modelReport(need(q, 'id'), o, q.get('target') ?? 'imxrt1060'))],
     ['GET', /^\/api\/models\/tflite$/, async (req, res, _p, q) => {

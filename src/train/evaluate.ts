@@ -3,6 +3,7 @@ import { NO_AUGMENT, assembleBatch, type Normalization } from '../data/augment.j
 import type { ImageSet } from '../data/cifar.js';
 import type { Predictor } from '../deploy/graph-model.js';
 
+/** Top-1 accuracy, per-class accuracy, the confusion matrix (rows true class) and throughput. */
 export interface Evaluation {
   images: number;
   top1: number;

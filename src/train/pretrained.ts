@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/** A pretrained model shipped in the package. */
 export interface PretrainedEntry {
   name: string;
   file: string;

@@ -9,6 +9,7 @@ import { makeDir } from '../io/make-dir.js';
 import { writeAtomic } from '../io/write-file.js';
 import { parseJson } from '../json.js';
 
+/** A run's settings, as config.json records them. */
 export interface RunConfig {
   version: 1;
   spec: NetworkSpec;
@@ -29,6 +30,7 @@ export interface RunConfig {
   createdAt: string;
 }
 
+/** One epoch of a run, as metrics.jsonl records it. */
 export interface EpochMetrics {
   epoch: number;
   trainLoss: number;
@@ -99,7 +101,12 @@ export function recordEpoch(dir: string, m: EpochMetrics): void {
   const text = existsSync(paths.metrics) ? readFileSync(paths.metrics, 'utf8') : '';
   if (text !== keptText) writeAtomic(paths.metrics, keptText);
   appendFileSync(paths.metrics, JSON.stringify(m) + '\n');
-  const all = [...kept, m];
+  writePlots(dir, [...kept, m]);
+}
+
+/** loss.svg and accuracy.svg of a run from its metrics (also for runs recorded before a plot change). */
+export function writePlots(dir: string, all: EpochMetrics[]): void {
+  const paths = runPaths(dir);
   const pts = (f: (r: EpochMetrics) => number) => all.map((r) => [r.epoch, f(r)] as [number, number]);
   writeAtomic(paths.lossSvg, lineChart('Loss', 'epoch', 'cross-entropy', [
     { name: 'train', color: '#1f77b4', points: pts((r) => r.trainLoss) }, { name: 'test', color: '#d62728', points: pts((r) => r.testLoss) }]));

@@ -18,6 +18,8 @@ export interface TrainHooks {
   /** called after every step with progress inside the epoch */
   onStep?(p: { epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSec: number; etaSeconds: number }): void;
   onEpoch?(m: EpochMetrics): void;
+  /** called during each epoch's test (or validation) pass with the images done */
+  onEvaluate?(p: { epoch: number; done: number; total: number }): void;
   onLog?(line: string): void;
 }
 
@@ -145,7 +147,8 @@ export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ 
       const epochSeconds = (performance.now() - t0) / 1000;
       // Evaluate at the training batch size: a different size would reallocate every layer's buffers twice per epoch.
       const e0 = performance.now();
-      const ev = model.evaluate(test.x, test.labels, config.batchSize);
+      const epoch = pos.epoch;
+      const ev = model.evaluate(test.x, test.labels, config.batchSize, hooks.onEvaluate && ((done, total) => hooks.onEvaluate!({ epoch, done, total })));
       const evalSeconds = (performance.now() - e0) / 1000;
       // Wall time counts the test passes too: time to accuracy is what a user waits for.
       pos.wallSeconds = wall0 + epochSeconds + evalSeconds;

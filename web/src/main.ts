@@ -18,8 +18,10 @@ async function route(): Promise<void> {
   const view = document.createElement('div');
   clear(root, view);
   try {
+    // The bare address (no hash, as `cmv3 serve` prints it) splits into [''], so the empty section is the runs view too.
     const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
-    const [section = 'runs', a, b, c] = parts;
+    const [first, a, b, c] = parts;
+    const section = first || 'runs';
     for (const link of document.querySelectorAll('nav a')) link.classList.toggle('active', link.getAttribute('href') === `#/${section}`);
     if (section === 'runs' && a) leave = runView(view, a);
     else if (section === 'runs') await runsView(view);

@@ -52,10 +52,26 @@ export function runView(root: HTMLElement, name: string): () => void {
   return () => events.close();
 }
 
+/** Polls the server's progress of a run's evaluation into `line` until stopped: images done of all, and the time left. */
+function pollEvaluation(line: HTMLElement, name: string): () => void {
+  const t0 = performance.now();
+  const timer = setInterval(() => {
+    void api<{ done: number; total: number }>(`/api/runs/${encodeURIComponent(name)}/confusion/progress`).then((p) => {
+      if (!p.total) return;
+      const s = (performance.now() - t0) / 1000, eta = p.done > 0 ? (s / p.done) * (p.total - p.done) : NaN;
+      line.textContent = `Evaluating… ${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} test images${Number.isFinite(eta) ? `, about ${Math.ceil(eta)} s left` : ''}`;
+      line.dataset.done = String(p.done);
+    }, () => {});
+  }, 400);
+  return () => clearInterval(timer);
+}
+
 async function showConfusion(el: HTMLElement, name: string): Promise<void> {
-  clear(el, h('p', {}, 'Evaluating…'));
+  const line = h('p', { 'data-testid': 'evaluating' }, 'Evaluating…');
+  clear(el, line);
+  const stop = pollEvaluation(line, name);
   try {
-    const e = await api<Evaluation & { data: string }>(`/api/runs/${encodeURIComponent(name)}/confusion`);
+    const e = await api<Evaluation & { data: string }>(`/api/runs/${encodeURIComponent(name)}/confusion`).finally(stop);
     const max = Math.max(...e.confusion.map((row) => Math.max(...row)));
     clear(el, h('p', {}, `top-1 ${pct(e.top1)} on ${e.images} test images of ${e.data} (best checkpoint)`),
       h('table', { class: 'confusion', 'data-testid': 'confusion' },

@@ -28,6 +28,7 @@ import {
   xnnpackActivationRange,
 } from './fixedpoint.js';
 
+/** The int8 arithmetic to mirror: 'reference' (TFLite Micro), 'builtin' (TFLite's CPU kernels) or 'xnnpack'. */
 export type Int8Runtime = 'reference' | 'builtin' | 'xnnpack';
 export type Padding = 'SAME' | 'VALID';
 
