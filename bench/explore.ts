@@ -5,7 +5,7 @@
 // explore:<space>, stating the fidelity, the date, the machine and the command.
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { studyFile } from '../src/cli/explore.js';
+import { studyFile } from '../src/api/explore.js';
 import type { ExploreOptions } from '../src/explore/driver.js';
 import { studyResult } from '../src/explore/show.js';
 import type { Space } from '../src/explore/space.js';

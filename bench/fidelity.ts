@@ -6,7 +6,7 @@
 // rung's validation accuracy and the final test accuracy. Writes BENCHMARKS.md explore-fidelity:<space>.
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { studyFile } from '../src/cli/explore.js';
+import { studyFile } from '../src/api/explore.js';
 import type { ExploreOptions } from '../src/explore/driver.js';
 import { specKey, type Space } from '../src/explore/space.js';
 import { spearman } from '../src/explore/stats.js';

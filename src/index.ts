@@ -41,3 +41,14 @@ export type { Int8Runtime } from './deploy/int8/kernels.js';
 export type { RgbImage } from './data/pixels.js';
 export type { PretrainedEntry } from './train/pretrained.js';
 export { readDataset } from './data/folder.js';
+export {
+  compile, emulate, deploy, COMPILE_TARGETS, DEPLOY_TARGETS,
+  type CompileOptions, type CompileResult, type EmulateOptions, type EmulateResult, type DeployOptions, type DeployResult,
+} from './api/mcu.js';
+export { explore, resumeStudy, studyFront, type ExploreSettings, type StudyCallOptions, type StudyRun } from './api/explore.js';
+export type { StudyResult } from './explore/show.js';
+export type { TrialProgress } from './explore/trial.js';
+export type { Rung, CostObjective } from './explore/driver.js';
+export type { Space } from './explore/space.js';
+export type { StrategyName, InitName } from './explore/strategy.js';
+export { fetchCifar10, type FetchCifar10Options } from './api/data.js';

@@ -88,3 +88,26 @@ test('45.5 train: callbacks per step and epoch, early stopping saves a resumable
   assert.equal(more.finished, true);
   assert.equal(more.epochs, 4);
 });
+
+test('45.6 compile and deploy write their folders and return their figures; a bad target is an OptionError', async (t) => {
+  const data = cifarOrSkip(t);
+  if (!data) return;
+  const dir = mkdtempSync(join(tmpdir(), 'cmv3-api-'));
+  const model = 'cmv3-w0.5-relu6-cifar10';
+  await assert.rejects(cmv3.compile(model, { target: 'cortex-m4', out: join(dir, 'c') }), { code: 'ERR_CMV3_OPTION', message: /Expected one of cortex-m7 for target/ });
+  const c = await cmv3.compile(model, { target: 'cortex-m7', out: join(dir, 'c'), data, calibration: 8 });
+  assert.ok(c.files.includes('cmv3_model.h') && existsSync(join(dir, 'c', 'cmv3_model.c')));
+  assert.ok(c.arenaBytes > 0 && c.layers > 10);
+  const d = await cmv3.deploy(model, { target: 'imxrt1060', out: join(dir, 'd'), data, calibration: 8 });
+  assert.equal(d.runtime, 'tflite-micro');
+  assert.ok(d.files.includes('model_data.cc') && existsSync(join(dir, 'd', 'main_example.cc')));
+  assert.ok(d.arena!.tensorArenaSize >= d.arena!.plannedBytes);
+  await assert.rejects(cmv3.deploy(model, { target: 'imxrt1060', out: join(dir, 'd'), data, calibration: 8 }), { code: 'ERR_CMV3_OPTION', message: /exists and is not empty/ });
+});
+
+test('45.7 studyFront reads a study: the shipped beat-cmv3 front', () => {
+  const r = cmv3.studyFront(join(ROOT, 'studies', 'beat-cmv3'));
+  assert.equal(r.space, 'cmv3-local');
+  assert.deepEqual([...r.front].sort((a, b) => a - b), [27, 28]);
+  assert.throws(() => cmv3.studyFront(join(ROOT, 'studies', 'none')), /no such study/);
+});

@@ -79,9 +79,23 @@ test('71 the dashboard in a real browser', async (t) => {
     const cells = await page.locator('[data-testid=confusion] tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(0, -1).map((c) => Number(c.textContent))));
     assert.equal(cells.length, 10);
     assert.equal(cells.flat().reduce((a, v) => a + v, 0), 200, 'every test image counted once');
+    // a cell of the matrix opens its images
+    await page.locator('[data-testid=confusion] td.cell').first().click();
+    await page.locator('[data-testid=cell] .misclassified img').first().waitFor({ timeout: 30000 });
+    assert.ok(await page.locator('[data-testid=cell] .misclassified img').evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth === 32)));
+    assert.ok((await page.locator('[data-testid=curves] svg').count()) >= 4, 'loss, accuracy, learning rate and speed');
     await page.screenshot({ path: join(shots, 'run.png'), fullPage: true });
     await open('#/runs');
     assert.match(await page.locator('[data-testid=runs]').innerText(), /live\s+tiny/);
+    // sortable and filterable; a ticked run is drawn in the comparison
+    await page.locator('[data-testid=runs] th', { hasText: 'best accuracy' }).click();
+    assert.equal(await page.locator('[data-testid=runs] th[aria-sort=ascending]').innerText(), 'best accuracy');
+    await page.fill('[data-testid=runs-filter]', 'no-such-run');
+    assert.equal(await page.locator('[data-testid=runs] tbody tr').count(), 0);
+    await page.fill('[data-testid=runs-filter]', 'live');
+    await page.locator('[data-testid=runs] input[type=checkbox]').first().check();
+    await page.locator('[data-testid=compare] svg').first().waitFor();
+    assert.equal(await page.locator('[data-testid=compare] svg').first().getAttribute('data-points'), String(epochs));
     await page.screenshot({ path: join(shots, 'runs.png'), fullPage: true });
 
     // Models: the layer table and the report, with bars.
@@ -91,6 +105,7 @@ test('71 the dashboard in a real browser', async (t) => {
     assert.ok(await page.locator('[data-testid=layers] tbody tr').count() > 20);
     assert.ok(await page.locator('[data-testid=ops] td.bar .fill').count() > 40);
     assert.match(await page.locator('[data-testid=budgets]').innerText(), /flash[\s\S]*of 8192\.0 KB[\s\S]*SRAM[\s\S]*of 1024\.0 KB/);
+    assert.ok(await page.locator('[data-testid=graph] .block').count() >= 8, 'the graph view: a box per block');
     await page.screenshot({ path: join(shots, 'model.png'), fullPage: true });
 
     // Studies: one point per finished trial; hovering shows the candidate.
@@ -103,12 +118,15 @@ test('71 the dashboard in a real browser', async (t) => {
     await page.selectOption('[data-testid=axis]', 'latency');
     await page.waitForFunction(() => document.body.dataset.ready?.includes('/latency/'));
     assert.equal(await page.locator('[data-testid=scatter] circle.point').count(), trials);
+    assert.ok(await page.locator('[data-testid=scatter] text.point-label').count() >= 1, 'front points are labelled');
+    assert.equal(await page.locator('[data-testid=trials] tbody tr').count(), trials);
     await page.screenshot({ path: join(shots, 'study.png'), fullPage: true });
     assert.deepEqual(errors, [], 'no console errors in the views so far');
     // a click opens the candidate's model; these trials were never trained, so that view says so and the page keeps working
     await page.locator('[data-testid=scatter] circle.point').first().click();
     await page.waitForFunction(() => document.body.dataset.ready?.startsWith('#/models/trial'));
-    assert.match(await page.locator('[role=alert]').innerText(), /trial \d+ of study small has no run folder: it has not started training/);
+    // (the fake study's trials are 'done' without folders, as in a shipped copy of a study)
+    assert.match(await page.locator('[role=alert]').innerText(), /trial \d+ of study small finished training, but its run folder is not here .*cmv3 explore candidate/);
     await page.locator('nav a[href="#/runs"]').click();
     // the browser logs the 404 of that expected failure; nothing else may appear
     assert.deepEqual(errors.splice(0), ['console: Failed to load resource: the server responded with a status of 404 (Not Found)']);
@@ -132,7 +150,11 @@ test('71 the dashboard in a real browser', async (t) => {
       await top1.waitFor({ timeout: 60000 });
       got.push((await top1.getAttribute('data-label'))!);
       await page.locator('[data-testid=try-server]').waitFor({ timeout: 60000 });
+      assert.ok(await page.locator('[data-testid=try-int8]').count() === 1, 'the int8 model beside the float one');
     }
+    // several images at once: a row each, float32 and int8
+    await page.setInputFiles('[data-testid=try-file]', files);
+    await page.locator('[data-testid=try-many] tbody tr').nth(2).waitFor({ timeout: 60000 });
     assert.deepEqual(got, expected, 'in-browser top-1 equals cmv3 predict');
     await page.screenshot({ path: join(shots, 'try.png'), fullPage: true });
     assert.deepEqual(errors, [], 'no console errors');

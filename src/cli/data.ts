@@ -1,6 +1,6 @@
 // cmv3 data fetch cifar10 [--dir DIR] [--url URL --md5 HEX]
-import { join } from 'node:path';
-import { CIFAR10_MD5, CIFAR10_URL, fetchArchive } from '../data/fetch.js';
+import { fetchCifar10 } from '../api/data.js';
+import { CIFAR10_URL } from '../data/fetch.js';
 import { parse, UsageError } from './args.js';
 import { progressBar } from './progress.js';
 
@@ -15,25 +15,20 @@ export async function dataCommand(argv: string[]): Promise<void> {
   if ((values.url === undefined) !== (values.md5 === undefined)) throw new UsageError('--url and --md5 go together: a mirror needs its checksum');
   if (values.md5 !== undefined && !/^[0-9a-f]{32}$/i.test(values.md5 as string)) throw new UsageError(`Expected 32 hex digits for --md5 but received ${JSON.stringify(values.md5)}`);
   const dir = (values.dir as string | undefined) ?? './data';
-  const url = (values.url as string | undefined) ?? CIFAR10_URL;
-  const tty = process.stderr.isTTY, bar = progressBar(), t0 = performance.now();
+  const tty = process.stderr.isTTY, bar = progressBar();
   let lastShown = 0;
-  console.log(`downloading ${url} into ${dir}`);
-  const files = await fetchArchive({
-    url, md5: ((values.md5 as string | undefined) ?? CIFAR10_MD5).toLowerCase(), dir,
-    onProgress: (got, total) => {
-      const mb = (b: number) => Math.round(b / 1e5) / 10;
-      if (tty) {
-        const s = (performance.now() - t0) / 1000;
-        bar.update({ stage: 'download', done: mb(got), total: total ? mb(total) : mb(got), etaSeconds: total && got ? (s / got) * (total - got) : undefined }, 'MB');
-        return;
-      }
+  console.log(`downloading ${(values.url as string | undefined) ?? CIFAR10_URL} into ${dir}`);
+  const mb = (b: number) => Math.round(b / 1e5) / 10;
+  const r = await fetchCifar10({
+    dir, url: values.url as string | undefined, md5: values.md5 as string | undefined,
+    onProgress: (p) => {
+      if (tty) { bar.update({ ...p, done: mb(p.done), total: mb(p.total || p.done) }, 'MB'); return; }
       // piped: a plain line every 5 s, none when --quiet
       const now = Date.now();
-      if (process.env.CMV3_QUIET === '1' || (now - lastShown < 5000 && got !== total)) return;
+      if (process.env.CMV3_QUIET === '1' || (now - lastShown < 5000 && p.done !== p.total)) return;
       lastShown = now;
-      process.stderr.write(`${mb(got)}${total ? ` / ${mb(total)} MB (${((100 * got) / total).toFixed(0)}%)` : ' MB'}\n`);
+      process.stderr.write(`${mb(p.done)}${p.total ? ` / ${mb(p.total)} MB (${((100 * p.done) / p.total).toFixed(0)}%)` : ' MB'}\n`);
     },
   }).finally(bar.done);
-  console.log(`checksum verified; unpacked ${files.length} files into ${join(dir, files[0]?.split('/')[0] ?? '')}`);
+  console.log(`checksum verified; unpacked ${r.files.length} files into ${r.dir}`);
 }

@@ -34,18 +34,13 @@ export function parseLatency(v: string, name: string): number {
   return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
 }
 
-/** "3x20000,9x45000": epochs x training images per rung, growing. */
-export function parseRungs(v: string, maxImages: number): Rung[] {
-  const rungs = v.split(',').map((part) => {
+/** "3x20000,9x45000": epochs x training images per rung (the API checks that they fit and grow). */
+export function parseRungs(v: string): Rung[] {
+  return v.split(',').map((part) => {
     const m = /^(\d+)x(\d+)$/.exec(part.trim());
     if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) return fail('EPOCHSxIMAGES[,EPOCHSxIMAGES...] such as 3x20000,9x45000', 'rungs', v);
     return { epochs: Number(m[1]), trainImages: Number(m[2]) };
   });
-  rungs.forEach((r, i) => {
-    if (r.trainImages > maxImages) throw new UsageError(`--rungs ${v}: rung ${i} trains on ${r.trainImages} images but only ${maxImages} remain after the validation hold-out; use at most ${maxImages}`);
-    if (i > 0 && r.epochs * r.trainImages <= rungs[i - 1].epochs * rungs[i - 1].trainImages) throw new UsageError(`--rungs ${v}: each rung must cost more than the one before (epochs x images)`);
-  });
-  return rungs;
 }
 
 export function parseObjectives(v: string): CostObjective[] {

@@ -1,24 +1,18 @@
 // cmv3 explore: design space exploration into a study folder (study.sqlite + trials/), resumable;
 // cmv3 explore show: its Pareto front as a table, JSON and SVG.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { OBSERVERS, type Observer } from '../deploy/calibrate.js';
-import { TARGETS } from '../deploy/report.js';
-import { runStudy, type ExploreOptions } from '../explore/driver.js';
-import type { TrialProgress } from '../explore/trial.js';
-import { formatDuration } from '../train/time-to.js';
-import { isAlive } from '../explore/executor.js';
+import { dirname, join } from 'node:path';
+import { explore, resumeStudy, studyFile, studyFront, type ExploreSettings, type StudyCallOptions, type StudyRun } from '../api/explore.js';
+import type { Observer } from '../deploy/calibrate.js';
 import { SPACES } from '../explore/presets.js';
-import { frontSvg, formatFront, studyResult } from '../explore/show.js';
+import { frontSvg, formatFront } from '../explore/show.js';
 import { decode, genesOfLabel, spaceSize, validateSpace, type Space } from '../explore/space.js';
 import { INITS, STRATEGIES, type InitName, type StrategyName } from '../explore/strategy.js';
-import { Study, StudyError } from '../explore/store.js';
+import type { TrialProgress } from '../explore/trial.js';
 import { writeAtomic } from '../io/write-file.js';
+import { formatDuration } from '../train/time-to.js';
 import { numberOption, parse, positiveInt, UsageError } from './args.js';
 import { dataDir, stopOnSigint } from './common.js';
 import { loadSpace, parseBytes, parseDuration, parseLatency, parseObjectives, parseRungs } from './explore-options.js';
-import { makeDir } from '../io/make-dir.js';
 
 export const EXPLORE_USAGE = `usage: cmv3 explore --space NAME|space.json --out studies/NAME [--strategy grid|random|nsga2] [--init random|base] [--trials N] [--population P]
                     [--rungs 2x20000,8x45000] [--eta 3] [--objectives accuracy,flash,latency]
@@ -43,53 +37,32 @@ const OPTIONS = {
   'limit-test': { type: 'string' }, 'test-images': { type: 'string', renamed: 'limit-test' }, resume: { type: 'string' }, 'dump-space': { type: 'string' },
 } as const;
 
-/** A study folder or its study.sqlite -> the .sqlite path (checked to exist). */
-export function studyFile(arg: string): string {
-  const file = existsSync(arg) && statSync(arg).isDirectory() ? join(arg, 'study.sqlite') : arg;
-  if (!existsSync(file)) throw new StudyError(`${arg}: no such study (expected a folder made by cmv3 explore --out, holding study.sqlite)`);
-  return file;
-}
-
-const CIFAR_TRAIN = 50000;
-
-function newOptions(v: Record<string, string | boolean | undefined>, space: Space): ExploreOptions {
+/** The flags as the library's study settings (sizes, durations and lists parsed here, with --flag messages). */
+function settingsOf(v: Record<string, string | boolean | undefined>, space: Space): ExploreSettings {
   const str = (k: string) => v[k] as string | undefined;
-  const size = spaceSize(space);
-  const strategy = (str('strategy') ?? (size <= 64 ? 'grid' : 'nsga2')) as StrategyName;
-  if (!STRATEGIES.includes(strategy)) throw new UsageError(`Expected ${STRATEGIES.join('|')} for --strategy but received ${JSON.stringify(strategy)}`);
-  const init = (str('init') ?? 'random') as InitName;
-  if (!INITS.includes(init)) throw new UsageError(`Expected ${INITS.join('|')} for --init but received ${JSON.stringify(init)}`);
-  if (init === 'base' && strategy === 'grid') throw new UsageError('--init base is for --strategy random or nsga2 (grid visits every candidate in order)');
-  const trials = numberOption(v.trials, 'trials', positiveInt, 'a positive integer') ?? (strategy === 'grid' ? Math.min(size, 64) : 24);
-  const population = numberOption(v.population, 'population', positiveInt, 'a positive integer') ?? (strategy === 'nsga2' ? Math.min(trials, 8) : trials);
-  const validation = numberOption(v.validation, 'validation', (n) => Number.isInteger(n) && n >= 100 && n < CIFAR_TRAIN / 2, 'an integer from 100 to 24999') ?? 5000;
-  const target = str('target') ?? 'imxrt1060';
-  if (!Object.hasOwn(TARGETS, target)) throw new UsageError(`Expected one of ${Object.keys(TARGETS).join(', ')} for --target but received ${JSON.stringify(target)}`);
-  const observer = (str('observer') ?? 'minmax') as Observer;
-  if (!OBSERVERS.includes(observer)) throw new UsageError(`Expected one of ${OBSERVERS.join(', ')} for --observer but received ${JSON.stringify(observer)}`);
-  const workers = numberOption(v.workers, 'workers', positiveInt, 'a positive integer') ?? 1;
+  const int = (k: string) => numberOption(v[k], k, positiveInt, 'a positive integer');
+  const choice = (k: string, allowed: readonly string[]) => {
+    if (v[k] !== undefined && !allowed.includes(v[k] as string)) throw new UsageError(`Expected ${allowed.join('|')} for --${k} but received ${JSON.stringify(v[k])}`);
+  };
+  choice('strategy', STRATEGIES);
+  choice('init', INITS);
+  if (v.init === 'base' && v.strategy === 'grid') throw new UsageError('--init base is for --strategy random or nsga2 (grid visits every candidate in order)');
   return {
-    strategy, init, trials, population,
-    rungs: parseRungs(str('rungs') ?? `2x20000,8x${CIFAR_TRAIN - validation}`, CIFAR_TRAIN - validation),
-    eta: numberOption(v.eta, 'eta', (n) => n > 1, 'a number above 1') ?? 3,
-    objectives: parseObjectives(str('objectives') ?? 'accuracy,flash'),
-    constraints: {
-      maxFlashBytes: str('max-flash') === undefined ? undefined : parseBytes(str('max-flash')!, 'max-flash'),
-      maxSramBytes: str('max-arena') === undefined ? undefined : parseBytes(str('max-arena')!, 'max-arena'),
-      maxLatencyMs: str('max-latency') === undefined ? undefined : parseLatency(str('max-latency')!, 'max-latency'),
-      maxParams: numberOption(v['max-params'], 'max-params', positiveInt, 'a positive integer'),
-    },
-    target,
-    seed: numberOption(v.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer') ?? 1,
-    budgetSeconds: str('budget') === undefined ? null : parseDuration(str('budget')!, 'budget'),
-    workers,
-    threads: numberOption(v.threads, 'threads', positiveInt, 'a positive integer') ?? Math.max(1, Math.floor(cpus().length / workers)),
-    settings: {
-      data: resolve(dataDir(str('data'))), batchSize: numberOption(v['batch-size'], 'batch-size', positiveInt, 'a positive integer') ?? 128,
-      validation, testImages: numberOption(v['limit-test'], 'limit-test', positiveInt, 'a positive integer') ?? null,
-      int8Images: numberOption(v['int8-images'], 'int8-images', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer') ?? 1000,
-      calibration: numberOption(v.calibration, 'calibration', positiveInt, 'a positive integer') ?? 100, observer,
-    },
+    space, out: str('out'), strategy: str('strategy') as StrategyName | undefined, init: str('init') as InitName | undefined,
+    trials: int('trials'), population: int('population'), rungs: str('rungs') === undefined ? undefined : parseRungs(str('rungs')!),
+    eta: numberOption(v.eta, 'eta', (n) => n > 1, 'a number above 1'),
+    objectives: str('objectives') === undefined ? undefined : parseObjectives(str('objectives')!),
+    maxFlashBytes: str('max-flash') === undefined ? undefined : parseBytes(str('max-flash')!, 'max-flash'),
+    maxArenaBytes: str('max-arena') === undefined ? undefined : parseBytes(str('max-arena')!, 'max-arena'),
+    maxLatencyMs: str('max-latency') === undefined ? undefined : parseLatency(str('max-latency')!, 'max-latency'),
+    maxParams: int('max-params'), target: str('target'),
+    seed: numberOption(v.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'),
+    budgetSeconds: str('budget') === undefined ? undefined : parseDuration(str('budget')!, 'budget'),
+    workers: int('workers'), threads: int('threads'), data: dataDir(str('data')),
+    validation: numberOption(v.validation, 'validation', (n) => Number.isInteger(n) && n >= 100 && n < 25000, 'an integer from 100 to 24999'),
+    batchSize: int('batch-size'), limitTest: int('limit-test'),
+    int8Images: numberOption(v['int8-images'], 'int8-images', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'),
+    calibration: int('calibration'), observer: str('observer') as Observer | undefined,
   };
 }
 
@@ -114,19 +87,18 @@ function trialStatusLine(): { log: (l: string) => void; update?: (p: TrialProgre
   return { log, update, clear };
 }
 
-async function run(study: Study, o: ExploreOptions, dir: string): Promise<void> {
+/** A study call with Ctrl-C, the status line and the closing table, front plot and hints. */
+async function run(call: (c: StudyCallOptions) => Promise<StudyRun>): Promise<void> {
   const { signal, dispose } = stopOnSigint('stopping the study; running trials save their progress (continue with --resume)');
+  const status = trialStatusLine();
   try {
-    const status = trialStatusLine();
-    const state = await runStudy(study, study.meta().space as Space, o, signal, status.log, status.update).finally(status.clear);
-    const res = studyResult(study);
+    const { dir, state, budgetSeconds, result: res } = await call({ onLog: status.log, onTrial: status.update, signal: { get aborted() { return signal.stop; } } }).finally(status.clear);
     const svg = join(dir, 'front.svg');
     if (res.trials.some((t) => t.status === 'done')) { writeAtomic(svg, frontSvg(res)); console.log(`\n${formatFront(res, false, dir)}\nfront plot: ${svg}`); }
-    if (state === 'budget') { console.log(`budget spent (${(o.budgetSeconds! / 3600).toFixed(2)} h); continue with: cmv3 explore --resume ${dir} --budget <a total above ${(o.budgetSeconds! / 3600).toFixed(2)}h>`); process.exitCode = 3; }
+    if (state === 'budget') { const b = budgetSeconds ?? 0; console.log(`budget spent (${(b / 3600).toFixed(2)} h); continue with: cmv3 explore --resume ${dir} --budget <a total above ${(b / 3600).toFixed(2)}h>`); process.exitCode = 3; }
     if (state === 'stopped') { console.log(`stopped; continue with: cmv3 explore --resume ${dir}`); process.exitCode = 130; }
   } finally {
     dispose();
-    study.close();
   }
 }
 
@@ -145,31 +117,15 @@ export async function exploreCommand(argv: string[]): Promise<void> {
   if (v.resume !== undefined) {
     const extra = Object.keys(v).filter((k) => !['resume', 'budget', 'workers', 'threads'].includes(k));
     if (extra.length) throw new UsageError(`--resume continues a study with its own settings; only --budget, --workers and --threads may change (drop --${extra.join(', --')})`);
-    const budget = v.budget === undefined ? undefined : parseDuration(v.budget as string, 'budget');
+    const budgetSeconds = v.budget === undefined ? undefined : parseDuration(v.budget as string, 'budget');
     const workers = numberOption(v.workers, 'workers', positiveInt, 'a positive integer');
     const threads = numberOption(v.threads, 'threads', positiveInt, 'a positive integer');
-    const dir = v.resume as string, study = Study.open(studyFile(dir));
-    study.lockDriver(isAlive); // before touching its options: another driver may be running it
-    const o = study.meta().options as ExploreOptions;
-    if (!existsSync(o.settings.data)) { study.unlockDriver(); study.close(); throw new UsageError(`the study trains on ${o.settings.data}, which is not there any more; put the data back at that path`); }
-    if (budget !== undefined) o.budgetSeconds = budget;
-    if (workers !== undefined) { o.workers = workers; o.threads = Math.max(1, Math.floor(cpus().length / workers)); }
-    if (threads !== undefined) o.threads = threads;
-    study.setOptions(o);
-    console.log(`continuing study ${dir}: ${(study.meta().spentSeconds / 3600).toFixed(2)} h spent${o.budgetSeconds ? ` of ${(o.budgetSeconds / 3600).toFixed(2)} h` : ''}`);
-    return run(study, o, dir);
+    return run((c) => resumeStudy(v.resume as string, { ...c, budgetSeconds, workers, threads }));
   }
   if (v.space === undefined) throw new UsageError(`--space is required (one of ${Object.keys(SPACES).join(', ')} or a space .json)\n${EXPLORE_USAGE}`);
   const space = validateSpace(loadSpace(v.space as string));
-  const o = newOptions(v, space);
-  if (!existsSync(join(o.settings.data, 'data_batch_1.bin'))) throw new UsageError(`no CIFAR-10 training data in ${o.settings.data}; pass --data DIR (or set CMV3_DATA), or run: cmv3 data fetch cifar10`);
-  const dir = (v.out as string | undefined) ?? `studies/${space.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
-  if (existsSync(join(dir, 'study.sqlite'))) throw new UsageError(`${dir} already holds a study; continue it with --resume ${dir} or choose another --out`);
-  if (existsSync(dir) && readdirSync(dir).length) throw new UsageError(`--out ${dir} exists and is not empty; choose another --out`);
-  makeDir(dir);
-  const study = Study.create(join(dir, 'study.sqlite'), o, space);
-  console.log(`study ${dir}: space ${space.name} (${spaceSize(space).toLocaleString('en-US')} candidates), ${o.strategy}${o.init === 'base' ? ' from the base' : ''}, ${o.trials} trials at rung 0, rungs ${o.rungs.map((r) => `${r.epochs}x${r.trainImages}`).join(', ')} (eta ${o.eta}), ${o.workers} worker(s) x ${o.threads} thread(s)`);
-  return run(study, o, dir);
+  const settings = settingsOf(v, space);
+  return run((c) => explore({ ...settings, ...c }));
 }
 
 export const SHOW_USAGE = 'usage: cmv3 explore show studies/NAME [--rung R] [--all] [--json] [--svg FILE]';
@@ -179,15 +135,10 @@ async function showCommand(argv: string[]): Promise<void> {
   if (v.help) return; // parse() printed the help
   if (positionals.length !== 1) throw new UsageError(`Expected one study folder but received ${positionals.length}\n${SHOW_USAGE}`);
   const file = studyFile(positionals[0]);
-  const study = Study.open(file);
-  try {
-    const res = studyResult(study, numberOption(v.rung, 'rung', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'));
-    if (v.svg !== undefined) writeAtomic(v.svg as string, frontSvg(res));
-    if (v.json) console.log(JSON.stringify(res));
-    else console.log(formatFront(res, Boolean(v.all), dirname(file)));
-  } finally {
-    study.close();
-  }
+  const res = studyFront(file, { rung: numberOption(v.rung, 'rung', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer') });
+  if (v.svg !== undefined) writeAtomic(v.svg as string, frontSvg(res));
+  if (v.json) console.log(JSON.stringify(res));
+  else console.log(formatFront(res, Boolean(v.all), dirname(file)));
 }
 
 export const CANDIDATE_USAGE = 'usage: cmv3 explore candidate NAME|space.json "LABEL" [-o spec.json]   (LABEL as the study tables print it, e.g. "b0.act=relu6 b2.act=relu6", or base)';

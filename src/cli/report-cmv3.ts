@@ -5,7 +5,7 @@ import { compileGraph } from '../compile/compile.js';
 import { CMV3_RATES, estimate, layerWork } from '../compile/cost.js';
 import { loadEmulation } from '../compile/emulation-cache.js';
 import type { Target } from '../deploy/report.js';
-import type { Int8Model } from './int8-model.js';
+import type { Int8Model } from '../api/int8-model.js';
 
 const n = (v: number) => Math.round(v).toLocaleString('en-US');
 

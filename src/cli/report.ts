@@ -4,7 +4,7 @@ import { report } from '../api/deploy.js';
 import { progressBar } from './progress.js';
 import { parse, UsageError } from './args.js';
 import { int8Options, QUANT_OPTIONS } from './deploy-options.js';
-import { loadInt8Model } from './int8-model.js';
+import { loadInt8Model } from '../api/int8-model.js';
 import { reportCmv3 } from './report-cmv3.js';
 
 export const REPORT_USAGE = `usage: cmv3 report <run|checkpoint|model.tflite> [--target ${Object.keys(TARGETS).join('|')}] [--runtime tflite-micro|cmv3] [--json]
@@ -24,7 +24,7 @@ export async function reportCommand(argv: string[]): Promise<void> {
   // --runtime: whose deployment to describe (the int8 engine's name for TFLite Micro is accepted)
   const runtime = values.runtime === undefined || values.runtime === 'reference' ? 'tflite-micro' : values.runtime as string;
   if (runtime !== 'tflite-micro' && runtime !== 'cmv3') throw new UsageError(`Expected one of tflite-micro, cmv3 for --runtime but received ${JSON.stringify(values.runtime)}`);
-  if (runtime === 'cmv3') { reportCmv3(await loadInt8Model(src, values), target, values.json === true); return; }
+  if (runtime === 'cmv3') { reportCmv3(await loadInt8Model(src, src.toLowerCase().endsWith('.tflite') ? { data: values.data as string | undefined } : int8Options(values, src)), target, values.json === true); return; }
   const bar = progressBar();
   const q = src.toLowerCase().endsWith('.tflite') ? {} : int8Options(values, src);
   const r = await report(src, { target: targetName, ...q, onProgress: bar.update }).finally(bar.done);

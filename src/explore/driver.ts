@@ -14,8 +14,10 @@ import { Study, StudyError, type Trial } from './store.js';
 import type { TrialSettings } from './trial.js';
 
 export const OBJECTIVES = { flash: 'int8Bytes', sram: 'arenaBytes', latency: 'latencyMs', macs: 'macs', params: 'params' } as const;
+/** A cost traded against accuracy: int8 flash, arena (SRAM), estimated latency, MACs or parameters. */
 export type CostObjective = keyof typeof OBJECTIVES;
 
+/** One fidelity of successive halving: epochs on a number of training images. */
 export interface Rung { epochs: number; trainImages: number }
 
 export interface ExploreOptions {

@@ -11,6 +11,7 @@ import { StudyError, type Study, type Trial } from './store.js';
 import { trialDir } from './trial.js';
 import { count } from '../plural.js';
 
+/** A study's state and trials, and the Pareto front at one rung. */
 export interface StudyResult {
   space: string;
   strategy: string;

@@ -21,6 +21,7 @@ export interface Dim {
   choices: Choice[];
 }
 
+/** A design space as data: a base network and dimensions of choices that set spec fields by path. */
 export interface Space {
   name: string;
   description?: string;

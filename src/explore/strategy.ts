@@ -6,6 +6,7 @@ import { rankAndCrowding, nsgaOrder } from './pareto.js';
 import { gridGenes, spaceSize, type Space } from './space.js';
 
 export const STRATEGIES = ['grid', 'random', 'nsga2'] as const;
+/** How candidates are proposed: every one in order (grid), at random, or by NSGA-II. */
 export type StrategyName = (typeof STRATEGIES)[number];
 
 /**
@@ -15,6 +16,7 @@ export type StrategyName = (typeof STRATEGIES)[number];
  * own cost starts among its neighbours.
  */
 export const INITS = ['random', 'base'] as const;
+/** Where random and NSGA-II start: anywhere in the space, or the base network and mutants of it. */
 export type InitName = (typeof INITS)[number];
 
 export interface Scored {

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { HttpError, readBody, sendBytes, sendError, sendJson, sendStatic } from './http.js';
-import { checkpointFor, floatTflite, listModels, modelReport, runConfusion, confusionProgress, serverPredict, type Roots } from './models.js';
+import { checkpointFor, confusionCell, floatTflite, int8Tflite, testImagePng, listModels, modelReport, runConfusion, confusionProgress, serverPredict, type Roots } from './models.js';
 import { childOf } from './paths.js';
 import { INTERNAL_ERROR, isInternalError } from '../internal-error.js';
 import { listRuns, runDetail, streamRun } from './runs.js';
@@ -46,14 +46,18 @@ export function routes(o: ServeOptions): [string, RegExp, Handler][] {
     ['GET', /^\/api\/runs\/([^/]+)\/events$/, (_q, res, [n]) => streamRun(res, childOf(o.runs, n, 'run'), n)],
     ['GET', /^\/api\/runs\/([^/]+)\/confusion$/, async (_q, res, [n]) => sendJson(res, await runConfusion(n, o))],
     ['GET', /^\/api\/runs\/([^/]+)\/confusion\/progress$/, async (_q, res, [n]) => sendJson(res, confusionProgress(n) ?? { done: 0, total: 0 })],
+    ['GET', /^\/api\/runs\/([^/]+)\/confusion\/cell$/, (_q, res, [n], q) => sendJson(res, confusionCell(n, intParam(q, 'true', 0, 100000) ?? 0, intParam(q, 'pred', 0, 100000) ?? 0))],
+    ['GET', /^\/api\/runs\/([^/]+)\/test-image$/, (_q, res, [n], q) => sendBytes(res, testImagePng(n, intParam(q, 'index', 0, 1e7) ?? 0), 'image/png')],
     ['GET', /^\/api\/models$/, (_q, res) => sendJson(res, listModels(o))],
     ['GET', /^\/api\/models\/report$/, async (_q, res, _p, q) => sendJson(res, await modelReport(need(q, 'id'), o, q.get('target') ?? 'imxrt1060'))],
     ['GET', /^\/api\/models\/tflite$/, async (req, res, _p, q) => {
       const id = need(q, 'id'), { checkpoint } = checkpointFor(id, o); // a bad id fails before any work
       // The checkpoint's identity as an ETag: the page keeps its parsed model until training replaces the file.
       const st = statSync(checkpoint), etag = `"${st.size.toString(36)}-${Math.round(st.mtimeMs).toString(36)}"`;
-      if (req.headers['if-none-match'] === etag) { res.writeHead(304, { etag }).end(); return; }
-      sendBytes(res, await floatTflite(id, o), 'application/octet-stream', `${id.replace(/[^A-Za-z0-9._-]+/g, '_')}.tflite`, etag);
+      if (req.headers['if-none-match'] === etag || req.headers['if-none-match'] === `${etag.slice(0, -1)}-int8"`) { res.writeHead(304, { etag: req.headers['if-none-match'] }).end(); return; }
+      const int8 = q.get('int8') === '1';
+      const file = `${id.replace(/[^A-Za-z0-9._-]+/g, '_')}${int8 ? '-int8' : ''}.tflite`;
+      sendBytes(res, await (int8 ? int8Tflite(id, o) : floatTflite(id, o)), 'application/octet-stream', file, int8 ? `${etag.slice(0, -1)}-int8"` : etag);
     }],
     ['POST', /^\/api\/predict$/, async (req, res, _p, q) => {
       const id = need(q, 'id'), top = intParam(q, 'top', 1, 1000) ?? 3;

@@ -18,7 +18,7 @@ export interface Evaluation {
  * and async drivers below share it, so the library's `evaluate` can yield to the event loop (an
  * AbortSignal or a progress bar gets its turn) between batches without a second copy of the loop.
  */
-function* evaluationSteps(model: Predictor, set: ImageSet, norm: Normalization, labels: string[], batchSize: number): Generator<number, Evaluation> {
+function* evaluationSteps(model: Predictor, set: ImageSet, norm: Normalization, labels: string[], batchSize: number, predicted?: Uint8Array): Generator<number, Evaluation> {
   const k = model.spec.classes, per = set.size * set.size * set.channels;
   if (set.size !== model.spec.inputSize || set.channels !== model.spec.inputChannels) {
     throw new RangeError(`Expected ${model.spec.inputSize}x${model.spec.inputSize}x${model.spec.inputChannels} images for this model but received ${set.size}x${set.size}x${set.channels}`);
@@ -37,6 +37,7 @@ function* evaluationSteps(model: Predictor, set: ImageSet, norm: Normalization, 
       let arg = 0;
       for (let c = 1; c < k; c++) if (logits[b * k + c] > logits[b * k + arg]) arg = c;
       confusion[lab[b]][arg]++;
+      if (predicted) predicted[i + b] = arg;
     }
     yield i + n;
   }
@@ -56,10 +57,13 @@ export function evaluateSet(model: Predictor, set: ImageSet, norm: Normalization
   }
 }
 
-/** As evaluateSet, yielding to the event loop after each batch; `onBatch` may throw to stop. */
+/**
+ * As evaluateSet, yielding to the event loop after each batch; `onBatch` may throw to stop.
+ * `predicted`, when given (one byte per image), receives each image's predicted class.
+ */
 export async function evaluateSetAsync(model: Predictor, set: ImageSet, norm: Normalization, labels: string[], batchSize = 250,
-  onBatch?: (done: number, total: number) => void): Promise<Evaluation> {
-  const steps = evaluationSteps(model, set, norm, labels, batchSize);
+  onBatch?: (done: number, total: number) => void, predicted?: Uint8Array): Promise<Evaluation> {
+  const steps = evaluationSteps(model, set, norm, labels, batchSize, predicted);
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;

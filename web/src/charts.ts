@@ -19,7 +19,7 @@ function frame(title: string, xl: string, yl: string, x: [number, number], y: [n
   const sx = (v: number) => M.l + ((v - x[0]) / (x[1] - x[0] || 1)) * (W - M.l - M.r);
   const sy = (v: number) => H - M.b - ((v - y[0]) / (y[1] - y[0] || 1)) * (H - M.t - M.b);
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: 'chart' });
-  svg.append(s('text', { x: W / 2, y: 16, 'text-anchor': 'middle', class: 'title' }, title));
+  svg.append(s('text', { x: M.l, y: 16, class: 'title' }, title));
   for (const t of ticks(x[0], x[1])) svg.append(s('line', { x1: sx(t), x2: sx(t), y1: M.t, y2: H - M.b, class: 'grid' }), s('text', { x: sx(t), y: H - M.b + 14, 'text-anchor': 'middle' }, t));
   for (const t of ticks(y[0], y[1])) svg.append(s('line', { x1: M.l, x2: W - M.r, y1: sy(t), y2: sy(t), class: 'grid' }), s('text', { x: M.l - 6, y: sy(t) + 4, 'text-anchor': 'end' }, t));
   svg.append(s('text', { x: (M.l + W - M.r) / 2, y: H - 6, 'text-anchor': 'middle' }, xl));
@@ -33,18 +33,40 @@ const extent = (vs: number[], pad = 0): [number, number] => {
   return [lo - (pad ? d : 0), hi + (pad ? d : 0)];
 };
 
-/** Curves over epochs; data-points counts the drawn points (the tests watch it grow). */
+/**
+ * Curves over epochs; data-points counts the drawn points (the tests watch it grow). The legend sits
+ * in the top margin (never over a curve); moving the pointer over the plot shows every series'
+ * value at the nearest epoch.
+ */
 export function lineChart(title: string, xl: string, yl: string, series: Series[]): SVGElement {
   const all = series.flatMap((se) => se.points);
   const x = extent(all.map((p) => p[0])), y = extent(all.map((p) => p[1]), 0.05);
   if (x[0] === x[1]) x[1] = x[0] + 1;
   const { svg, sx, sy } = frame(title, xl, yl, x, y);
   svg.setAttribute('data-points', String(all.length));
-  series.forEach((se, i) => {
+  let lx = W - M.r;
+  for (const se of [...series].reverse()) {
+    svg.append(s('text', { x: lx, y: 16, 'text-anchor': 'end', fill: se.color, class: 'legend' }, `— ${se.name}`));
+    lx -= 7 * se.name.length + 26;
+  }
+  for (const se of series) {
     if (se.points.length) svg.append(s('polyline', { points: se.points.map(([a, b]) => `${sx(a)},${sy(b)}`).join(' '), fill: 'none', stroke: se.color, 'stroke-width': 2 }));
     for (const [a, b] of se.points) svg.append(s('circle', { cx: sx(a), cy: sy(b), r: 2.5, fill: se.color }, s('title', {}, `${se.name} epoch ${a}: ${b.toFixed(4)}`)));
-    svg.append(s('text', { x: W - M.r - 70, y: M.t + 14 + 14 * i, fill: se.color }, `— ${se.name}`));
-  });
+  }
+  // Hover readout: a guide line at the nearest epoch and each series' value there.
+  const guide = s('line', { y1: M.t, y2: H - M.b, class: 'guide', visibility: 'hidden' });
+  const readout = s('text', { x: M.l + 6, y: M.t + 12, class: 'readout', 'data-testid': 'readout' });
+  const xs = [...new Set(all.map((p) => p[0]))].sort((a, b) => a - b);
+  const area = s('rect', { x: M.l, y: M.t, width: W - M.l - M.r, height: H - M.t - M.b, fill: 'transparent',
+    onmousemove: (e) => {
+      if (!xs.length) return;
+      const box = svg.getBoundingClientRect(), px = (((e as MouseEvent).clientX - box.left) / box.width) * W;
+      const at = xs.reduce((best, v) => (Math.abs(sx(v) - px) < Math.abs(sx(best) - px) ? v : best), xs[0]);
+      guide.setAttribute('x1', String(sx(at))); guide.setAttribute('x2', String(sx(at))); guide.setAttribute('visibility', 'visible');
+      readout.textContent = `epoch ${at}: ` + series.map((se) => { const p = se.points.find((q) => q[0] === at); return p ? `${se.name} ${Number(p[1].toPrecision(4))}` : null; }).filter(Boolean).join(', ');
+    },
+    onmouseleave: () => { guide.setAttribute('visibility', 'hidden'); readout.textContent = ''; } });
+  svg.append(guide, readout, area);
   return svg;
 }
 
@@ -60,6 +82,7 @@ export function scatterChart(title: string, xl: string, yl: string, pts: Point[]
       cx: sx(p.x), cy: sy(p.y), r: p.front ? 6 : 4.5, class: p.front ? 'point on-front' : 'point', 'data-id': p.id, tabindex: 0,
       onmouseenter: () => onHover(p), onmouseleave: () => onHover(null), onfocus: () => onHover(p), onclick: () => onClick(p),
     }, s('title', {}, p.label)));
+    if (p.front) svg.append(s('text', { x: sx(p.x) + 8, y: sy(p.y) - 6, class: 'point-label' }, `#${p.id}`));
   }
   return svg;
 }

@@ -21,6 +21,28 @@ function budget(label: string, used: number, limit: number, detail: string): HTM
     h('span', {}, `${kb(used)} of ${kb(limit)} (${(100 * share).toFixed(1)}%) — ${detail}`));
 }
 
+/**
+ * The network as a graph, Netron-style but compact: one box per block (stem, blockN, head, pool,
+ * classifier) with its ops and output shapes, in order, joined by arrows; parameters per block.
+ */
+function graphView(layers: ModelReport['summary']['layers']): HTMLElement {
+  const blocks: { name: string; rows: typeof layers }[] = [];
+  for (const l of layers) {
+    const name = l.name.split('.')[0];
+    if (blocks.at(-1)?.name !== name) blocks.push({ name, rows: [] });
+    blocks.at(-1)!.rows.push(l);
+  }
+  const parts: HTMLElement[] = [];
+  blocks.forEach((b, i) => {
+    if (i) parts.push(h('div', { class: 'arrow' }, '↓'));
+    const params = b.rows.reduce((a, l) => a + l.params, 0), out = b.rows.at(-1)!.outShape;
+    parts.push(h('div', { class: 'block', 'data-block': b.name },
+      h('h4', {}, `${b.name}  →  (${out.join(', ')})  ${int(params)} params`),
+      ...b.rows.map((l) => h('div', { class: 'op' }, `${l.kind.padEnd(14)} ${l.name.slice(b.name.length + 1) || l.name}  (${l.outShape.join(', ')})`))));
+  });
+  return h('div', { class: 'graph', 'data-testid': 'graph' }, ...parts);
+}
+
 export async function modelView(root: HTMLElement, id: string, targetName: string): Promise<void> {
   clear(root, h('h2', {}, 'Model ', h('code', {}, id)), h('p', {}, 'Lowering and quantizing…'));
   let r: ModelReport;
@@ -54,6 +76,7 @@ export async function modelView(root: HTMLElement, id: string, targetName: strin
       budget('SRAM', rep.sram.totalBytes, t.sramBytes, `arena ${kb(rep.sram.arenaBytes)} (planned; peak at ${rep.sram.peakOp}) + runtime ~${kb(rep.sram.runtimeBytes)} (estimate)`)),
     h('p', {}, `Estimated latency ~${rep.latencyMs.toFixed(1)} ms per image on ${t.name}: an estimate from a cost model, not a measurement. `,
       'Sizes, arena and op costs come from the int8 graph quantized on synthetic images; real calibration changes ranges, not sizes.'),
+    h('details', { open: true }, h('summary', {}, h('b', {}, 'Network graph'), ' (blocks and their ops, output shapes)'), graphView(sum.layers)),
     h('h3', {}, 'Layers (cmv3 summary)'), layers, h('h3', {}, `int8 ops (cmv3 report, ${t.name})`), ops,
     h('details', {}, h('summary', {}, 'cost model assumptions'), h('ul', {}, ...rep.assumptions.map((a) => h('li', {}, a)))));
 }

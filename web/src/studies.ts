@@ -3,6 +3,7 @@
 import type { StudyDetail, StudyEntry, StudyTrial } from '../../src/serve/studies.js';
 import { scatterChart, type Point } from './charts.js';
 import { api, clear, h, int, kb, pct } from './dom.js';
+import { sortableTable, td } from './table.js';
 
 const AXES: Record<string, { label: string; value: (t: StudyTrial) => number; fmt: (v: number) => string }> = {
   flash: { label: 'int8 .tflite (KB)', value: (t) => t.cost!.int8Bytes / 1024, fmt: (v) => `${v.toFixed(1)} KB` },
@@ -24,7 +25,13 @@ export async function studiesView(root: HTMLElement): Promise<void> {
 }
 
 export async function studyView(root: HTMLElement, name: string, axis: string, rung?: number): Promise<void> {
-  const d = await api<StudyDetail>(`/api/studies/${encodeURIComponent(name)}${rung === undefined ? '' : `?rung=${rung}`}`);
+  let d = await api<StudyDetail>(`/api/studies/${encodeURIComponent(name)}${rung === undefined ? '' : `?rung=${rung}`}`);
+  if (rung === undefined) {
+    // Open on the rung with the most finished trials (the widest picture), not the top rung's few.
+    const count = (r: number) => d.trials.filter((t) => t.rung === r && t.status === 'done').length;
+    const most = d.rungs.map((_, r) => r).reduce((a, r) => (count(r) > count(a) ? r : a), d.rung);
+    if (most !== d.rung) d = await api<StudyDetail>(`/api/studies/${encodeURIComponent(name)}?rung=${most}`);
+  }
   const ax = AXES[axis] ? axis : 'flash';
   const done = d.trials.filter((t) => t.status === 'done' && t.rung === d.rung && t.metrics && t.cost);
   const info = h('div', { class: 'hover', 'data-testid': 'hover' }, 'Hover a point to see its candidate; click it to open its model.');
@@ -43,7 +50,7 @@ export async function studyView(root: HTMLElement, name: string, axis: string, r
   const axisPick = h('select', { 'aria-label': 'x axis', 'data-testid': 'axis', onchange: (e) => go((e.target as HTMLSelectElement).value, d.rung) },
     ...Object.entries(AXES).map(([k, v]) => h('option', { value: k, selected: k === ax }, v.label)));
   const rungPick = h('select', { 'aria-label': 'rung', onchange: (e) => go(ax, Number((e.target as HTMLSelectElement).value)) },
-    ...d.rungs.map((r, i) => h('option', { value: i, selected: i === d.rung }, `rung ${i}: ${r.epochs} epochs x ${r.trainImages} images`)));
+    ...d.rungs.map((r, i) => h('option', { value: i, selected: i === d.rung }, `rung ${i}: ${r.epochs} epoch${r.epochs === 1 ? "" : "s"} x ${r.trainImages} images`)));
   const c = d.counts!;
   clear(root, h('h2', {}, 'Study ', h('code', {}, name)),
     h('p', {}, `${d.space}, ${d.strategy}, ${d.state}: ${c.done} trials done, ${c.running} running, ${c.pending} queued, ${c.rejected} rejected (over a limit, never trained), ${c.failed} failed; ${(d.spentSeconds! / 3600).toFixed(2)} h spent. Objectives: ${d.objectives.join(', ')}.`),
@@ -55,11 +62,17 @@ export async function studyView(root: HTMLElement, name: string, axis: string, r
     info,
     h('p', { class: 'note' }, 'Green: the front of this plot. Shaded rows: the study\'s front over all its objectives (', d.objectives.join(', '), ').'),
     h('h3', {}, 'Trials at this fidelity'),
-    h('table', { class: 'list', 'data-testid': 'trials' },
-      h('thead', {}, h('tr', {}, ...['id', 'candidate', 'status', 'validation', 'test', 'int8', AXES[ax].label].map((x) => h('th', {}, x)))),
-      h('tbody', {}, ...d.trials.filter((t) => t.rung === d.rung).map((t) => h('tr', { class: d.front.includes(t.id) ? 'on-front' : '' },
-        h('td', {}, t.status === 'done' ? h('a', { href: `#/models/${encodeURIComponent(`trial:${name}:${t.id}`)}` }, `#${t.id}`) : `#${t.id}`),
-        h('td', { class: 'name' }, t.label), h('td', { title: t.error ?? '' }, t.status),
-        h('td', {}, pct(t.metrics?.valAcc)), h('td', {}, pct(t.metrics?.testAcc)), h('td', {}, pct(t.metrics?.int8Acc)),
-        h('td', {}, t.cost ? AXES[ax].fmt(AXES[ax].value(t)) : '-'))))));
+    sortableTable<StudyTrial>([
+      { name: 'id', key: (t) => t.id, cell: (t) => td(t.status === 'done' ? h('a', { href: `#/models/${encodeURIComponent(`trial:${name}:${t.id}`)}` }, `#${t.id}`) : `#${t.id}`) },
+      { name: 'candidate', key: (t) => t.label, cell: (t) => h('td', { class: 'name' }, t.label) },
+      { name: 'status', key: (t) => t.status, cell: (t) => td(t.status) },
+      { name: 'validation', key: (t) => t.metrics?.valAcc, cell: (t) => td(pct(t.metrics?.valAcc)) },
+      { name: 'test', key: (t) => t.metrics?.testAcc, cell: (t) => td(pct(t.metrics?.testAcc)) },
+      { name: 'int8', key: (t) => t.metrics?.int8Acc, cell: (t) => td(pct(t.metrics?.int8Acc)) },
+      { name: AXES[ax].label, key: (t) => (t.cost ? AXES[ax].value(t) : null), cell: (t) => td(t.cost ? AXES[ax].fmt(AXES[ax].value(t)) : '-') },
+      // Why a candidate was never trained (over a limit) or failed, in full: the reason is the point of the row.
+      { name: 'reason (rejected or failed)', key: (t) => t.error ?? null, cell: (t) => h('td', { class: 'reason' }, t.error ?? '') },
+      { name: 'export', key: () => null, cell: (t) => td(t.status === 'done' ? h('a', { href: `/api/models/tflite?id=${encodeURIComponent(`trial:${name}:${t.id}`)}`, download: `trial-${t.id}.tflite`, 'data-testid': 'export' }, 'float32 .tflite') : '') },
+    ], d.trials.filter((t) => t.rung === d.rung), { testid: 'trials', rowClass: (t) => (d.front.includes(t.id) ? 'on-front' : ''), filter: (t) => `${t.id} ${t.label} ${t.status} ${t.error ?? ''}` }),
+    h('p', { class: 'note' }, 'int8 files: ', h('code', {}, `cmv3 export studies/${name}/trials/NNNN --format tflite --int8 -o model.tflite`), ' (needs the trial folder and its training data).'));
 }

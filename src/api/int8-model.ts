@@ -10,9 +10,9 @@ import { loadTfliteFile } from '../deploy/tflite-file.js';
 import { readTflite } from '../deploy/tflite/read.js';
 import { writeTflite } from '../deploy/tflite/write.js';
 import { loadTrained } from '../train/trained.js';
-import { UsageError } from './args.js';
-import { dataDir } from './common.js';
-import { int8Options } from './deploy-options.js';
+import { dataDir } from '../data/default-dir.js';
+import { OptionError, progressTicker } from './common.js';
+import { calibrationOf, type QuantizeOptions } from './deploy.js';
 
 export interface Int8Model {
   graph: Graph;
@@ -25,16 +25,16 @@ export interface Int8Model {
   provenance: string;
 }
 
-export async function loadInt8Model(src: string, values: Record<string, string | boolean | undefined>): Promise<Int8Model> {
+export async function loadInt8Model(src: string, o: QuantizeOptions = {}): Promise<Int8Model> {
   if (src.toLowerCase().endsWith('.tflite')) {
     const graph = loadTfliteFile(src), bytes = readFileSync(src);
-    if (graph.tensors[graph.inputs[0]].dtype !== 'int8') throw new UsageError(`${src} is a float32 model; compile an int8 one (cmv3 export --int8) or the run it came from`);
+    if (graph.tensors[graph.inputs[0]].dtype !== 'int8') throw new OptionError(`${src} is a float32 model; compile an int8 one (cmv3 export --int8) or the run it came from`);
     const info = graphInfo(graph);
-    return { graph, bytes, name: basename(src).replace(/\.tflite$/i, ''), labels: info.labels, data: dataDir(values.data as string | undefined), provenance: `int8 file ${src}` };
+    return { graph, bytes, name: basename(src).replace(/\.tflite$/i, ''), labels: info.labels, data: dataDir(o.data), provenance: `int8 file ${src}` };
   }
-  const q = int8Options(values, src);
+  const q = calibrationOf(o, src);
   const t = await loadTrained(src);
-  const bytes = writeTflite(int8Graph(t, q)), graph = readTflite(bytes);
+  const bytes = writeTflite(int8Graph(t, { ...q, onImage: progressTicker('calibrate', o) })), graph = readTflite(bytes);
   return {
     graph, bytes, name: basename(t.runDir ?? t.checkpoint).replace(/\.ckpt$/, ''), labels: t.labels, data: q.data,
     provenance: `checkpoint ${t.checkpoint}, calibrated on the first ${q.calibration} training images of ${q.data} (${q.observer} observer)`,

@@ -1,8 +1,8 @@
 // The example image deploy and compile embed: the first test image of the data folder.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from '../data/cifar.js';
-import { readDataset } from '../data/folder.js';
+import { DataError } from './cifar.js';
+import { readDataset } from './folder.js';
 import type { EiqImage } from '../deploy/eiq.js';
 
 /** The first test image of the data folder at the model's input size, or null (then mid-grey). */

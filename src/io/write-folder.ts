@@ -3,18 +3,18 @@
 // never a source tree given by mistake.
 import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from './args.js';
-import { makeDir } from '../io/make-dir.js';
+import { OptionError } from '../api/common.js';
+import { makeDir } from './make-dir.js';
 
 /** Fails (one line) unless `out` is absent, empty, or (with force) an earlier folder of ours. */
 export function checkOut(out: string, force: boolean, marker: string | string[], what: string): void {
   const markers = typeof marker === 'string' ? [marker] : marker;
   if (!existsSync(out)) return;
-  if (!statSync(out).isDirectory()) throw new UsageError(`${out} is a file; ${what} writes a folder`);
+  if (!statSync(out).isDirectory()) throw new OptionError(`${out} is a file; ${what} writes a folder`);
   const entries = readdirSync(out);
   if (entries.length === 0) return;
-  if (!force) throw new UsageError(`${out} exists and is not empty; pass --force to replace it`);
-  if (!markers.some((m) => entries.includes(m))) throw new UsageError(`${out} is not a cmv3 ${what} folder (no ${markers.join(' or ')}); refusing to replace it even with --force`);
+  if (!force) throw new OptionError(`${out} exists and is not empty; pass --force to replace it (force: true from the library)`);
+  if (!markers.some((m) => entries.includes(m))) throw new OptionError(`${out} is not a cmv3 ${what} folder (no ${markers.join(' or ')}); refusing to replace it even with --force`);
 }
 
 export function writeFolder(out: string, files: Record<string, string>, force: boolean, marker: string | string[], what: string): void {
