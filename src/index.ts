@@ -52,3 +52,4 @@ export type { Rung, CostObjective } from './explore/driver.js';
 export type { Space } from './explore/space.js';
 export type { StrategyName, InitName } from './explore/strategy.js';
 export { fetchCifar10, type FetchCifar10Options } from './api/data.js';
+export { serveDashboard, type DashboardOptions, type Dashboard } from './api/serve.js';

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { makeDir, MakeDirError } from '../src/io/make-dir.js';
 import { writeAtomic, WriteError } from '../src/io/write-file.js';
+import { lineChart, niceTicks, scatterChart } from '../src/train/plot.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cmv3-mkdir-'));
 
@@ -37,4 +38,14 @@ test('06.3 writeAtomic writes whole files; a refusal is one WriteError line and 
   // /proc exists but takes no new files: that, not a missing folder, is what the line says.
   refused('/proc/cmv3-x.onnx', /folder \/proc does not take new files \(a system folder such as \/proc\); choose another path/);
   assert.deepEqual(readdirSync(dir).sort(), ['a.txt']);
+});
+
+test('06.4 plots: a one-epoch run draws its point; axis ticks are round numbers', () => {
+  const one = lineChart('Loss', 'epoch', 'cross-entropy', [{ name: 'train', color: '#000', points: [[1, 2.3]] }]);
+  assert.equal((one.match(/<circle /g) ?? []).length, 1, 'the single point is drawn');
+  assert.deepEqual(niceTicks(221, 253), [225, 230, 235, 240, 245, 250]);
+  assert.deepEqual(niceTicks(0, 1).map((t) => Number(t.toFixed(6))), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  const front = scatterChart('front', 'KB', '%', [{ x: 1, y: 2, id: '7', title: 't', front: true }, { x: 2, y: 1, id: '8', title: 'u', front: false }]);
+  assert.match(front, /<text class="label"[^>]*>#7<\/text>/, 'front points are labelled');
+  assert.doesNotMatch(front, />#8</);
 });

@@ -2,7 +2,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_MAX_PIXELS } from '../data/image.js';
-import { startServer, WEB_DIR } from '../serve/server.js';
+import { serveDashboard } from '../api/serve.js';
+import { WEB_DIR } from '../serve/server.js';
 import { maxPixelsOption, numberOption, parse, UsageError } from './args.js';
 import { parseBytes } from './explore-options.js';
 
@@ -35,7 +36,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   }
   let server;
   try {
-    server = await startServer({ port, host, allowHosts, maxPixels, runs: folder('runs', 'runs'), studies: folder('studies', 'studies'), maxUpload });
+    server = await serveDashboard({ port, host, allowHosts, maxPixels, runs: folder('runs', 'runs'), studies: folder('studies', 'studies'), maxUpload });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use; pick another with --port`);
