@@ -82,7 +82,8 @@ test('71 the dashboard in a real browser', async (t) => {
     // a cell of the matrix opens its images
     await page.locator('[data-testid=confusion] td.cell').first().click();
     await page.locator('[data-testid=cell] .misclassified img').first().waitFor({ timeout: 30000 });
-    assert.ok(await page.locator('[data-testid=cell] .misclassified img').evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth === 32)));
+    // every thumbnail loads as a 32x32 PNG (waited for: they load after the list appears)
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=cell] .misclassified img')].every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth === 32), null, { timeout: 30000 });
     assert.ok((await page.locator('[data-testid=curves] svg').count()) >= 4, 'loss, accuracy, learning rate and speed');
     await page.screenshot({ path: join(shots, 'run.png'), fullPage: true });
     await open('#/runs');
