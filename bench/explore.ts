@@ -24,7 +24,7 @@ try {
   process.exit(1);
 }
 const meta = study.meta(), space = meta.space as Space, o = meta.options as ExploreOptions;
-const res = studyResult(study);
+const res = await studyResult(study);
 study.close();
 
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);

@@ -46,6 +46,7 @@ export {
   type CompileOptions, type CompileResult, type EmulateOptions, type EmulateResult, type DeployOptions, type DeployResult,
 } from './api/mcu.js';
 export { explore, resumeStudy, studyFront, type ExploreSettings, type StudyCallOptions, type StudyRun } from './api/explore.js';
+export { runWorker, fetchTrialRun, migrateStudy, type WorkerSettings } from './api/explore-storage.js';
 export type { StudyResult } from './explore/show.js';
 export type { TrialProgress } from './explore/trial.js';
 export type { Rung, CostObjective } from './explore/driver.js';

@@ -81,7 +81,7 @@ test('the library entry resolves as the package name', async () => {
 });
 
 test('help: every command documents every option it takes, with text; cmv3 help CMD is CMD --help', () => {
-  const commands = ['summary', 'train', 'eval', 'predict', 'data', 'export', 'report', 'deploy', 'compile', 'emulate', 'explore', 'explore show', 'explore candidate', 'serve'];
+  const commands = ['summary', 'train', 'eval', 'predict', 'data', 'export', 'report', 'deploy', 'compile', 'emulate', 'explore', 'explore show', 'explore candidate', 'explore worker', 'explore migrate', 'serve'];
   for (const c of commands) {
     const r = run(...c.split(' '), '--help');
     assert.equal(r.status, 0, `${c}: ${r.stderr}`);
@@ -91,7 +91,7 @@ test('help: every command documents every option it takes, with text; cmv3 help 
     // an entry is a flag line, plus a continuation line when the flag is too long to share its line with the text
     const entries = options.replace(/\n {20,}/g, '  ').split('\n').filter((l) => l.startsWith('  -'));
     for (const line of entries) {
-      assert.match(line, /^ {2}(-\w, )?--[\w-]+( [A-Z=]+)?( \(repeatable\))?\s{2,}\S/, `${c}: an option without text: ${line}`);
+      assert.match(line, /^ {2}(-\w, )?--[\w-]+( [A-Z=|]+)?( \(repeatable\))?\s{2,}\S/, `${c}: an option without text: ${line}`);
     }
   }
   assert.equal(run('help', 'export').stdout, run('export', '--help').stdout);

@@ -105,9 +105,9 @@ test('45.6 compile and deploy write their folders and return their figures; a ba
   await assert.rejects(cmv3.deploy(model, { target: 'imxrt1060', out: join(dir, 'd'), data, calibration: 8 }), { code: 'ERR_CMV3_OPTION', message: /exists and is not empty/ });
 });
 
-test('45.7 studyFront reads a study: the shipped beat-cmv3 front', () => {
-  const r = cmv3.studyFront(join(ROOT, 'studies', 'beat-cmv3'));
+test('45.7 studyFront reads a study: the shipped beat-cmv3 front', async () => {
+  const r = await cmv3.studyFront(join(ROOT, 'studies', 'beat-cmv3'));
   assert.equal(r.space, 'cmv3-local');
   assert.deepEqual([...r.front].sort((a, b) => a - b), [27, 28]);
-  assert.throws(() => cmv3.studyFront(join(ROOT, 'studies', 'none')), /no such study/);
+  await assert.rejects(cmv3.studyFront(join(ROOT, 'studies', 'none')), /no such study/);
 });

@@ -1,8 +1,8 @@
 // Design space exploration as library calls: start a study, resume one, read its Pareto front.
 // `cmv3 explore`, `cmv3 explore --resume` and `cmv3 explore show` are thin layers over these.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { dataDir } from '../data/default-dir.js';
 import { OBSERVERS, type Observer } from '../deploy/calibrate.js';
 import { TARGETS } from '../deploy/report.js';
@@ -10,9 +10,12 @@ import { OBJECTIVES, runStudy, type CostObjective, type ExploreOptions, type Run
 import { isAlive } from '../explore/executor.js';
 import { SPACES } from '../explore/presets.js';
 import { studyResult, type StudyResult } from '../explore/show.js';
+export { studyFile } from '../explore/open-store.js';
 import { spaceSize, validateSpace, type Space } from '../explore/space.js';
 import { INITS, STRATEGIES, type InitName, type StrategyName } from '../explore/strategy.js';
-import { Study, StudyError } from '../explore/store.js';
+import { describeRef, openStore, storageRef, studyFile, type StorageRef } from '../explore/open-store.js';
+import { PgStudy } from '../explore/pg/store.js';
+import { Study, type StudyStore } from '../explore/store.js';
 import type { TrialProgress } from '../explore/trial.js';
 import { makeDir } from '../io/make-dir.js';
 import { oneOf, OptionError, positiveInteger, type AbortSignalLike } from './common.js';
@@ -33,8 +36,20 @@ export interface StudyCallOptions {
 export interface ExploreSettings extends StudyCallOptions {
   /** a preset name (cmv3 explore spaces) or a space */
   space: string | Space;
-  /** the study folder to create; default studies/SPACE-DATE */
+  /** the study folder to create; default studies/SPACE-DATE (a SQLite study) */
   out?: string;
+  /**
+   * where the study lives instead of a folder: `postgresql://USER@HOST:PORT/DB` (with `study`, its
+   * name; password from PGPASSWORD or ~/.pgpass) in Optuna's schema, shared by workers on any
+   * machine (`cmv3 explore worker`), or `sqlite:PATH`
+   */
+  storage?: string;
+  /** the study's name in a PostgreSQL storage */
+  study?: string;
+  /** where this process's workers keep trial run folders with a PostgreSQL storage; default cmv3-work/STUDY */
+  workDir?: string;
+  /** seconds without a heartbeat after which a running trial goes to another worker (PostgreSQL); default 120 */
+  heartbeatTimeout?: number;
   strategy?: StrategyName;
   init?: InitName;
   trials?: number;
@@ -100,7 +115,10 @@ export function exploreOptions(s: ExploreSettings, space: Space): ExploreOptions
   if (!(eta > 1)) throw new OptionError(`Expected a number above 1 for eta but received ${eta}`);
   const objectives = s.objectives ?? ['flash'];
   for (const o of objectives) if (!Object.hasOwn(OBJECTIVES, o)) throw new OptionError(`Expected objectives from ${Object.keys(OBJECTIVES).join(', ')} but received ${JSON.stringify(o)}`);
-  const workers = int(s.workers, 'workers') ?? 1;
+  const shared = s.storage !== undefined && !s.storage.startsWith('sqlite:');
+  // With a shared store the driver may run alone, the workers being elsewhere.
+  const workers = s.workers === 0 && shared ? 0 : int(s.workers, 'workers') ?? 1;
+  if (s.heartbeatTimeout !== undefined && !(s.heartbeatTimeout >= 2)) throw new OptionError(`Expected at least 2 seconds for heartbeatTimeout but received ${s.heartbeatTimeout}`);
   if (s.int8Images !== undefined && !(Number.isInteger(s.int8Images) && s.int8Images >= 0)) throw new OptionError(`Expected a non-negative integer for int8Images but received ${s.int8Images}`);
   if (s.seed !== undefined && !(Number.isInteger(s.seed) && s.seed >= 0)) throw new OptionError(`Expected a non-negative integer for seed but received ${s.seed}`);
   if (s.budgetSeconds !== undefined && !(s.budgetSeconds > 0)) throw new OptionError(`Expected a positive number of seconds for budgetSeconds but received ${s.budgetSeconds}`);
@@ -110,7 +128,8 @@ export function exploreOptions(s: ExploreSettings, space: Space): ExploreOptions
     eta, objectives: [...new Set(objectives)],
     constraints: { maxFlashBytes: s.maxFlashBytes, maxSramBytes: s.maxArenaBytes, maxLatencyMs: s.maxLatencyMs, maxParams: int(s.maxParams, 'maxParams') },
     target, seed: s.seed ?? 1, budgetSeconds: s.budgetSeconds ?? null, workers,
-    threads: int(s.threads, 'threads') ?? Math.max(1, Math.floor(cpus().length / workers)),
+    threads: int(s.threads, 'threads') ?? Math.max(1, Math.floor(cpus().length / Math.max(1, workers))),
+    ...(s.heartbeatTimeout === undefined ? {} : { heartbeatTimeout: s.heartbeatTimeout }),
     settings: {
       data: resolve(dataDir(s.data)), batchSize: int(s.batchSize, 'batchSize') ?? 128, validation,
       testImages: int(s.limitTest, 'limitTest') ?? null, int8Images: s.int8Images ?? 1000,
@@ -121,7 +140,10 @@ export function exploreOptions(s: ExploreSettings, space: Space): ExploreOptions
 
 /** How a study call ended, with the study's Pareto front at its highest rung. */
 export interface StudyRun {
+  /** the study folder (SQLite) or this process's work folder (PostgreSQL): front.svg goes here */
   dir: string;
+  /** the study on PostgreSQL, when it is there */
+  storage?: { url: string; study: string };
   state: 'finished' | 'budget' | 'stopped';
   /** the study's wall-clock budget in seconds, or null */
   budgetSeconds: number | null;
@@ -129,67 +151,102 @@ export interface StudyRun {
 }
 
 /** Runs the study in `study` (open, this process its driver) until it finishes, spends its budget or is stopped. */
-async function drive(study: Study, o: ExploreOptions, dir: string, c: StudyCallOptions): Promise<StudyRun> {
+async function drive(study: StudyStore, ref: StorageRef, o: ExploreOptions, dir: string, c: StudyCallOptions): Promise<StudyRun> {
   const signal = { get stop() { return c.signal?.aborted === true; } };
   try {
-    const state = await runStudy(study, study.meta().space as Space, o, signal, c.onLog ?? (() => {}), c.onTrial);
-    return { dir, state, budgetSeconds: o.budgetSeconds, result: studyResult(study) };
+    const state = await runStudy(study, ref, (await study.meta()).space as Space, o, signal, c.onLog ?? (() => {}), c.onTrial, dir);
+    return { dir, state, budgetSeconds: o.budgetSeconds, result: await studyResult(study), ...(ref.kind === 'postgres' ? { storage: { url: ref.url, study: ref.study } } : {}) };
   } finally {
-    study.close();
+    await study.close();
   }
 }
+
+const workDirOf = (ref: StorageRef, given?: string) => (ref.kind === 'postgres' ? given ?? join('cmv3-work', ref.study) : dirname(ref.path));
 
 /**
  * Starts a study: candidates of the space priced (int8 size, arena, MACs, estimated latency) and
  * rejected untrained when over a limit, the rest trained by successive halving on held-out
  * validation images, ranked on accuracy against the chosen costs. Resumable (`resumeStudy`).
+ * With `storage` a PostgreSQL URL, the study lives there in Optuna's schema and workers on other
+ * machines join it (`cmv3 explore worker`).
  */
 export async function explore(s: ExploreSettings): Promise<StudyRun> {
   const space = spaceOf(s?.space);
   const o = exploreOptions(s, space);
   if (!existsSync(join(o.settings.data, 'data_batch_1.bin'))) throw new OptionError(`no CIFAR-10 training data in ${o.settings.data}; pass the data folder (or set CMV3_DATA), or run: cmv3 data fetch cifar10`);
-  const dir = s.out ?? `studies/${space.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
-  if (existsSync(join(dir, 'study.sqlite'))) throw new OptionError(`${dir} already holds a study; continue it with --resume ${dir} (resumeStudy) or choose another folder`);
-  if (existsSync(dir) && readdirSync(dir).length) throw new OptionError(`${dir} exists and is not empty; choose another folder for the study`);
+  const line = (where: string) => `study ${where}: space ${space.name} (${spaceSize(space).toLocaleString('en-US')} candidates), ${o.strategy}${o.init === 'base' ? ' from the base' : ''}, ${o.trials} trials at rung 0, rungs ${o.rungs.map((r) => `${r.epochs}x${r.trainImages}`).join(', ')} (eta ${o.eta}), ${o.workers} worker(s) x ${o.threads} thread(s)`;
+  if (s.storage !== undefined && !s.storage.startsWith('sqlite:')) {
+    if (s.out !== undefined) throw new OptionError('out is for a study folder; a study on PostgreSQL is named by study (drop out)');
+    const ref = storageRef(s.storage, s.study);
+    if (ref.kind !== 'postgres') throw new OptionError(`storage ${s.storage}: expected postgresql://... or sqlite:PATH`);
+    const study = await PgStudy.create(ref.url, ref.study, o, space);
+    const dir = workDirOf(ref, s.workDir);
+    makeDir(dir);
+    s.onLog?.(line(study.where));
+    return drive(study, ref, o, dir, s);
+  }
+  const sqlitePath = s.storage?.slice('sqlite:'.length);
+  const dir = sqlitePath !== undefined ? dirname(sqlitePath) : s.out ?? `studies/${space.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
+  const file = sqlitePath ?? join(dir, 'study.sqlite');
+  if (existsSync(file)) throw new OptionError(`${dir} already holds a study; continue it with --resume ${dir} (resumeStudy) or choose another folder`);
+  if (sqlitePath === undefined && existsSync(dir) && readdirSync(dir).length) throw new OptionError(`${dir} exists and is not empty; choose another folder for the study`);
   makeDir(dir);
-  const study = Study.create(join(dir, 'study.sqlite'), o, space);
-  s.onLog?.(`study ${dir}: space ${space.name} (${spaceSize(space).toLocaleString('en-US')} candidates), ${o.strategy}${o.init === 'base' ? ' from the base' : ''}, ${o.trials} trials at rung 0, rungs ${o.rungs.map((r) => `${r.epochs}x${r.trainImages}`).join(', ')} (eta ${o.eta}), ${o.workers} worker(s) x ${o.threads} thread(s)`);
-  return drive(study, o, dir, s);
+  const study = Study.create(file, o, space);
+  s.onLog?.(line(dir));
+  return drive(study, { kind: 'sqlite', path: file }, o, dir, s);
 }
 
-/** A study folder or its study.sqlite -> the .sqlite path (checked to exist). */
-export function studyFile(arg: string): string {
-  const file = existsSync(arg) && statSync(arg).isDirectory() ? join(arg, 'study.sqlite') : arg;
-  if (!existsSync(file)) throw new StudyError(`${arg}: no such study (expected a folder made by cmv3 explore --out, holding study.sqlite)`);
-  return file;
+/** Where a study is: a folder, a study.sqlite, `sqlite:PATH`, or a PostgreSQL URL with `study`. */
+export function studyRef(where: string, study?: string): StorageRef {
+  if (where.startsWith('sqlite:') || /^postgres(ql)?:\/\//i.test(where)) return storageRef(where, study);
+  if (study !== undefined) throw new OptionError('study names a study in a PostgreSQL storage; a study folder needs no name (drop study)');
+  return { kind: 'sqlite', path: studyFile(where) };
 }
 
-/** Continues a study with its own settings; only the budget, the workers and the threads may change. */
-export async function resumeStudy(dir: string, c: StudyCallOptions & { budgetSeconds?: number; workers?: number; threads?: number } = {}): Promise<StudyRun> {
-  const study = Study.open(studyFile(dir));
-  study.lockDriver(isAlive); // before touching its options: another driver may be running it
-  const o = study.meta().options as ExploreOptions;
+/**
+ * Continues a study with its own settings; only the budget, the workers and the threads may change.
+ * `where` is the study folder, or a PostgreSQL URL with `study` naming the study there.
+ */
+export async function resumeStudy(where: string, c: StudyCallOptions & { study?: string; workDir?: string; budgetSeconds?: number; workers?: number; threads?: number } = {}): Promise<StudyRun> {
+  const ref = studyRef(where, c.study);
+  const study = await openStore(ref);
+  let o: ExploreOptions;
   try {
-    if (!existsSync(o.settings.data)) throw new OptionError(`the study trains on ${o.settings.data}, which is not there any more; put the data back at that path`);
-    if (c.budgetSeconds !== undefined) o.budgetSeconds = c.budgetSeconds;
-    if (c.workers !== undefined) { o.workers = positiveInteger(c.workers, 'workers'); o.threads = Math.max(1, Math.floor(cpus().length / o.workers)); }
-    if (c.threads !== undefined) o.threads = positiveInteger(c.threads, 'threads');
+    await study.lockDriver(isAlive); // before touching its options: another driver may be running it
+    o = (await study.meta()).options as ExploreOptions;
+    try {
+      if (o.workers > 0 && !existsSync(o.settings.data)) throw new OptionError(`the study trains on ${o.settings.data}, which is not there any more; put the data back at that path`);
+      if (c.budgetSeconds !== undefined) o.budgetSeconds = c.budgetSeconds;
+      if (c.workers !== undefined) {
+        o.workers = c.workers === 0 && ref.kind === 'postgres' ? 0 : positiveInteger(c.workers, 'workers');
+        o.threads = Math.max(1, Math.floor(cpus().length / Math.max(1, o.workers)));
+      }
+      if (c.threads !== undefined) o.threads = positiveInteger(c.threads, 'threads');
+    } catch (err) {
+      await study.unlockDriver();
+      throw err;
+    }
+    await study.setOptions(o);
   } catch (err) {
-    study.unlockDriver();
-    study.close();
+    await study.close();
     throw err;
   }
-  study.setOptions(o);
-  c.onLog?.(`continuing study ${dir}: ${(study.meta().spentSeconds / 3600).toFixed(2)} h spent${o.budgetSeconds ? ` of ${(o.budgetSeconds / 3600).toFixed(2)} h` : ''}`);
-  return drive(study, o, dir, c);
+  c.onLog?.(`continuing study ${describeRef(ref)}: ${((await study.meta()).spentSeconds / 3600).toFixed(2)} h spent${o.budgetSeconds ? ` of ${(o.budgetSeconds / 3600).toFixed(2)} h` : ''}`);
+  const dir = workDirOf(ref, c.workDir);
+  makeDir(dir);
+  return drive(study, ref, o, dir, c);
 }
 
-/** A study's trials and Pareto front at a rung (default: the highest with finished trials), read-only. */
-export function studyFront(dir: string, options: { rung?: number } = {}): StudyResult {
-  const study = Study.open(studyFile(dir), true);
+/**
+ * A study's trials and Pareto front at a rung (default: the highest with finished trials), read-only.
+ * `where` is the study folder, or a PostgreSQL URL with `study`.
+ */
+export async function studyFront(where: string, options: { rung?: number; study?: string } = {}): Promise<StudyResult> {
+  const study = await openStore(studyRef(where, options.study), true);
   try {
-    return studyResult(study, options.rung);
+    return await studyResult(study, options.rung);
   } finally {
-    study.close();
+    await study.close();
   }
 }
+

@@ -9,38 +9,12 @@ import { isAlive, LocalWorkers } from './executor.js';
 import type { TrialProgress } from './trial.js';
 import { nsgaOrder } from './pareto.js';
 import { decode, describeGenes, SpaceError, specKey, type Space } from './space.js';
-import { baseGenes, makeStrategy, type InitName, type Scored, type StrategyName } from './strategy.js';
-import { Study, StudyError, type Trial } from './store.js';
-import type { TrialSettings } from './trial.js';
+import { baseGenes, makeStrategy, type Scored } from './strategy.js';
+import { StudyError, type StudyStore, type Trial } from './store.js';
+import type { StorageRef } from './open-store.js';
 
-export const OBJECTIVES = { flash: 'int8Bytes', sram: 'arenaBytes', latency: 'latencyMs', macs: 'macs', params: 'params' } as const;
-/** A cost traded against accuracy: int8 flash, arena (SRAM), estimated latency, MACs or parameters. */
-export type CostObjective = keyof typeof OBJECTIVES;
-
-/** One fidelity of successive halving: epochs on a number of training images. */
-export interface Rung { epochs: number; trainImages: number }
-
-export interface ExploreOptions {
-  strategy: StrategyName;
-  /** where random and NSGA-II start (absent in studies made before it existed: random) */
-  init?: InitName;
-  /** candidates trained at the first rung */
-  trials: number;
-  /** candidates per generation */
-  population: number;
-  rungs: Rung[];
-  /** successive halving keeps the best 1/eta of a rung for the next (and the base, with random and NSGA-II) */
-  eta: number;
-  /** what is traded against validation accuracy */
-  objectives: CostObjective[];
-  constraints: Constraints;
-  target: string;
-  seed: number;
-  budgetSeconds: number | null;
-  workers: number;
-  threads: number;
-  settings: TrialSettings;
-}
+import { OBJECTIVES, type ExploreOptions } from './options.js';
+export { OBJECTIVES, type CostObjective, type ExploreOptions, type Rung } from './options.js';
 
 /** Objectives to minimise for a trained trial: -accuracy, then the costs. */
 export const objectiveVector = (t: Trial, o: Pick<ExploreOptions, 'objectives'>): number[] =>
@@ -69,7 +43,7 @@ export class Driver {
   private readonly exhausted = new Set<number>();
   private readonly costs = new Map<string, StaticCost>();
 
-  constructor(private readonly study: Study, private readonly space: Space, private readonly o: ExploreOptions, private readonly log: (l: string) => void) {
+  constructor(private readonly study: StudyStore, private readonly space: Space, private readonly o: ExploreOptions, private readonly log: (l: string) => void) {
     this.strategy = makeStrategy(o.strategy, space, o.seed, o.population, o.init ?? 'random');
   }
 
@@ -77,7 +51,7 @@ export class Driver {
 
   /** Adds what can be added now; true when the whole study is finished. */
   async schedule(stop: () => boolean = () => false): Promise<boolean> {
-    let trials = this.study.trials();
+    let trials = await this.study.trials();
     const rung0 = trials.filter((t) => t.rung === 0);
     for (let g = 0; g < this.generations; g++) {
       const quota = Math.min(this.o.population, this.o.trials - g * this.o.population);
@@ -91,7 +65,7 @@ export class Driver {
     }
     if (!rung0.every(finished)) return false;
     for (let r = 1; r < this.o.rungs.length; r++) {
-      trials = this.study.trials();
+      trials = await this.study.trials();
       const prev = trials.filter((t) => t.rung === r - 1);
       if (!prev.every(finished)) return false;
       const done = prev.filter((t) => t.status === 'done');
@@ -101,8 +75,8 @@ export class Driver {
       const zero = baseGenes(this.space);
       const base = this.o.strategy === 'grid' ? undefined : done.find((t) => t.genes.every((g, i) => g === zero[i]));
       if (base && !keep.includes(base)) keep.push(base);
-      for (const t of keep) this.study.add({ ...t, rung: r, epochs: this.o.rungs[r].epochs, trainImages: this.o.rungs[r].trainImages, status: 'pending' });
-      if (!this.study.trials().filter((t) => t.rung === r).every(finished)) return false;
+      for (const t of keep) await this.study.add({ ...t, rung: r, epochs: this.o.rungs[r].epochs, trainImages: this.o.rungs[r].trainImages, status: 'pending' });
+      if (!(await this.study.trials()).filter((t) => t.rung === r).every(finished)) return false;
     }
     return true;
   }
@@ -113,10 +87,10 @@ export class Driver {
     for (const t of earlier) if (t.status === 'done') (history[t.generation] ??= []).push({ genes: t.genes, objectives: objectiveVector(t, this.o) });
     let added = 0, seen = 0, rejectedInARow = 0;
     const smallest = new Map<string, { value: number; text: string; label: string }>();
-    const anyFits = () => this.study.trials().some((t) => t.rung === 0 && t.status !== 'rejected');
+    const anyFits = async () => (await this.study.trials()).some((t) => t.rung === 0 && t.status !== 'rejected');
     // Genes already in the study, or already looked at here, are skipped before their network is
     // built for its key (tens of ms): late generations propose many repeats.
-    const looked = new Set(this.study.trials().filter((t) => t.rung === 0).map((t) => t.genes.join(',')));
+    const looked = new Set((await this.study.trials()).filter((t) => t.rung === 0).map((t) => t.genes.join(',')));
     for (const genes of this.strategy.propose(gen, history.filter(Boolean))) {
       if (added >= want) return;
       if (++seen > 20000) break;
@@ -133,7 +107,7 @@ export class Driver {
         if (err instanceof SpecError || err instanceof SpaceError) continue;
         throw err;
       }
-      if (this.study.get(key, 0)) continue;
+      if (await this.study.get(key, 0)) continue;
       const label = describeGenes(this.space, genes);
       let cost: StaticCost | null = this.costs.get(key) ?? null, why: string[];
       try {
@@ -144,12 +118,12 @@ export class Driver {
         why = [`cannot be built for the MCU (${(err as Error).message})`];
       }
       // Inserted with its final status, so no worker can claim a rejected candidate in between.
-      const t = this.study.add({ key, rung: 0, generation: gen, genes, label, spec, epochs: this.o.rungs[0].epochs, trainImages: this.o.rungs[0].trainImages, seed: this.o.seed, status: why.length ? 'rejected' : 'pending', cost });
+      const t = await this.study.add({ key, rung: 0, generation: gen, genes, label, spec, epochs: this.o.rungs[0].epochs, trainImages: this.o.rungs[0].trainImages, seed: this.o.seed, status: why.length ? 'rejected' : 'pending', cost });
       if (why.length) {
-        this.study.reject(t.id, why);
+        await this.study.reject(t.id, why);
         this.log(`rejected ${label}: ${why.join('; ')}`);
         if (cost) noteSmallest(smallest, cost, this.o.constraints, label);
-        if (++rejectedInARow >= MAX_REJECTIONS_IN_A_ROW && !anyFits()) {
+        if (++rejectedInARow >= MAX_REJECTIONS_IN_A_ROW && !(await anyFits())) {
           const seenLine = [...smallest.values()].map((m) => `${m.text} (${m.label})`).join('; ');
           throw new StudyError(`the first ${rejectedInARow} candidates all break the limits and none has fit so far, so likely nothing in space ${this.space.name} can; ` +
             `the smallest seen: ${seenLine || 'none could be priced'}. Relax the limit or use a smaller space`);
@@ -160,8 +134,8 @@ export class Driver {
     if (added < want) this.log(`generation ${gen}: the strategy found ${added} of ${want} new candidates that fit the constraints`);
   }
 
-  progress(spent: number): string {
-    const all = this.study.trials(), c = this.study.counts();
+  async progress(spent: number): Promise<string> {
+    const all = await this.study.trials(), c = await this.study.counts();
     const top = Math.max(0, ...all.filter((t) => t.status === 'done').map((t) => t.rung));
     const best = all.filter((t) => t.status === 'done' && t.rung === top).sort((a, b) => b.metrics!.valAcc - a.metrics!.valAcc)[0];
     const budget = this.o.budgetSeconds === null ? `${fmtTime(spent)} spent` : `${fmtTime(Math.max(0, this.o.budgetSeconds - spent))} of ${fmtTime(this.o.budgetSeconds)} left`;
@@ -171,41 +145,43 @@ export class Driver {
 }
 
 /** Runs a study until it finishes, its budget is spent, or `signal.stop`. Returns the final state. */
-export async function runStudy(study: Study, space: Space, o: ExploreOptions, signal: { stop: boolean }, log: (l: string) => void,
-  onTrial?: (p: TrialProgress) => void): Promise<'finished' | 'budget' | 'stopped'> {
-  study.lockDriver(isAlive);
-  const requeued = study.requeueOrphans(isAlive);
+export async function runStudy(study: StudyStore, storage: StorageRef, space: Space, o: ExploreOptions, signal: { stop: boolean }, log: (l: string) => void,
+  onTrial?: (p: TrialProgress) => void, workDir = '.'): Promise<'finished' | 'budget' | 'stopped'> {
+  await study.lockDriver(isAlive);
+  await study.setState('running');
+  const requeued = await study.requeueOrphans(isAlive);
   if (requeued) log(`${requeued} trial(s) left running by a stopped study go back to the queue (their run folders resume)`);
   const driver = new Driver(study, space, o, log);
-  const workers = new LocalWorkers(study.path, o.workers, {
-    threads: o.threads, topRung: o.rungs.length - 1, settings: o.settings, log, progress: onTrial,
-    onCrash: (pid, why) => {
-      for (const t of study.trials()) if (t.status === 'running' && t.worker?.endsWith(`:${pid}`)) study.fail(t.id, t.worker, `worker died (${why})`);
+  const workers = new LocalWorkers(storage, o.workers, {
+    threads: o.threads, topRung: o.rungs.length - 1, settings: o.settings, workDir, log, progress: onTrial,
+    onCrash: async (pid, why) => {
+      for (const t of await study.trials()) if (t.status === 'running' && t.worker?.endsWith(`:${pid}`)) await study.fail(t.id, t.worker, `worker died (${why})`);
       log(`a worker died (${why}); its trial is marked failed`);
     },
   });
   let last = performance.now(), lastLine = '', lastPrint = 0;
-  const tick = () => { const now = performance.now(); study.addSpent((now - last) / 1000); last = now; return study.meta().spentSeconds; };
+  const tick = async () => { const now = performance.now(); await study.addSpent((now - last) / 1000); last = now; return (await study.meta()).spentSeconds; };
   let state: 'finished' | 'budget' | 'stopped' = 'stopped', ticks = 0;
   try {
     for (;;) {
-      const spent = tick();
+      const spent = await tick();
       if (signal.stop) break;
       if (o.budgetSeconds !== null && spent >= o.budgetSeconds) { state = 'budget'; break; }
-      if (++ticks % 30 === 0) { const n = study.requeueOrphans(isAlive); if (n) log(`${n} trial(s) of a vanished worker go back to the queue`); }
-      const over = () => signal.stop || (o.budgetSeconds !== null && study.meta().spentSeconds + (performance.now() - last) / 1000 >= o.budgetSeconds);
+      if (++ticks % 30 === 0) { const n = await study.requeueOrphans(isAlive); if (n) log(`${n} trial(s) of a vanished worker go back to the queue`); }
+      // Checked between candidates while pricing: the spent time read at this tick plus the time since.
+      const over = () => signal.stop || (o.budgetSeconds !== null && spent + (performance.now() - last) / 1000 >= o.budgetSeconds);
       if (await driver.schedule(over)) { state = 'finished'; break; }
-      if (workers.alive() === 0) throw new StudyError('every worker has stopped; see the errors above');
+      if (o.workers > 0 && workers.alive() === 0) throw new StudyError('every worker has stopped; see the errors above');
       // A line when something happens (the budget part aside), else one every 5 minutes.
-      const line = driver.progress(spent), what = line.slice(0, line.lastIndexOf(' | '));
+      const line = await driver.progress(spent), what = line.slice(0, line.lastIndexOf(' | '));
       if (what !== lastLine || performance.now() - lastPrint > 300000) { log(line); lastLine = what; lastPrint = performance.now(); }
       await new Promise((r) => setTimeout(r, 1000));
     }
   } finally {
     await workers.stop();
-    study.setState(state);
-    log(driver.progress(tick()));
-    study.unlockDriver();
+    await study.setState(state);
+    log(await driver.progress(await tick()));
+    await study.unlockDriver();
   }
   return state;
 }

@@ -4,6 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { pidAlive } from '../io/pid-alive.js';
+import { refToEnv, STORAGE_ENV, type StorageRef } from './open-store.js';
 import type { Liveness } from './store.js';
 import type { TrialProgress, TrialSettings } from './trial.js';
 
@@ -30,16 +31,16 @@ export class LocalWorkers implements Executor {
   private restarts = 0;
 
   constructor(
-    private readonly studyPath: string,
+    private readonly storage: StorageRef,
     count: number,
-    private readonly o: { threads: number; topRung: number; settings: TrialSettings; log: (line: string) => void; onCrash: (pid: number, why: string) => void; progress?: (p: TrialProgress) => void },
+    private readonly o: { threads: number; topRung: number; settings: TrialSettings; workDir: string; log: (line: string) => void; onCrash: (pid: number, why: string) => void | Promise<void>; progress?: (p: TrialProgress) => void },
   ) {
     for (let i = 0; i < count; i++) this.spawn();
   }
 
   private spawn(): void {
-    const child = fork(new URL('./worker.js', import.meta.url), [this.studyPath, String(this.o.threads), String(this.o.topRung), JSON.stringify(this.o.settings)], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, CMV3_THREADS: String(this.o.threads) },
+    const child = fork(new URL('./worker.js', import.meta.url), [this.o.workDir, String(this.o.threads), String(this.o.topRung), JSON.stringify(this.o.settings)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, CMV3_THREADS: String(this.o.threads), [STORAGE_ENV]: refToEnv(this.storage) },
     });
     this.children.add(child);
     child.on('message', (m: { log?: string; progress?: TrialProgress }) => {
@@ -50,7 +51,7 @@ export class LocalWorkers implements Executor {
       this.children.delete(child);
       if (this.stopping) return;
       // A crash (out of memory, a native fault): its trial is marked failed, and a fresh worker takes over.
-      this.o.onCrash(child.pid!, signal ? `signal ${signal}` : `exit code ${code}`);
+      Promise.resolve(this.o.onCrash(child.pid!, signal ? `signal ${signal}` : `exit code ${code}`)).catch((err) => this.o.log(`could not mark the dead worker's trial: ${(err as Error).message}`));
       if (this.restarts++ < 8) this.spawn();
     });
   }

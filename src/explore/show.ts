@@ -7,8 +7,9 @@ import { scatterChart, type ScatterPoint } from '../train/plot.js';
 import { objectiveVector, type ExploreOptions } from './driver.js';
 import { dominates } from './pareto.js';
 import type { Space } from './space.js';
-import { StudyError, type Study, type Trial } from './store.js';
+import { StudyError, type StudyMeta, type StudyStore, type Trial, type TrialStatus } from './store.js';
 import { trialDir } from './trial.js';
+import { safeUrl } from './pg/connect.js';
 import { count } from '../plural.js';
 
 /** A study's state and trials, and the Pareto front at one rung. */
@@ -17,7 +18,7 @@ export interface StudyResult {
   strategy: string;
   state: string;
   spentSeconds: number;
-  counts: ReturnType<Study['counts']>;
+  counts: Record<TrialStatus, number>;
   rung: number;
   fidelity: { epochs: number; trainImages: number } | null;
   trials: Trial[];
@@ -25,9 +26,10 @@ export interface StudyResult {
   front: number[];
 }
 
-export function studyResult(study: Study, rung?: number): StudyResult {
-  const meta = study.meta(), o = meta.options as ExploreOptions, space = meta.space as Space;
-  const trials = study.trials(), done = trials.filter((t) => t.status === 'done');
+/** The result of a study from what it holds (read at once from a SQLite study by the dashboard). */
+export function resultOf(meta: StudyMeta, trials: Trial[], counts: StudyResult['counts'], rung?: number): StudyResult {
+  const o = meta.options as ExploreOptions, space = meta.space as Space;
+  const done = trials.filter((t) => t.status === 'done');
   const r = rung ?? Math.max(0, ...done.map((t) => t.rung));
   if (rung !== undefined && rung >= o.rungs.length) {
     throw new StudyError(`the study has rungs 0 to ${o.rungs.length - 1} (${o.rungs.map((x) => `${x.epochs}x${x.trainImages}`).join(', ')}), no rung ${rung}; pick one of those`);
@@ -36,16 +38,24 @@ export function studyResult(study: Study, rung?: number): StudyResult {
   const vec = atRung.map((t) => objectiveVector(t, o));
   const front = atRung.filter((_, i) => !vec.some((v, j) => j !== i && dominates(v, vec[i]))).map((t) => t.id);
   return {
-    space: space.name, strategy: o.strategy, state: meta.state, spentSeconds: meta.spentSeconds, counts: study.counts(), rung: r,
+    space: space.name, strategy: o.strategy, state: meta.state, spentSeconds: meta.spentSeconds, counts, rung: r,
     fidelity: o.rungs[r] ?? null, trials, front,
   };
+}
+
+/** A study's trials and its Pareto front at `rung` (default: the highest rung with finished trials). */
+export async function studyResult(study: StudyStore, rung?: number): Promise<StudyResult> {
+  return resultOf(await study.meta(), await study.trials(), await study.counts(), rung);
 }
 
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
 const kb = (b: number) => (b / 1024).toFixed(1);
 
-/** `dir` is the study folder: the last line names a trial folder to export. */
-export function formatFront(res: StudyResult, all: boolean, dir: string): string {
+/**
+ * `place` is the study folder (the last line names a trial folder to export) or, for a study on
+ * PostgreSQL, its URL (shown without a password) and name (the line names the trial there).
+ */
+export function formatFront(res: StudyResult, all: boolean, place: string | { url: string; study: string }): string {
   const rows = res.trials.filter((t) => t.status === 'done' && t.rung === res.rung && (all || res.front.includes(t.id)))
     .sort((a, b) => a.cost!.int8Bytes - b.cost!.int8Bytes);
   const head = ['id', 'candidate', 'val', 'test', 'int8', 'params', 'int8 KB', 'arena KB', 'MMACs', 'est. ms'];
@@ -65,8 +75,10 @@ export function formatFront(res: StudyResult, all: boolean, dir: string): string
   ];
   // Trial folders are zero-padded (trials/0016 for #16): the line shows the path cmv3 export takes.
   const pick = rows.find((t) => res.front.includes(t.id));
-  if (pick) {
-    const folder = trialDir(dir, pick);
+  if (pick && typeof place !== 'string') {
+    lines.push(`export the smallest on the front (#${pick.id}) with: cmv3 export --storage ${safeUrl(place.url)} --study ${place.study} --trial ${pick.id} --format tflite --int8 -o model.tflite`);
+  } else if (pick) {
+    const folder = trialDir(place as string, pick);
     // A shipped or copied study may hold only study.sqlite: then the hint says how to get the weights.
     lines.push(['best.ckpt', 'last.ckpt'].some((f) => existsSync(join(folder, f)))
       ? `export the smallest on the front (#${pick.id}) with: cmv3 export ${folder} --format tflite --int8 -o model.tflite`

@@ -13,6 +13,11 @@ export class StudyError extends Error {
   readonly code = 'ERR_STUDY';
 }
 
+/** A worker handed in a result for a trial that had passed to another worker; nothing was recorded. */
+export class TrialLostError extends Error {
+  readonly code = 'ERR_TRIAL_LOST';
+}
+
 export type TrialStatus = 'pending' | 'running' | 'done' | 'failed' | 'rejected';
 
 export interface TrialMetrics {
@@ -46,14 +51,58 @@ export interface Trial {
   seconds: number | null;
 }
 
+/** A value now (SQLite) or later (PostgreSQL): callers always `await` it. */
+export type Awaitable<T> = T | Promise<T>;
+
 /** What a worker needs from the study: claim work, keep it alive, hand in the result. */
 export interface TrialQueue {
-  claim(worker: string): Trial | null;
-  heartbeat(id: number, worker: string): void;
-  complete(id: number, worker: string, metrics: TrialMetrics, seconds: number): void;
-  fail(id: number, worker: string, error: string): void;
+  claim(worker: string): Awaitable<Trial | null>;
+  heartbeat(id: number, worker: string): Awaitable<void>;
+  complete(id: number, worker: string, metrics: TrialMetrics, seconds: number): Awaitable<void>;
+  fail(id: number, worker: string, error: string): Awaitable<void>;
   /** give an unfinished trial back (the worker was stopped); its run folder keeps its progress */
-  release(id: number, worker: string): void;
+  release(id: number, worker: string): Awaitable<void>;
+}
+
+/** The study row: its settings, its space and how far it is. */
+export interface StudyMeta { options: unknown; space: unknown; createdAt: string; spentSeconds: number; state: string; driver: string | null }
+
+/** A file of a trial's run folder, kept by a store that workers on other machines share. */
+export interface TrialFile { name: string; data: Uint8Array }
+
+/**
+ * A study as the driver, the workers and `explore show` use it: one SQLite file (`Study`) or a
+ * PostgreSQL database in Optuna's schema (`PgStudy`). The driver and the workers are the same code
+ * for both.
+ */
+export interface StudyStore extends TrialQueue {
+  /** how the study is named in messages: a file path, or the PostgreSQL URL (no password) and study name */
+  readonly where: string;
+  /** a shared store keeps each trial's run folder (checkpoints included) for workers elsewhere */
+  readonly sharesFiles: boolean;
+  close(): Awaitable<void>;
+  meta(): Awaitable<StudyMeta>;
+  setOptions(options: unknown): Awaitable<void>;
+  addSpent(seconds: number): Awaitable<void>;
+  setState(state: string): Awaitable<void>;
+  lockDriver(isAlive: Liveness): Awaitable<void>;
+  unlockDriver(): Awaitable<void>;
+  add(t: Omit<Trial, 'id' | 'metrics' | 'error' | 'worker' | 'seconds'>): Awaitable<Trial>;
+  reject(id: number, reasons: string[]): Awaitable<void>;
+  get(key: string, rung: number): Awaitable<Trial | null>;
+  byId(id: number): Awaitable<Trial | null>;
+  trials(): Awaitable<Trial[]>;
+  counts(): Awaitable<Record<TrialStatus, number>>;
+  requeueOrphans(isAlive: Liveness, staleSeconds?: number): Awaitable<number>;
+  /**
+   * Beats for a running trial independently of the caller's event loop, calling `onLost` if the
+   * trial passes to another worker; stores without it get `heartbeat` calls from a timer.
+   */
+  keepAlive?(id: number, worker: string, everyMs: number, onLost: () => void, onError: (message: string) => void): { stop(): Promise<void> };
+  /** stores (replaces) files of a trial's run folder; a no-op for a store that does not share files */
+  putFiles(id: number, files: TrialFile[]): Awaitable<void>;
+  /** the stored files of a trial's run folder (none for a store that does not share files) */
+  getFiles(id: number): Awaitable<TrialFile[]>;
 }
 
 const SCHEMA = `
@@ -64,7 +113,7 @@ CREATE TABLE IF NOT EXISTS trials (id INTEGER PRIMARY KEY, key TEXT NOT NULL, ru
   seed INTEGER NOT NULL, status TEXT NOT NULL, cost TEXT, metrics TEXT, error TEXT, worker TEXT, heartbeat REAL,
   seconds REAL, UNIQUE (key, rung));`;
 
-interface Row {
+export interface Row {
   id: number; key: string; rung: number; generation: number; genes: string; label: string; spec: string; epochs: number;
   train_images: number; seed: number; status: TrialStatus; cost: string | null; metrics: string | null; error: string | null;
   worker: string | null; seconds: number | null;
@@ -72,7 +121,7 @@ interface Row {
 export const TRIAL_STATUSES: readonly TrialStatus[] = ['pending', 'running', 'done', 'failed', 'rejected'];
 
 /** A stored row as a trial, every field checked: a damaged study is named, never half-read. */
-function toTrial(r: Row): Trial {
+export function toTrial(r: Row): Trial {
   const bad = (what: string) => new StudyError(`trial ${r.id} of the study ${what}; the study file is damaged`);
   if (!TRIAL_STATUSES.includes(r.status)) throw bad(`has the unknown status ${JSON.stringify(r.status)} (expected ${TRIAL_STATUSES.join(', ')})`);
   const json = (text: string | null, field: string, kind: 'object' | 'array') => {
@@ -122,8 +171,11 @@ export const workerId = () => `${hostname()}:${process.pid}`;
 export type Liveness = (worker: string) => boolean | undefined;
 const DRIVER_STALE_S = 120;
 
-export class Study implements TrialQueue {
+export class Study implements StudyStore {
+  readonly sharesFiles = false;
   private constructor(readonly path: string, private readonly db: BetterSqlite3.Database) {}
+
+  get where(): string { return this.path; }
 
   static create(path: string, options: unknown, space: unknown): Study {
     const db = openDatabase(path, true);
@@ -158,7 +210,7 @@ export class Study implements TrialQueue {
 
   close(): void { this.db.close(); }
 
-  meta(): { options: unknown; space: unknown; createdAt: string; spentSeconds: number; state: string; driver: string | null } {
+  meta(): StudyMeta {
     const r = this.db.prepare('SELECT * FROM study WHERE id = 1').get() as { options: string; space: string; created_at: string; spent_seconds: number; state: string; driver: string | null };
     const json = (text: string, what: string) => {
       let v: unknown;
@@ -255,7 +307,7 @@ export class Study implements TrialQueue {
   complete(id: number, worker: string, metrics: TrialMetrics, seconds: number): void {
     const n = this.db.prepare("UPDATE trials SET status = 'done', metrics = ?, seconds = ?, error = NULL WHERE id = ? AND worker = ? AND status = 'running'")
       .run(JSON.stringify(metrics), seconds, id, worker).changes;
-    if (n !== 1) throw new StudyError(`trial ${id} is no longer held by ${worker}; its result was not recorded`);
+    if (n !== 1) throw new TrialLostError(`trial ${id} is no longer held by ${worker}; its result was not recorded`);
   }
 
   fail(id: number, worker: string, error: string): void {
@@ -265,4 +317,8 @@ export class Study implements TrialQueue {
   release(id: number, worker: string): void {
     this.db.prepare("UPDATE trials SET status = 'pending', worker = NULL WHERE id = ? AND worker = ? AND status = 'running'").run(id, worker);
   }
+
+  // Trial folders live beside the study file, where every local worker reaches them.
+  putFiles(): void {}
+  getFiles(): TrialFile[] { return []; }
 }

@@ -34,7 +34,7 @@ export const trialDir = (studyDir: string, t: Pick<Trial, 'id'>) => join(studyDi
 /** Where a running trial is: epoch (0-based) and step, with the trial's estimated time left. */
 export interface TrialProgress { trial: number; epoch: number; epochs: number; batch: number; batches: number; etaSeconds: number }
 
-export async function runTrial(t: Trial, dir: string, s: TrialSettings, o: { threads?: number; signal: { stop: boolean }; int8: boolean; log?: (l: string) => void; progress?: (p: TrialProgress) => void }): Promise<TrialMetrics | null> {
+export async function runTrial(t: Trial, dir: string, s: TrialSettings, o: { threads?: number; signal: { stop: boolean }; int8: boolean; log?: (l: string) => void; progress?: (p: TrialProgress) => void; onEpoch?: () => void }): Promise<TrialMetrics | null> {
   if (!existsSync(runPaths(dir).config)) {
     const spec = { ...t.spec, dropout: PAPER_RECIPE.dropout };
     createRun(dir, newRunConfig({
@@ -45,7 +45,7 @@ export async function runTrial(t: Trial, dir: string, s: TrialSettings, o: { thr
     writeAtomic(join(dir, 'spec.json'), JSON.stringify(t.spec, null, 2));
   }
   const r = await train({ dir, backend: 'auto', threads: o.threads, signal: o.signal }, {
-    onEpoch: (m) => o.log?.(`trial ${t.id} epoch ${m.epoch}/${t.epochs}: validation ${(100 * m.testAcc).toFixed(2)}%`),
+    onEpoch: (m) => { o.log?.(`trial ${t.id} epoch ${m.epoch}/${t.epochs}: validation ${(100 * m.testAcc).toFixed(2)}%`); o.onEpoch?.(); },
     // The trial's time left: this epoch's rest plus whole epochs at this epoch's pace.
     onStep: o.progress && ((p) => o.progress!({ trial: t.id, epoch: p.epoch, epochs: t.epochs, batch: p.batch, batches: p.batches,
       etaSeconds: p.etaSeconds + (t.epochs - p.epoch - 1) * (p.etaSeconds / Math.max(1, p.batches - p.batch - 1)) * p.batches })),

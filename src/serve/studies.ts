@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExploreOptions } from '../explore/driver.js';
-import { studyResult, type StudyResult } from '../explore/show.js';
+import { resultOf, type StudyResult } from '../explore/show.js';
 import { Study, type Trial } from '../explore/store.js';
 import { HttpError } from './http.js';
 import { childOf, insideRoot, plainFolders } from './paths.js';
@@ -48,7 +48,7 @@ function withStudy<T>(root: string, dir: string, use: (s: Study) => T): T {
 export function studyDetail(root: string, name: string, rung?: number): StudyDetail {
   const dir = childOf(root, name, 'study');
   return withStudy(root, dir, (s) => {
-    const r = studyResult(s, rung), o = s.meta().options as ExploreOptions;
+    const r = resultOf(s.meta(), s.trials(), s.counts(), rung), o = s.meta().options as ExploreOptions;
     return {
       name, space: r.space, strategy: r.strategy, state: r.state, spentSeconds: r.spentSeconds, counts: r.counts,
       rung: r.rung, rungs: o.rungs, objectives: ['accuracy', ...o.objectives], front: r.front,

@@ -1,0 +1,57 @@
+// A running trial's heartbeat from a thread of its own, with its own connection. The worker's main
+// thread trains in long synchronous native calls (an evaluation pass, int8 calibration) that hold
+// its event loop for seconds; beats sent from there arrived late or timed out while connecting
+// (test 65 on 2 cores with five processes), and other workers took live trials over. A thread
+// beats on time; when the trial is no longer this worker's (another took it after a real silence),
+// it says so and the worker drops the trial.
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type * as Pg from 'pg';
+
+interface BeatData { url: string; studyId: number; trialId: number; worker: string; everyMs: number }
+
+export interface Heartbeat { stop(): Promise<void> }
+
+/** Starts beating for a trial; `onLost` when the trial has passed to another worker, `onError` for a failed beat. */
+export function startHeartbeat(d: BeatData, onLost: () => void, onError: (message: string) => void): Heartbeat {
+  const thread = new Worker(new URL(import.meta.url), { workerData: d });
+  thread.on('message', (m: { lost?: boolean; error?: string }) => { if (m.lost) onLost(); else if (m.error) onError(m.error); });
+  thread.on('error', (err) => onError(err.message));
+  thread.unref();
+  return {
+    stop: () => new Promise<void>((resolve) => {
+      if (thread.threadId < 0) return resolve();
+      thread.once('exit', () => resolve());
+      thread.postMessage('stop');
+    }),
+  };
+}
+
+async function beatLoop(d: BeatData): Promise<void> {
+  const pg: typeof Pg = createRequire(import.meta.url)('pg');
+  let client: Pg.Client | null = null, stopped = false;
+  parentPort!.on('message', (m) => { if (m === 'stop') stopped = true; });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  while (!stopped) {
+    try {
+      if (!client) {
+        client = new pg.Client({ connectionString: d.url, connectionTimeoutMillis: 10000 });
+        client.on('error', () => {});
+        await client.connect();
+      }
+      const r = await client.query("UPDATE cmv3_trials SET heartbeat = $4 WHERE study_id = $1 AND id = $2 AND worker = $3 AND status = 'running' RETURNING optuna_trial_id",
+        [d.studyId, d.trialId, d.worker, Date.now() / 1000]);
+      if (!r.rowCount) { parentPort!.postMessage({ lost: true }); break; }
+      await client.query('UPDATE trial_heartbeats SET heartbeat = LOCALTIMESTAMP WHERE trial_id = $1', [r.rows[0].optuna_trial_id]);
+    } catch (err) {
+      parentPort!.postMessage({ error: (err as Error).message });
+      await client?.end().catch(() => {});
+      client = null;
+    }
+    for (let waited = 0; waited < d.everyMs && !stopped; waited += 100) await sleep(100);
+  }
+  await client?.end().catch(() => {});
+  parentPort!.close();
+}
+
+if (!isMainThread && (workerData as BeatData | undefined)?.trialId !== undefined) void beatLoop(workerData as BeatData);
