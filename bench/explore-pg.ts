@@ -36,7 +36,9 @@ try {
     // Workers start once the study exists (a worker refuses a study that is not there).
     let ws: ChildProcess[] = [];
     for (let i = 0; i < 600; i++) {
-      if (cluster.psql('bench', `SELECT count(*) FROM studies WHERE study_name = '${name}'`) === '1') break;
+      let made = false;
+      try { made = cluster.psql('bench', `SELECT count(*) FROM studies WHERE study_name = '${name}'`) === '1'; } catch { /* no tables yet */ }
+      if (made) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     ws = Array.from({ length: workers }, (_, i) => spawn(process.execPath, [CLI, 'explore', 'worker', '--storage', url, '--study', name, '--threads', '1', '--data', data, '--work-dir', join(work, `w${i}`)], { env, stdio: 'ignore' }));

@@ -76,6 +76,9 @@ test('65.1 bad storage input: one line each, non-zero exit, nothing written', (t
   oneLine(explore(c.url('studies'), { ...ENV, PGPASSWORD: 'wrong' }), /refused user cmv3test .*PGPASSWORD/);
   oneLine(explore(c.url('studies'), { ...ENV, PGPASSWORD: '', PGPASSFILE: join(tmp, 'none') }), /asks user cmv3test for a password and none was given/);
   oneLine(explore(c.url('nodb')), /database nodb does not exist/);
+  // A password written in the URL works but is never shown; sslmode is honoured (this cluster has no SSL).
+  oneLine(explore(`postgresql://cmv3test:${PG_PASSWORD}@127.0.0.1:${c.port}/nodb`, { ...ENV, PGPASSWORD: '' }), /database nodb does not exist/);
+  oneLine(explore(`${c.url('studies')}?sslmode=require`), /SSL.*check sslmode in --storage/);
   oneLine(explore(c.url('studies'), ENV, 'bad name!'), /study name "bad name!"/);
   oneLine(run(['explore', 'show', '--storage', c.url('studies'), '--study', 'none']), /(no study none in|database studies holds no studies) /);
   // Another program's table named like Optuna's, and a newer Optuna schema: refused, untouched.

@@ -149,10 +149,10 @@ async function showCommand(argv: string[]): Promise<void> {
   let res, place: string | { url: string; study: string };
   if (v.storage !== undefined) {
     if (positionals.length) throw new UsageError(`--storage names the study; drop the folder ${positionals[0]}\n${SHOW_USAGE}`);
-    if (v.study === undefined) throw new UsageError(`--storage needs --study NAME\n${SHOW_USAGE}`);
+    if (v.study === undefined && !(v.storage as string).startsWith('sqlite:')) throw new UsageError(`--storage postgresql://... needs --study NAME\n${SHOW_USAGE}`);
     res = await studyFront(v.storage as string, { rung, study: v.study as string });
     const st = v.storage as string;
-    place = st.startsWith('sqlite:') ? dirname(st.slice(7)) : { url: st, study: v.study as string };
+    place = st.startsWith('sqlite:') ? dirname(st.slice('sqlite:'.length)) : { url: st, study: v.study as string };
   } else {
     if (positionals.length !== 1) throw new UsageError(`Expected one study folder but received ${positionals.length}\n${SHOW_USAGE}`);
     const file = studyFile(positionals[0]);

@@ -19,7 +19,10 @@ export function storageRef(storage: string, study?: string): StorageRef {
     if (!/^[\w.-]{1,200}$/.test(study)) throw new StudyError(`study name ${JSON.stringify(study)}: use letters, digits, '.', '_' or '-' (at most 200)`);
     return { kind: 'postgres', url: storage, study };
   }
-  if (storage.startsWith('sqlite:')) return { kind: 'sqlite', path: storage.slice('sqlite:'.length) };
+  if (storage.startsWith('sqlite:')) {
+    if (study !== undefined) throw new StudyError(`--study names a study in PostgreSQL; a sqlite: study is its file (drop --study ${study})`);
+    return { kind: 'sqlite', path: storage.slice('sqlite:'.length) };
+  }
   throw new StudyError(`--storage ${JSON.stringify(storage)}: expected postgresql://USER@HOST:PORT/DATABASE or sqlite:PATH`);
 }
 

@@ -18,6 +18,21 @@ export function safeUrl(url: string): string {
   }
 }
 
+/**
+ * The URL as the pg client takes it with libpq's meaning of sslmode (require = encrypted, not
+ * verified; verify-ca / verify-full check the certificate), which is what users of psql and
+ * Optuna's psycopg2 expect; pg 8 alone treats require as verify-full and warns about it.
+ */
+export function clientUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.searchParams.has('sslmode') && !u.searchParams.has('uselibpqcompat')) u.searchParams.set('uselibpqcompat', 'true');
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
 /** Host, port and database of a URL, for messages. */
 function parts(url: string): { user: string; host: string; port: string; db: string } {
   const u = new URL(url);
@@ -66,7 +81,7 @@ export async function connect(url: string): Promise<Pg.Pool> {
   } catch (err) {
     throw new StudyError(`studies on PostgreSQL need the pg package, which is not installed (${(err as Error).message.split('\n')[0]}); run npm install pg`);
   }
-  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10000 });
+  const probe = new pg.Client({ connectionString: clientUrl(url), connectionTimeoutMillis: 10000 });
   probe.on('error', () => {});
   try {
     await probe.connect();
@@ -78,7 +93,7 @@ export async function connect(url: string): Promise<Pg.Pool> {
   }
   // Idle connections stay open (idleTimeoutMillis 0): reconnecting while training holds the event
   // loop timed out.
-  const pool = new pg.Pool({ connectionString: url, max: 3, connectionTimeoutMillis: 10000, idleTimeoutMillis: 0 });
+  const pool = new pg.Pool({ connectionString: clientUrl(url), max: 3, connectionTimeoutMillis: 10000, idleTimeoutMillis: 0 });
   pool.on('error', () => {}); // an idle client's lost connection; the next query reports it
   return pool;
 }
