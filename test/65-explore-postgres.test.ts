@@ -92,6 +92,13 @@ test('65.1 bad storage input: one line each, non-zero exit, nothing written', (t
   const first = run(['explore', '--space', 'paper-ablation', '--data', data, '--storage', c.url('studies'), '--study', 'taken', '--workers', '0', '--budget', '1s']);
   assert.ok([0, 3].includes(first.status!), first.stderr);
   oneLine(explore(c.url('studies'), ENV, 'taken'), /study taken already exists in .* with space paper-ablation; continue it with cmv3 explore --resume/);
+  // The password from a .pgpass file (PGPASSFILE, else ~/.pgpass), as libpq reads it; no warning printed.
+  const pgpass = join(tmp, 'pgpass');
+  writeFileSync(pgpass, `127.0.0.1:${c.port}:studies:cmv3test:${PG_PASSWORD}\n`, { mode: 0o600 });
+  const { PGPASSWORD: _, ...noPassword } = ENV;
+  const viaFile = run(['explore', 'show', '--storage', c.url('studies'), '--study', 'taken'], { ...noPassword, PGPASSFILE: pgpass });
+  assert.equal(viaFile.status, 0, viaFile.stderr);
+  assert.equal(viaFile.stderr, '');
   oneLine(run(['explore', 'worker', '--storage', c.url('studies'), '--study', 'taken', '--data', join(tmp, 'nodata')]), /no CIFAR-10 training data in/);
   oneLine(run(['export', '--storage', c.url('studies'), '--study', 'taken', '--trial', '1', '--format', 'tflite', '-o', join(tmp, 'x.tflite')]), /has no checkpoint yet|has no trial 1/);
   assert.equal(existsSync(join(tmp, 'x.tflite')), false);

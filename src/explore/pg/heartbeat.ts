@@ -7,9 +7,8 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import type * as Pg from 'pg';
-import { clientUrl } from './connect.js';
 
-interface BeatData { url: string; studyId: number; trialId: number; worker: string; everyMs: number }
+interface BeatData { config: Pg.ClientConfig; studyId: number; trialId: number; worker: string; everyMs: number }
 
 export interface Heartbeat { stop(): Promise<void> }
 
@@ -36,7 +35,7 @@ async function beatLoop(d: BeatData): Promise<void> {
   while (!stopped) {
     try {
       if (!client) {
-        client = new pg.Client({ connectionString: clientUrl(d.url), connectionTimeoutMillis: 10000 });
+        client = new pg.Client({ ...d.config, connectionTimeoutMillis: 10000 });
         client.on('error', () => {});
         await client.connect();
       }

@@ -7,7 +7,7 @@ import type * as Pg from 'pg';
 import type { ExploreOptions } from '../options.js';
 import type { Space } from '../space.js';
 import { StudyError, toTrial, TrialLostError, TRIAL_STATUSES, workerId, type Liveness, type StudyMeta, type StudyStore, type Trial, type TrialFile, type TrialMetrics, type TrialStatus } from '../store.js';
-import { connect, explain, safeUrl } from './connect.js';
+import { connect, explain, safeUrl, type Connection } from './connect.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { createOptunaStudy, createOptunaTrial, syncCandidate } from './optuna.js';
 import { CMV3_PG_VERSION, ensureSchema } from './schema.js';
@@ -19,7 +19,7 @@ const now = () => Date.now() / 1000;
 
 export class PgStudy implements StudyStore {
   readonly sharesFiles = true;
-  private constructor(private readonly pool: Pg.Pool, private readonly url: string, readonly name: string, readonly studyId: number, private o: ExploreOptions, private readonly space: Space) {}
+  private constructor(private readonly pool: Pg.Pool, private readonly connection: Connection, private readonly url: string, readonly name: string, readonly studyId: number, private o: ExploreOptions, private readonly space: Space) {}
 
   get where(): string { return `study ${this.name} in ${safeUrl(this.url)}`; }
   /** seconds without a beat before a running trial goes to another worker */
@@ -27,7 +27,7 @@ export class PgStudy implements StudyStore {
 
   /** Creates a study (and the tables if the database has none); refuses a name in use. */
   static async create(url: string, name: string, options: ExploreOptions, space: Space): Promise<PgStudy> {
-    const pool = await connect(url);
+    const { pool, connection } = await connect(url);
     try {
       const client = await pool.connect();
       try {
@@ -42,7 +42,7 @@ export class PgStudy implements StudyStore {
         await client.query('INSERT INTO cmv3_studies (study_id, version, options, space, created_at, state) VALUES ($1, $2, $3, $4, $5, $6)',
           [id, CMV3_PG_VERSION, JSON.stringify(options), JSON.stringify(space), new Date().toISOString(), 'running']);
         await client.query('COMMIT');
-        return new PgStudy(pool, url, name, id, options, space);
+        return new PgStudy(pool, connection, url, name, id, options, space);
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});
         throw err;
@@ -51,12 +51,12 @@ export class PgStudy implements StudyStore {
       }
     } catch (err) {
       await pool.end().catch(() => {});
-      throw err instanceof StudyError ? err : explain(err, url);
+      throw err instanceof StudyError ? err : explain(err, url, connection.hasPassword);
     }
   }
 
   static async open(url: string, name: string): Promise<PgStudy> {
-    const pool = await connect(url);
+    const { pool, connection } = await connect(url);
     try {
       const client = await pool.connect();
       try { await ensureSchema(client, dbName(url), false); } finally { client.release(); }
@@ -67,10 +67,10 @@ export class PgStudy implements StudyStore {
       }
       if (r.version === null) throw new StudyError(`study ${name} in ${safeUrl(url)} was made by another program (an Optuna study without cmv3's settings); cmv3 cannot continue it`);
       if (r.version !== CMV3_PG_VERSION) throw new StudyError(`study ${name} is of cmv3 format version ${r.version}; this cmv3 reads version ${CMV3_PG_VERSION}; upgrade cmv3`);
-      return new PgStudy(pool, url, name, r.study_id, JSON.parse(r.options), JSON.parse(r.space));
+      return new PgStudy(pool, connection, url, name, r.study_id, JSON.parse(r.options), JSON.parse(r.space));
     } catch (err) {
       await pool.end().catch(() => {});
-      throw err instanceof StudyError ? err : explain(err, url);
+      throw err instanceof StudyError ? err : explain(err, url, connection.hasPassword);
     }
   }
 
@@ -215,7 +215,7 @@ export class PgStudy implements StudyStore {
 
   /** Beats for a running trial from a thread of its own (heartbeat.ts), every `everyMs`. */
   keepAlive(id: number, worker: string, everyMs: number, onLost: () => void, onError: (message: string) => void): Heartbeat {
-    return startHeartbeat({ url: this.url, studyId: this.studyId, trialId: id, worker, everyMs }, onLost, onError);
+    return startHeartbeat({ config: this.connection.config, studyId: this.studyId, trialId: id, worker, everyMs }, onLost, onError);
   }
 
   async heartbeat(id: number, worker: string): Promise<void> {
