@@ -215,3 +215,38 @@ test('65.4 four processes claiming from one queue at once: every trial claimed e
   assert.deepEqual(all, Array.from({ length: 200 }, (_, i) => i + 1), 'each of the 200 trials once, none twice');
   assert.ok(got.filter((g) => g.length > 0).length >= 2, `the claims were contended: ${got.map((g) => g.length).join(', ')}`);
 });
+
+test('65.5 a stopped driver stops its standalone workers: the running trial goes back to the queue with its checkpoint', { timeout: 10 * 60_000 }, async (t) => {
+  const c = needs(t);
+  const data = cifarOrSkip(t);
+  if (!c || !data) return;
+  const url = c.url('studies');
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+  const driver = spawn(process.execPath, [CLI, 'explore', ...STUDY, '--data', data, '--storage', url, '--study', 'stopme', '--workers', '0', '--heartbeat-timeout', '10', '--work-dir', join(tmp, 'stop-driver')], { env: ENV });
+  const driverOut = lines(driver);
+  const client = new pg.Client({ connectionString: url.replace('cmv3test@', `cmv3test:${PG_PASSWORD}@`) });
+  await client.connect();
+  try {
+    for (let i = 0; i < 600 && !/^study study stopme/m.test(driverOut()); i++) await sleep(100);
+    const worker = spawn(process.execPath, [CLI, 'explore', 'worker', '--storage', url, '--study', 'stopme', '--threads', '1', '--data', data, '--work-dir', join(tmp, 'stop-worker')], { env: ENV });
+    const workerOut = lines(worker);
+    const study = "(SELECT study_id FROM studies WHERE study_name = 'stopme')";
+    let held: number | undefined;
+    for (let i = 0; i < 6000 && held === undefined; i++) {
+      held = (await client.query(`SELECT t.id FROM cmv3_trials t JOIN cmv3_files f ON f.study_id = t.study_id AND f.trial = t.id AND f.name = 'last.ckpt' WHERE t.study_id = ${study} AND t.status = 'running'`)).rows[0]?.id;
+      if (held === undefined) await sleep(50);
+    }
+    assert.ok(held !== undefined, workerOut());
+    driver.kill('SIGINT');
+    assert.equal(await exited(driver), 130, driverOut());
+    assert.equal(await exited(worker), 0, workerOut());
+    assert.match(workerOut(), new RegExp(`the study was stopped; trial ${held} goes back to the queue with its progress`));
+    const row = (await client.query(`SELECT status, worker FROM cmv3_trials WHERE study_id = ${study} AND id = $1`, [held])).rows[0];
+    assert.deepEqual(row, { status: 'pending', worker: null });
+    const state = (await client.query(`SELECT state FROM cmv3_studies WHERE study_id = ${study}`)).rows[0].state;
+    assert.equal(state, 'stopped');
+  } finally {
+    await client.end();
+    driver.kill('SIGKILL');
+  }
+});

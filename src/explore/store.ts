@@ -51,6 +51,9 @@ export interface Trial {
   seconds: number | null;
 }
 
+/** What a background heartbeat reports. */
+export interface BeatEvents { lost(): void; stopped(): void; error(message: string): void }
+
 /** A value now (SQLite) or later (PostgreSQL): callers always `await` it. */
 export type Awaitable<T> = T | Promise<T>;
 
@@ -95,10 +98,11 @@ export interface StudyStore extends TrialQueue {
   counts(): Awaitable<Record<TrialStatus, number>>;
   requeueOrphans(isAlive: Liveness, staleSeconds?: number): Awaitable<number>;
   /**
-   * Beats for a running trial independently of the caller's event loop, calling `onLost` if the
-   * trial passes to another worker; stores without it get `heartbeat` calls from a timer.
+   * Beats for a running trial independently of the caller's event loop; says when the trial has
+   * passed to another worker (`lost`) or the study is no longer running (its driver was stopped or
+   * spent its budget: `stopped`). Stores without it get `heartbeat` calls from a timer.
    */
-  keepAlive?(id: number, worker: string, everyMs: number, onLost: () => void, onError: (message: string) => void): { stop(): Promise<void> };
+  keepAlive?(id: number, worker: string, everyMs: number, on: BeatEvents): { stop(): Promise<void> };
   /** stores (replaces) files of a trial's run folder; a no-op for a store that does not share files */
   putFiles(id: number, files: TrialFile[]): Awaitable<void>;
   /** the stored files of a trial's run folder (none for a store that does not share files) */

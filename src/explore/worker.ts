@@ -65,9 +65,10 @@ export async function workLoop(queue: StudyStore, o: WorkerOptions): Promise<voi
   const me = workerId();
   const beatMs = 1000 * Math.min(15, (o.heartbeatTimeout ?? HEARTBEAT_TIMEOUT_S) / 4);
   while (!o.signal.stop) {
+    // A standalone worker ends with its study: finished, stopped or out of budget.
+    if (o.untilDone && (await queue.meta()).state !== 'running') return;
     const t = await queue.claim(me);
     if (!t) {
-      if (o.untilDone && (await queue.meta()).state !== 'running' && (await queue.counts()).running === 0) return;
       await new Promise((r) => setTimeout(r, o.idleMs ?? 1000));
       continue;
     }
@@ -75,13 +76,17 @@ export async function workLoop(queue: StudyStore, o: WorkerOptions): Promise<voi
     const resumed = queue.sharesFiles && await fetchTrial(queue, t, dir, o.settings.data);
     o.log?.(`trial ${t.id} (${t.label}, rung ${t.rung}: ${count(t.epochs, 'epoch')} on ${count(t.trainImages, 'image')}) ${resumed ? 'continued from its last checkpoint' : 'started'} by ${me}`);
     // A trial passed to another worker (this one was silent past the timeout) stops here, unrecorded.
-    let lost = false;
-    const trialSignal = { get stop() { return o.signal.stop || lost; } };
+    let lost = false, studyStopped = false;
+    const trialSignal = { get stop() { return o.signal.stop || lost || studyStopped; } };
     let uploads = Promise.resolve();
     const upload = () => { if (queue.sharesFiles && !lost) { const files = readShared(dir); uploads = uploads.then(() => queue.putFiles(t.id, files)); } };
     const beatError = (m: string) => o.log?.(`trial ${t.id}: heartbeat failed (${m})`);
     const beat = queue.keepAlive
-      ? queue.keepAlive(t.id, me, beatMs, () => { lost = true; o.log?.(`trial ${t.id} has passed to another worker; ${me} drops it`); }, beatError)
+      ? queue.keepAlive(t.id, me, beatMs, {
+        lost: () => { lost = true; o.log?.(`trial ${t.id} has passed to another worker; ${me} drops it`); },
+        stopped: () => { if (o.untilDone) { studyStopped = true; o.log?.(`the study was stopped; trial ${t.id} goes back to the queue with its progress`); } },
+        error: beatError,
+      })
       : timerBeat(() => queue.heartbeat(t.id, me), beatMs, beatError);
     const t0 = performance.now();
     try {
@@ -99,6 +104,7 @@ export async function workLoop(queue: StudyStore, o: WorkerOptions): Promise<voi
     } finally {
       await beat.stop();
     }
+    if (studyStopped) return;
   }
 }
 

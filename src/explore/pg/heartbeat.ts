@@ -7,16 +7,17 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import type * as Pg from 'pg';
+import type { BeatEvents } from '../store.js';
 
 interface BeatData { config: Pg.ClientConfig; studyId: number; trialId: number; worker: string; everyMs: number }
 
 export interface Heartbeat { stop(): Promise<void> }
 
-/** Starts beating for a trial; `onLost` when the trial has passed to another worker, `onError` for a failed beat. */
-export function startHeartbeat(d: BeatData, onLost: () => void, onError: (message: string) => void): Heartbeat {
+/** Starts beating for a trial (see BeatEvents). */
+export function startHeartbeat(d: BeatData, on: BeatEvents): Heartbeat {
   const thread = new Worker(new URL(import.meta.url), { workerData: d });
-  thread.on('message', (m: { lost?: boolean; error?: string }) => { if (m.lost) onLost(); else if (m.error) onError(m.error); });
-  thread.on('error', (err) => onError(err.message));
+  thread.on('message', (m: { lost?: boolean; stopped?: boolean; error?: string }) => { if (m.lost) on.lost(); else if (m.stopped) on.stopped(); else if (m.error) on.error(m.error); });
+  thread.on('error', (err) => on.error(err.message));
   thread.unref();
   return {
     stop: () => new Promise<void>((resolve) => {
@@ -29,7 +30,7 @@ export function startHeartbeat(d: BeatData, onLost: () => void, onError: (messag
 
 async function beatLoop(d: BeatData): Promise<void> {
   const pg: typeof Pg = createRequire(import.meta.url)('pg');
-  let client: Pg.Client | null = null, stopped = false;
+  let client: Pg.Client | null = null, stopped = false, told = false;
   parentPort!.on('message', (m) => { if (m === 'stop') stopped = true; });
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   while (!stopped) {
@@ -43,6 +44,9 @@ async function beatLoop(d: BeatData): Promise<void> {
         [d.studyId, d.trialId, d.worker, Date.now() / 1000]);
       if (!r.rowCount) { parentPort!.postMessage({ lost: true }); break; }
       await client.query('UPDATE trial_heartbeats SET heartbeat = LOCALTIMESTAMP WHERE trial_id = $1', [r.rows[0].optuna_trial_id]);
+      // A study whose driver stopped (Ctrl-C, budget) stops its workers too: the trial is saved and handed back.
+      const st = await client.query('SELECT state FROM cmv3_studies WHERE study_id = $1', [d.studyId]);
+      if (!told && st.rows[0]?.state !== 'running') { parentPort!.postMessage({ stopped: true }); told = true; }
     } catch (err) {
       parentPort!.postMessage({ error: (err as Error).message });
       await client?.end().catch(() => {});

@@ -6,7 +6,7 @@
 import type * as Pg from 'pg';
 import type { ExploreOptions } from '../options.js';
 import type { Space } from '../space.js';
-import { StudyError, toTrial, TrialLostError, TRIAL_STATUSES, workerId, type Liveness, type StudyMeta, type StudyStore, type Trial, type TrialFile, type TrialMetrics, type TrialStatus } from '../store.js';
+import { StudyError, toTrial, TrialLostError, TRIAL_STATUSES, workerId, type BeatEvents, type Liveness, type StudyMeta, type StudyStore, type Trial, type TrialFile, type TrialMetrics, type TrialStatus } from '../store.js';
 import { connect, explain, safeUrl, type Connection } from './connect.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { createOptunaStudy, createOptunaTrial, syncCandidate } from './optuna.js';
@@ -214,8 +214,8 @@ export class PgStudy implements StudyStore {
   }
 
   /** Beats for a running trial from a thread of its own (heartbeat.ts), every `everyMs`. */
-  keepAlive(id: number, worker: string, everyMs: number, onLost: () => void, onError: (message: string) => void): Heartbeat {
-    return startHeartbeat({ config: this.connection.config, studyId: this.studyId, trialId: id, worker, everyMs }, onLost, onError);
+  keepAlive(id: number, worker: string, everyMs: number, on: BeatEvents): Heartbeat {
+    return startHeartbeat({ config: this.connection.config, studyId: this.studyId, trialId: id, worker, everyMs }, on);
   }
 
   async heartbeat(id: number, worker: string): Promise<void> {

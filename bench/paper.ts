@@ -1,0 +1,106 @@
+// npm run bench:paper [-- --no-write]
+// The paper's Table II and its ablation at full training, beside the paper's figures: each row's
+// final-epoch float32 test accuracy (metrics.jsonl), its int8 test accuracy per observer, the int8
+// and float32 .tflite sizes, the planned arena and the estimated latency on the i.MX RT1060.
+// Measuring a row's int8 figures takes about 12 minutes, so they are kept beside its run in
+// paper-figures.json (committed with the run) and measured again only when that file is missing.
+// Rows whose runs are missing or unfinished are listed as such. Needs the machine to itself.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { evaluate } from '../src/api/evaluate.js';
+import { exportModel, report } from '../src/api/deploy.js';
+import { loadModel } from '../src/api/model.js';
+import { summarize } from '../src/summary.js';
+import { findCifar } from '../test/helpers.js';
+import { writeSection } from './section.js';
+
+interface Row { label: string; runs: string[]; weights?: string; paperAcc: number; paperSize?: string; paperParams?: number }
+interface Figures { checkpoint: string; int8: Record<string, number>; int8Bytes: number; float32Bytes: number; arenaBytes: number; latencyMs: number; measured: string }
+
+const TABLE2: Row[] = [
+  { label: 'width 0.35', runs: ['runs/table2-w0.35-fast-s1'], weights: 'cmv3-w0.35-cifar10', paperAcc: 87.36, paperSize: '1.9 MB' },
+  { label: 'width 0.5', runs: ['runs/fast-e25-s1', 'runs/fast-e25-s2', 'runs/fast-e25-s3'], weights: 'cmv3-w0.5-cifar10', paperAcc: 89.13, paperSize: '2.3 MB', paperParams: 171946 },
+  { label: 'width 0.75', runs: ['runs/table2-w0.75-fast-s1'], weights: 'cmv3-w0.75-cifar10', paperAcc: 90.10, paperSize: '3.6 MB' },
+  { label: 'width 1.0', runs: ['runs/table2-w1.0-fast-s1'], weights: 'cmv3-w1.0-cifar10', paperAcc: 90.64, paperSize: '5.2 MB' },
+  { label: 'width 1.5', runs: ['runs/table2-w1.5-fast-s1'], weights: 'cmv3-w1.5-cifar10', paperAcc: 91.39, paperSize: '10.5 MB' },
+];
+const ABLATION: Row[] = [
+  { label: 'MobileNetV3-Small width 1.0 (baseline)', runs: ['runs/ablation-mnv3s-w1.0-fast-s1'], paperAcc: 88.93, paperParams: 1846930 },
+  { label: 'DPD blocks, ReLU, original expansions', runs: ['runs/ablation-dpd-relu-fast-s1'], paperAcc: 84.56 },
+  { label: '+ enlarged expansions (ReLU)', runs: ['runs/ablation-dpd-relu-exp-fast-s1', 'runs/ablation-dpd-relu-exp-fast-s2', 'runs/ablation-dpd-relu-exp-fast-s3'], paperAcc: 88.14 },
+  { label: '+ Mish after DPD (CMV3 width 0.5)', runs: ['runs/fast-e25-s1', 'runs/fast-e25-s2', 'runs/fast-e25-s3'], weights: 'cmv3-w0.5-cifar10', paperAcc: 89.13, paperParams: 171946 },
+];
+const OBSERVERS = ['minmax', 'percentile', 'mse'] as const;
+
+const { values } = parseArgs({ options: { 'no-write': { type: 'boolean' } } });
+const found = findCifar();
+if (!found) { console.error('bench:paper: CIFAR-10 not found; set CMV3_DATA to the cifar-10-batches-bin folder'); process.exit(1); }
+const data: string = found;
+
+/** The first seed's final weights: its last.ckpt, or the shipped name (run folders keep no checkpoint once shipped). */
+const weightsOf = (row: Row): string | undefined => (existsSync(join(row.runs[0], 'last.ckpt')) ? join(row.runs[0], 'last.ckpt') : row.weights);
+
+/** The run's final epoch, or why there is none yet. */
+function finalEpoch(run: string): { acc: number; epochs: number; wall: number } | string {
+  if (!existsSync(join(run, 'metrics.jsonl'))) return `${run} not trained yet`;
+  const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
+  const m = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const last = m[m.length - 1];
+  if (last.epoch !== config.epochs) return `${run} at epoch ${last.epoch} of ${config.epochs}`;
+  return { acc: 100 * last.testAcc, epochs: last.epoch, wall: last.wallSeconds };
+}
+
+/** The int8 and MCU figures of the first seed's final weights: from paper-figures.json, else measured now. */
+async function figures(row: Row): Promise<Figures | string> {
+  const run = row.runs[0], file = join(run, 'paper-figures.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Figures;
+  const checkpoint = weightsOf(row);
+  if (!checkpoint) return `${run}/last.ckpt missing`;
+  const model = await loadModel(checkpoint);
+  const int8: Record<string, number> = {};
+  for (const observer of OBSERVERS) int8[observer] = 100 * (await evaluate(model, { data, int8: { data, observer } })).top1;
+  const best = OBSERVERS.reduce((a, b) => (int8[b] > int8[a] ? b : a));
+  const r = await report(model, { data, observer: best });
+  const f32 = await exportModel(model, { format: 'tflite' });
+  const out: Figures = { checkpoint, int8, int8Bytes: r.flash.modelBytes, float32Bytes: f32.bytes.length, arenaBytes: r.sram.arenaBytes, latencyMs: r.latencyMs, measured: new Date().toISOString().slice(0, 10) };
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  return out;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+async function table(rows: Row[]): Promise<string[]> {
+  const lines = ['| row | paper accuracy | paper size | params (Keras total) | float32 test, final epoch | vs paper | int8 test (minmax / percentile / mse) | int8 .tflite | float32 .tflite | arena | est. latency |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  for (const row of rows) {
+    const finals = row.runs.map(finalEpoch);
+    const done = finals.filter((f): f is { acc: number; epochs: number; wall: number } => typeof f !== 'string');
+    if (typeof finals[0] === 'string') { lines.push(`| ${row.label} | ${row.paperAcc.toFixed(2)}% | ${row.paperSize ?? ''} | | ${finals[0]} | | | | | | |`); continue; }
+    const weights = weightsOf(row);
+    const params = weights ? fmt(summarize((await loadModel(weights)).model.net).params.total) : '';
+    const mean = done.reduce((s, f) => s + f.acc, 0) / done.length;
+    const sd = Math.sqrt(done.reduce((s, f) => s + (f.acc - mean) ** 2, 0) / Math.max(1, done.length - 1));
+    const acc = done.length > 1 ? `${mean.toFixed(2)}% (${done.map((f) => f.acc.toFixed(2)).join(' / ')}; sd ${sd.toFixed(2)})` : `${mean.toFixed(2)}%`;
+    const f = await figures(row);
+    const fig = typeof f === 'string' ? ['', f, '', '', '', ''] : [
+      OBSERVERS.map((o) => `${f.int8[o].toFixed(2)}%`).join(' / '), `${fmt(f.int8Bytes)} B`, `${fmt(f.float32Bytes)} B`, `${fmt(f.arenaBytes)} B`, `~${f.latencyMs.toFixed(0)} ms (estimate)`];
+    const delta = (typeof finals[0] === 'string' ? NaN : finals[0].acc) - row.paperAcc;
+    lines.push(`| ${row.label} | ${row.paperAcc.toFixed(2)}% | ${row.paperSize ?? ''} | ${params}${row.paperParams ? ` (paper ${fmt(row.paperParams)})` : ''} | ${acc} | ${delta >= 0 ? '+' : ''}${delta.toFixed(2)} | ${fig.slice(0, 5).join(' | ')} |`);
+  }
+  return lines;
+}
+
+const t2 = await table(TABLE2), ab = await table(ABLATION);
+const body = [
+  `Measured on ${new Date().toISOString().slice(0, 10)} (each row's int8 figures on the date in its paper-figures.json). Command: \`npm run bench:paper\`.`,
+  'Every run: `npx cmv3 train ... --recipe fast --seed S` (25 epochs, all 50,000 training images); the float32 accuracy is the final epoch on the 10,000 test images (the first seed; with several seeds their mean, each, and the standard deviation); "vs paper" is the first seed against the paper. int8: the final weights quantized with 500 calibration images per observer, evaluated by the int8 engine (TFLite Micro arithmetic) on all 10,000 test images; sizes, arena (TFLite Micro plan) and latency (cost model, an estimate) of the best observer\'s model. The paper\'s "model size" is its Keras .h5 file (float32 weights plus Keras metadata and optimizer slots), not comparable to a .tflite.',
+  '',
+  '### Table II',
+  '',
+  ...t2,
+  '',
+  '### Ablation (Sec. III)',
+  '',
+  ...ab,
+].join('\n');
+console.log(body);
+if (!values['no-write']) { writeSection('paper:full', 'The paper at full training: Table II and the ablation', body); console.log('written to BENCHMARKS.md (paper:full)'); }
