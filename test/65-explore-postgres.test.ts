@@ -222,7 +222,9 @@ test('65.5 a stopped driver stops its standalone workers: the running trial goes
   if (!c || !data) return;
   const url = c.url('studies');
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
-  const driver = spawn(process.execPath, [CLI, 'explore', ...STUDY, '--data', data, '--storage', url, '--study', 'stopme', '--workers', '0', '--heartbeat-timeout', '10', '--work-dir', join(tmp, 'stop-driver')], { env: ENV });
+  // Long trials (20 epochs), so the held trial cannot finish between the stop and the worker's next beat.
+  const long = STUDY.map((a, i) => (STUDY[i - 1] === '--rungs' ? '20x1024,21x1024' : a));
+  const driver = spawn(process.execPath, [CLI, 'explore', ...long, '--data', data, '--storage', url, '--study', 'stopme', '--workers', '0', '--heartbeat-timeout', '10', '--work-dir', join(tmp, 'stop-driver')], { env: ENV });
   const driverOut = lines(driver);
   const client = new pg.Client({ connectionString: url.replace('cmv3test@', `cmv3test:${PG_PASSWORD}@`) });
   await client.connect();

@@ -11,7 +11,7 @@ import { describeRef, openStore, storageRef, studyFile } from '../explore/open-s
 import { PgStudy } from '../explore/pg/store.js';
 import type { Space } from '../explore/space.js';
 import { Study } from '../explore/store.js';
-import type { TrialProgress } from '../explore/trial.js';
+import { trialDir, type TrialProgress } from '../explore/trial.js';
 import { TRIAL_FILES, workLoop } from '../explore/worker.js';
 import { makeDir } from '../io/make-dir.js';
 import { writeAtomic } from '../io/write-file.js';
@@ -107,7 +107,7 @@ export async function migrateStudy(folder: string, to: { storage: string; study?
     try {
       for (const t of trials) {
         await dst.importTrial(t);
-        const dir = join(dirname(file), 'trials', String(t.id).padStart(4, '0'));
+        const dir = trialDir(dirname(file), t);
         const shared = TRIAL_FILES.filter((n) => existsSync(join(dir, n)));
         if (shared.length) await dst.putFiles(t.id, shared.map((n) => ({ name: n, data: readFileSync(join(dir, n)) })));
         files += shared.length;
