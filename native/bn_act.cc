@@ -8,6 +8,7 @@
 #include <cmath>
 #include <vector>
 
+#include "act_avx512.h"
 #include "common.h"
 #include "eltwise.h"
 #include "ops.h"
@@ -63,6 +64,17 @@ void Normalize(int64_t rows, int64_t c, const float* __restrict x, const float* 
   for (int64_t r = 0; r < rows; ++r) {
     const float* __restrict xr = x + r * c;
     float* __restrict yr = y + r * c;
+#if CMV3_AVX512
+    if constexpr (kVectorAct<A>) {
+      ForEachV16(c, [=](auto tail, int64_t ch, __mmask16 m) {
+        constexpr bool kT = decltype(tail)::value;
+        V16 z = _mm512_fmadd_ps(_mm512_sub_ps(LoadV<kT>(xr + ch, m), LoadV<kT>(mean + ch, m)),
+                                LoadV<kT>(scale + ch, m), LoadV<kT>(beta + ch, m));
+        StoreV<kT>(yr + ch, m, ActV<A>(z));
+      });
+      continue;
+    }
+#endif
 #pragma omp simd
     for (int64_t ch = 0; ch < c; ++ch) yr[ch] = ActF<A>((xr[ch] - mean[ch]) * scale[ch] + beta[ch]);
   }
@@ -177,6 +189,20 @@ void BnBackward(int64_t rows, int64_t c, const float* x, const float* dy, const 
       const float* __restrict xr = x + r * c;
       const float* __restrict dyr = dy + r * c;
       float* __restrict dzr = dx + r * c;
+#if CMV3_AVX512
+      if constexpr (kVectorAct<A>) {
+        ForEachV16(c, [=](auto tail, int64_t ch, __mmask16 m) {
+          constexpr bool kT = decltype(tail)::value;
+          V16 xhat = _mm512_mul_ps(_mm512_sub_ps(LoadV<kT>(xr + ch, m), LoadV<kT>(mean + ch, m)), LoadV<kT>(rstd + ch, m));
+          V16 z = _mm512_fmadd_ps(LoadV<kT>(gamma + ch, m), xhat, LoadV<kT>(beta + ch, m));
+          V16 dz = _mm512_mul_ps(LoadV<kT>(dyr + ch, m), ActGradV<A>(z));
+          StoreV<kT>(dzr + ch, m, dz);
+          StoreV<kT>(bz + ch, m, _mm512_add_ps(LoadV<kT>(bz + ch, m), dz));
+          StoreV<kT>(bzx + ch, m, _mm512_fmadd_ps(dz, xhat, LoadV<kT>(bzx + ch, m)));
+        });
+        return;
+      }
+#endif
 #pragma omp simd
       for (int64_t ch = 0; ch < c; ++ch) {
         float xhat = (xr[ch] - mean[ch]) * rstd[ch];

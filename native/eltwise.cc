@@ -1,12 +1,48 @@
 // Stand-alone activations: y = act(x) and dx = dy * act'(x).
 #include "eltwise.h"
 
+#include <algorithm>
+
+#include "act_avx512.h"
 #include "common.h"
 #include "ops.h"
 
 namespace cmv3 {
 namespace {
 
+#if CMV3_AVX512
+// Blocks of this many elements are the unit of work of the threads; each block runs in 16-lane
+// steps, the last one masked.
+constexpr int64_t kBlock = 1024;
+
+template <int A>
+void ForwardLoop(int64_t len, const float* x, float* y) {
+  const int64_t blocks = (len + kBlock - 1) / kBlock;
+#pragma omp parallel for num_threads(Threads()) if (len >= kParallelMin) schedule(static)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const float* xb = x + b * kBlock;
+    float* yb = y + b * kBlock;
+    ForEachV16(std::min(kBlock, len - b * kBlock), [=](auto tail, int64_t i, __mmask16 m) {
+      constexpr bool kT = decltype(tail)::value;
+      StoreV<kT>(yb + i, m, ActV<A>(LoadV<kT>(xb + i, m)));
+    });
+  }
+}
+
+template <int A>
+void BackwardLoop(int64_t len, const float* x, const float* dy, float* dx) {
+  const int64_t blocks = (len + kBlock - 1) / kBlock;
+#pragma omp parallel for num_threads(Threads()) if (len >= kParallelMin) schedule(static)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const float *xb = x + b * kBlock, *dyb = dy + b * kBlock;
+    float* dxb = dx + b * kBlock;
+    ForEachV16(std::min(kBlock, len - b * kBlock), [=](auto tail, int64_t i, __mmask16 m) {
+      constexpr bool kT = decltype(tail)::value;
+      StoreV<kT>(dxb + i, m, _mm512_mul_ps(LoadV<kT>(dyb + i, m), ActGradV<A>(LoadV<kT>(xb + i, m))));
+    });
+  }
+}
+#else
 // Plain functions, not lambdas: pointers captured by a lambda are reloaded from the closure
 // every iteration, which stops GCC from vectorizing.
 template <int A>
@@ -20,6 +56,7 @@ void BackwardLoop(int64_t len, const float* x, const float* dy, float* dx) {
 #pragma omp parallel for simd num_threads(Threads()) if (len >= kParallelMin) schedule(static)
   for (int64_t i = 0; i < len; ++i) dx[i] = dy[i] * ActGrad<A>(x[i]);
 }
+#endif
 
 }  // namespace
 

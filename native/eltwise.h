@@ -97,19 +97,16 @@ inline float ActGrad(float x) {
   } else if constexpr (A == kLeakyRelu) {
     return x >= 0.0f ? 1.0f : kLeakyReluAlpha;
   } else {
-    // tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2), with 1 - t^2 = 4(n+1)/(n+2)^2 written
-    // without the cancellation of 1 - t*t near t = 1.
+    // tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2) with t = n/w, w = n + 2: 1 - t^2 = 4(n+1)/w^2
+    // (no cancellation near t = 1) and n + 1 = (1 + e)^2, so the whole is rw * (n + 4x e(1+e) rw)
+    // with rw = 1/w: one division. x * e(1+e) is formed first so huge |x| cannot overflow.
     // Clamped as in ActF: past x = 20, t rounds to 1 and the second term to 0.
-    // One division for both reciprocals, 1/(n+2) and 1/(1+e): (n+2)(1+e) < 2e26 at x = 20.
     float xc = std::min(x, 20.0f);
     float e = FastExp(xc);
     float n = e * (e + 2.0f);
-    float q = 1.0f / ((n + 2.0f) * (1.0f + e));
-    float rd = (1.0f + e) * q;
-    float t = n * rd;
-    float sech2 = 4.0f * (n + 1.0f) * rd * rd;
-    float sig = e * (n + 2.0f) * q;
-    return t + xc * sig * sech2;
+    float rw = 1.0f / (n + 2.0f);
+    float q = (xc * (e * e + e)) * (rw * 4.0f);
+    return rw * (n + q);
   }
 }
 

@@ -55,7 +55,7 @@ export class Model {
     const logits = this.forward(x, n, true);
     if (this.dlogits.length !== n * k) this.dlogits = new Float32Array(n * k);
     const r = softmaxCrossEntropy(logits, labels, k, this.dlogits, labelSmoothing);
-    this.net.root.backward({ shape: [n, 1, 1, k], data: this.dlogits });
+    this.net.root.backward({ shape: [n, 1, 1, k], data: this.dlogits }, false); // the images' gradient is not needed
     optimizer.update(lr);
     return r;
   }

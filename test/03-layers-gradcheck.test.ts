@@ -50,6 +50,28 @@ test('network gradient w.r.t. every parameter tensor and the input matches finit
   }
 });
 
+test('backward without the input gradient: the same parameter gradients, no input gradient computed', () => {
+  const spec = tinySpec();
+  const net = buildNetwork(spec, { backend: referenceBackend }, 3);
+  const rng = new Rng(4), n = 2, k = spec.classes;
+  const shape = [n, 8, 8, 3] as const;
+  const x = randomArray(rng, n * 8 * 8 * 3, 1);
+  const gradsAfter = (inputGrad: boolean) => {
+    for (const p of net.root.params()) p.grad.fill(0);
+    const logits = net.root.forward({ shape, data: x }, true).data;
+    const dlogits = new Float32Array(n * k);
+    softmaxCrossEntropy(logits, [1, 3], k, dlogits);
+    const dx = net.root.backward({ shape: [n, 1, 1, k], data: dlogits }, inputGrad);
+    return { dx, grads: net.root.params().map((p) => Array.from(p.grad)) };
+  };
+  const full = gradsAfter(true), skipped = gradsAfter(false);
+  assert.equal(full.dx.data.length, n * 8 * 8 * 3);
+  assert.equal(skipped.dx.data.length, 0, 'the stem convolution skipped its backward-data pass');
+  assert.deepEqual(skipped.dx.shape, shape);
+  assert.deepEqual(skipped.grads, full.grads);
+  assert.ok(full.grads.some((g) => g.some((v) => v !== 0)));
+});
+
 test('dropout: the same mask forward and backward, identity at inference, unbiased scale', () => {
   const d = new Dropout('d', { backend: referenceBackend }, 0.25, new Rng(5));
   const x = { shape: [4, 1, 1, 1000] as const, data: new Float32Array(4000).fill(1) };

@@ -28,8 +28,8 @@ export class Sequential implements Layer {
     for (const l of this.layers) x = l.forward(x, training);
     return x;
   }
-  backward(dy: Tensor): Tensor {
-    for (let i = this.layers.length - 1; i >= 0; i--) dy = this.layers[i].backward(dy);
+  backward(dy: Tensor, inputGrad = true): Tensor {
+    for (let i = this.layers.length - 1; i >= 0; i--) dy = this.layers[i].backward(dy, i > 0 || inputGrad);
     return dy;
   }
 }

@@ -2,7 +2,7 @@
 import type { ConvGeometry } from '../backend/types.js';
 import { leafInfo, newParam, type GraphNode, type Layer, type LayerContext, type LayerInfo, type Param } from './layer.js';
 import type { Rng } from './random.js';
-import { formatShape, Slot, type Shape, type Tensor } from './tensor.js';
+import { formatShape, noGrad, Slot, type Shape, type Tensor } from './tensor.js';
 
 export interface ConvOptions {
   cin: number;
@@ -91,9 +91,10 @@ export class Conv2d implements Layer {
     return y;
   }
 
-  backward(dy: Tensor): Tensor {
+  backward(dy: Tensor, inputGrad = true): Tensor {
     const g = this.geometry!, x = this.x!;
     this.ctx.backend.conv2dBackwardWeights(g, x.data, dy.data, this.weight.grad, this.bias?.grad ?? null);
+    if (!inputGrad) return noGrad(x.shape);
     const dx = this.dxSlot.take(x.shape);
     this.ctx.backend.conv2dBackwardData(g, dy.data, this.weight.data, dx.data);
     return dx;

@@ -57,8 +57,13 @@ export interface Layer {
   describe(inShape: Shape): LayerInfo[];
   /** Computes the output (training: batch statistics, dropout on). */
   forward(x: Tensor, training: boolean): Tensor;
-  /** The input gradient from the output gradient; accumulates parameter gradients. */
-  backward(dy: Tensor): Tensor;
+  /**
+   * The input gradient from the output gradient; accumulates parameter gradients.
+   * `inputGrad` false says nobody reads the input gradient (the network's input): a layer may then
+   * skip computing it and return `noGrad(shape)`, a tensor without data (convolutions do: the
+   * stem's backward-data pass was 0.8% of a training step).
+   */
+  backward(dy: Tensor, inputGrad?: boolean): Tensor;
 }
 
 export interface LayerContext {

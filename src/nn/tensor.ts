@@ -22,6 +22,11 @@ export function sameShape(a: Shape, b: Shape): boolean {
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }
 
+/** The stand-in for an input gradient nobody reads (Layer.backward with inputGrad false): no data. */
+export function noGrad(shape: Shape): Tensor {
+  return { shape, data: new Float32Array(0) };
+}
+
 /** A reusable buffer: reallocated only when the element count changes (e.g. the last, smaller batch). */
 export class Slot {
   private buf = new Float32Array(0);
