@@ -13,6 +13,19 @@ interface BeatData { config: Pg.ClientConfig; studyId: number; trialId: number; 
 
 export interface Heartbeat { stop(): Promise<void> }
 
+/**
+ * One beat for a trial this worker holds: cmv3's heartbeat and Optuna's `trial_heartbeats`. False
+ * when the trial is no longer this worker's (finished, handed back, or taken over by another).
+ * Shared by the beating thread and PgStudy.heartbeat.
+ */
+export async function beat(c: Pg.ClientBase, studyId: number, trialId: number, worker: string): Promise<boolean> {
+  const r = await c.query("UPDATE cmv3_trials SET heartbeat = $4 WHERE study_id = $1 AND id = $2 AND worker = $3 AND status = 'running' RETURNING optuna_trial_id",
+    [studyId, trialId, worker, Date.now() / 1000]);
+  if (!r.rowCount) return false;
+  await c.query('UPDATE trial_heartbeats SET heartbeat = LOCALTIMESTAMP WHERE trial_id = $1', [r.rows[0].optuna_trial_id]);
+  return true;
+}
+
 /** Starts beating for a trial (see BeatEvents). */
 export function startHeartbeat(d: BeatData, on: BeatEvents): Heartbeat {
   const thread = new Worker(new URL(import.meta.url), { workerData: d });
@@ -40,10 +53,7 @@ async function beatLoop(d: BeatData): Promise<void> {
         client.on('error', () => {});
         await client.connect();
       }
-      const r = await client.query("UPDATE cmv3_trials SET heartbeat = $4 WHERE study_id = $1 AND id = $2 AND worker = $3 AND status = 'running' RETURNING optuna_trial_id",
-        [d.studyId, d.trialId, d.worker, Date.now() / 1000]);
-      if (!r.rowCount) { parentPort!.postMessage({ lost: true }); break; }
-      await client.query('UPDATE trial_heartbeats SET heartbeat = LOCALTIMESTAMP WHERE trial_id = $1', [r.rows[0].optuna_trial_id]);
+      if (!await beat(client, d.studyId, d.trialId, d.worker)) { parentPort!.postMessage({ lost: true }); break; }
       // A study whose driver stopped (Ctrl-C, budget) stops its workers too: the trial is saved and handed back.
       const st = await client.query('SELECT state FROM cmv3_studies WHERE study_id = $1', [d.studyId]);
       if (!told && st.rows[0]?.state !== 'running') { parentPort!.postMessage({ stopped: true }); told = true; }

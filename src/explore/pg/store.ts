@@ -8,7 +8,7 @@ import type { ExploreOptions } from '../options.js';
 import type { Space } from '../space.js';
 import { StudyError, toTrial, TrialLostError, TRIAL_STATUSES, workerId, type BeatEvents, type Liveness, type StudyMeta, type StudyStore, type Trial, type TrialFile, type TrialMetrics, type TrialStatus } from '../store.js';
 import { connect, explain, safeUrl, type Connection } from './connect.js';
-import { startHeartbeat, type Heartbeat } from './heartbeat.js';
+import { beat, startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { createOptunaStudy, createOptunaTrial, syncCandidate } from './optuna.js';
 import { CMV3_PG_VERSION, ensureSchema } from './schema.js';
 
@@ -139,12 +139,8 @@ export class PgStudy implements StudyStore {
     await this.tx(async (c) => {
       await c.query('SELECT 1 FROM cmv3_studies WHERE study_id = $1 FOR UPDATE', [this.studyId]); // one adder at a time: ids in order
       if ((await c.query('SELECT 1 FROM cmv3_trials WHERE study_id = $1 AND key = $2 AND rung = $3', [this.studyId, t.key, t.rung])).rowCount) return;
-      const other = (await c.query('SELECT optuna_trial_id FROM cmv3_trials WHERE study_id = $1 AND key = $2 LIMIT 1', [this.studyId, t.key])).rows[0];
-      const optunaId = other?.optuna_trial_id ?? await createOptunaTrial(c, this.studyId, this.space, t.genes);
       const id = Number((await c.query('SELECT COALESCE(max(id), 0) + 1 AS id FROM cmv3_trials WHERE study_id = $1', [this.studyId])).rows[0].id);
-      await c.query(`INSERT INTO cmv3_trials (study_id, id, optuna_trial_id, key, rung, generation, genes, label, spec, epochs, train_images, seed, status, cost)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, [this.studyId, id, optunaId, t.key, t.rung, t.generation, JSON.stringify(t.genes), t.label,
-        JSON.stringify(t.spec), t.epochs, t.trainImages, t.seed, t.status, t.cost ? JSON.stringify(t.cost) : null]);
+      const optunaId = await this.insert(c, { ...t, id, metrics: null, error: null, seconds: null });
       await this.sync(c, optunaId);
       // The first trial of a rung decides the rung below: what was not promoted is pruned.
       if (t.rung > 0) for (const r of (await c.query('SELECT DISTINCT optuna_trial_id FROM cmv3_trials WHERE study_id = $1 AND rung = $2', [this.studyId, t.rung - 1])).rows) await this.sync(c, r.optuna_trial_id);
@@ -154,14 +150,17 @@ export class PgStudy implements StudyStore {
 
   /** Imports a trial as it is (migration from SQLite): same id, status, figures. */
   async importTrial(t: Trial): Promise<void> {
-    await this.tx(async (c) => {
-      const other = (await c.query('SELECT optuna_trial_id FROM cmv3_trials WHERE study_id = $1 AND key = $2 LIMIT 1', [this.studyId, t.key])).rows[0];
-      const optunaId = other?.optuna_trial_id ?? await createOptunaTrial(c, this.studyId, this.space, t.genes);
-      const status = t.status === 'running' ? 'pending' : t.status;
-      await c.query(`INSERT INTO cmv3_trials (study_id, id, optuna_trial_id, key, rung, generation, genes, label, spec, epochs, train_images, seed, status, cost, metrics, error, seconds)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, [this.studyId, t.id, optunaId, t.key, t.rung, t.generation, JSON.stringify(t.genes), t.label,
-        JSON.stringify(t.spec), t.epochs, t.trainImages, t.seed, status, t.cost ? JSON.stringify(t.cost) : null, t.metrics ? JSON.stringify(t.metrics) : null, t.error, t.seconds]);
-    });
+    await this.tx(async (c) => { await this.insert(c, { ...t, status: t.status === 'running' ? 'pending' : t.status }); });
+  }
+
+  /** Inserts one row of cmv3_trials, under the Optuna trial of its candidate (created for the first rung); returns that Optuna trial's id. */
+  private async insert(c: Pg.ClientBase, t: Omit<Trial, 'worker'>): Promise<number> {
+    const other = (await c.query('SELECT optuna_trial_id FROM cmv3_trials WHERE study_id = $1 AND key = $2 LIMIT 1', [this.studyId, t.key])).rows[0];
+    const optunaId = other?.optuna_trial_id ?? await createOptunaTrial(c, this.studyId, this.space, t.genes);
+    await c.query(`INSERT INTO cmv3_trials (study_id, id, optuna_trial_id, key, rung, generation, genes, label, spec, epochs, train_images, seed, status, cost, metrics, error, seconds)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, [this.studyId, t.id, optunaId, t.key, t.rung, t.generation, JSON.stringify(t.genes), t.label,
+      JSON.stringify(t.spec), t.epochs, t.trainImages, t.seed, t.status, t.cost ? JSON.stringify(t.cost) : null, t.metrics ? JSON.stringify(t.metrics) : null, t.error, t.seconds]);
+    return optunaId;
   }
 
   async reject(id: number, reasons: string[]): Promise<void> {
@@ -219,11 +218,7 @@ export class PgStudy implements StudyStore {
   }
 
   async heartbeat(id: number, worker: string): Promise<void> {
-    await this.tx(async (c) => {
-      const r = (await c.query("UPDATE cmv3_trials SET heartbeat = $4 WHERE study_id = $1 AND id = $2 AND worker = $3 AND status = 'running' RETURNING optuna_trial_id",
-        [this.studyId, id, worker, now()])).rows[0];
-      if (r) await c.query('UPDATE trial_heartbeats SET heartbeat = LOCALTIMESTAMP WHERE trial_id = $1', [r.optuna_trial_id]);
-    });
+    await this.tx(async (c) => { await beat(c, this.studyId, id, worker); });
   }
 
   async complete(id: number, worker: string, metrics: TrialMetrics, seconds: number): Promise<void> {
