@@ -1,7 +1,8 @@
 // npm run bench:paper [-- --no-write]
 // The paper's Table II and its ablation at full training, beside the paper's figures: each row's
 // final-epoch float32 test accuracy (metrics.jsonl), its int8 test accuracy per observer, the int8
-// and float32 .tflite sizes, the planned arena and the estimated latency on the i.MX RT1060.
+// and float32 .tflite sizes, the planned arena and the estimated latency on the i.MX RT1060 (TFLite
+// Micro), and cmv3's own C on the emulated Cortex-M7 (`cmv3 emulate`: instructions per image, arena).
 // Measuring a row's int8 figures takes about 12 minutes, so they are kept beside its run in
 // paper-figures.json (committed with the run) and measured again only when that file is missing.
 // Rows whose runs are missing or unfinished are listed as such. Needs the machine to itself.
@@ -10,13 +11,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluate } from '../src/api/evaluate.js';
 import { exportModel, report } from '../src/api/deploy.js';
+import { emulate } from '../src/api/mcu.js';
 import { loadModel } from '../src/api/model.js';
 import { summarize } from '../src/summary.js';
 import { findCifar } from '../test/helpers.js';
 import { writeSection } from './section.js';
 
 interface Row { label: string; runs: string[]; weights?: string; paperAcc: number; paperSize?: string; paperParams?: number }
-interface Figures { checkpoint: string; int8: Record<string, number>; int8Bytes: number; float32Bytes: number; arenaBytes: number; latencyMs: number; measured: string }
+/** cmv3 emulate on the best observer's int8 model: counts on QEMU, not cycles on a board. */
+interface Emulated { images: number; bitExact: number; instructionsPerImage: number; arenaBytes: number; stackBytes: number; flashBytes: number }
+interface Figures { checkpoint: string; int8: Record<string, number>; int8Bytes: number; float32Bytes: number; arenaBytes: number; latencyMs: number; measured: string; emulated?: Emulated | string }
 
 const TABLE2: Row[] = [
   { label: 'width 0.35', runs: ['runs/table2-w0.35-fast-s1'], weights: 'cmv3-w0.35-cifar10', paperAcc: 87.36, paperSize: '1.9 MB' },
@@ -63,28 +67,41 @@ async function figures(row: Row): Promise<Figures | string> {
   const best = OBSERVERS.reduce((a, b) => (int8[b] > int8[a] ? b : a));
   const r = await report(model, { data, observer: best });
   const f32 = await exportModel(model, { format: 'tflite' });
-  const out: Figures = { checkpoint, int8, int8Bytes: r.flash.modelBytes, float32Bytes: f32.bytes.length, arenaBytes: r.sram.arenaBytes, latencyMs: r.latencyMs, measured: new Date().toISOString().slice(0, 10) };
+  const out: Figures = { checkpoint, int8, int8Bytes: r.flash.modelBytes, float32Bytes: f32.bytes.length, arenaBytes: r.sram.arenaBytes, latencyMs: r.latencyMs, measured: new Date().toISOString().slice(0, 10),
+    emulated: await emulated(checkpoint, best) };
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
   return out;
 }
 
+/** cmv3's C for that int8 model on the emulated Cortex-M7 (10 test images), or why not. */
+async function emulated(checkpoint: string, observer: (typeof OBSERVERS)[number]): Promise<Emulated | string> {
+  try {
+    const e = await emulate(checkpoint, { target: 'cortex-m7', images: 10, data, observer });
+    return { images: e.images, bitExact: e.bitExact, instructionsPerImage: e.instructionsPerImage, arenaBytes: e.arenaBytes, stackBytes: e.stackBytes, flashBytes: e.flashBytes };
+  } catch (err) {
+    return `not emulated: ${(err as Error).message}`;
+  }
+}
+
 const fmt = (n: number) => n.toLocaleString('en-US');
+const emulatedCell = (e: Emulated | string | undefined) => (e === undefined ? 'not measured' : typeof e === 'string' ? e
+  : `${fmt(e.instructionsPerImage)} instr., arena ${fmt(e.arenaBytes)} B${e.bitExact === e.images ? '' : ` (only ${e.bitExact} of ${e.images} outputs equal to the int8 engine)`}`);
 async function table(rows: Row[]): Promise<string[]> {
-  const lines = ['| row | paper accuracy | paper size | params (Keras total) | float32 test, final epoch | vs paper | int8 test (minmax / percentile / mse) | int8 .tflite | float32 .tflite | arena | est. latency |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const lines = ['| row | paper accuracy | paper size | params (Keras total) | float32 test, final epoch | vs paper | int8 test (minmax / percentile / mse) | int8 .tflite | float32 .tflite | TFLite Micro arena | est. latency (TFLite Micro) | cmv3 C, emulated Cortex-M7 |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
   for (const row of rows) {
     const finals = row.runs.map(finalEpoch);
     const done = finals.filter((f): f is { acc: number; epochs: number; wall: number } => typeof f !== 'string');
-    if (typeof finals[0] === 'string') { lines.push(`| ${row.label} | ${row.paperAcc.toFixed(2)}% | ${row.paperSize ?? ''} | | ${finals[0]} | | | | | | |`); continue; }
+    if (typeof finals[0] === 'string') { lines.push(`| ${row.label} | ${row.paperAcc.toFixed(2)}% | ${row.paperSize ?? ''} | | ${finals[0]} | | | | | | | |`); continue; }
     const weights = weightsOf(row);
     const params = weights ? fmt(summarize((await loadModel(weights)).model.net).params.total) : '';
     const mean = done.reduce((s, f) => s + f.acc, 0) / done.length;
     const sd = Math.sqrt(done.reduce((s, f) => s + (f.acc - mean) ** 2, 0) / Math.max(1, done.length - 1));
     const acc = done.length > 1 ? `${mean.toFixed(2)}% (${done.map((f) => f.acc.toFixed(2)).join(' / ')}; sd ${sd.toFixed(2)})` : `${mean.toFixed(2)}%`;
     const f = await figures(row);
-    const fig = typeof f === 'string' ? ['', f, '', '', '', ''] : [
-      OBSERVERS.map((o) => `${f.int8[o].toFixed(2)}%`).join(' / '), `${fmt(f.int8Bytes)} B`, `${fmt(f.float32Bytes)} B`, `${fmt(f.arenaBytes)} B`, `~${f.latencyMs.toFixed(0)} ms (estimate)`];
+    const fig = typeof f === 'string' ? [f, '', '', '', '', ''] : [
+      OBSERVERS.map((o) => `${f.int8[o].toFixed(2)}%`).join(' / '), `${fmt(f.int8Bytes)} B`, `${fmt(f.float32Bytes)} B`, `${fmt(f.arenaBytes)} B`, `~${f.latencyMs.toFixed(0)} ms (estimate)`, emulatedCell(f.emulated)];
     const delta = (typeof finals[0] === 'string' ? NaN : finals[0].acc) - row.paperAcc;
-    lines.push(`| ${row.label} | ${row.paperAcc.toFixed(2)}% | ${row.paperSize ?? ''} | ${params}${row.paperParams ? ` (paper ${fmt(row.paperParams)})` : ''} | ${acc} | ${delta >= 0 ? '+' : ''}${delta.toFixed(2)} | ${fig.slice(0, 5).join(' | ')} |`);
+    lines.push(`| ${row.label} | ${row.paperAcc.toFixed(2)}% | ${row.paperSize ?? ''} | ${params}${row.paperParams ? ` (paper ${fmt(row.paperParams)})` : ''} | ${acc} | ${delta >= 0 ? '+' : ''}${delta.toFixed(2)} | ${fig.join(' | ')} |`);
   }
   return lines;
 }
@@ -92,7 +109,7 @@ async function table(rows: Row[]): Promise<string[]> {
 const t2 = await table(TABLE2), ab = await table(ABLATION);
 const body = [
   `Measured on ${new Date().toISOString().slice(0, 10)} (each row's int8 figures on the date in its paper-figures.json). Command: \`npm run bench:paper\`.`,
-  'Every run: `npx cmv3 train ... --recipe fast --seed S` (25 epochs, all 50,000 training images); the float32 accuracy is the final epoch on the 10,000 test images (the first seed; with several seeds their mean, each, and the standard deviation); "vs paper" is the first seed against the paper. int8: the final weights quantized with 500 calibration images per observer, evaluated by the int8 engine (TFLite Micro arithmetic) on all 10,000 test images; sizes, arena (TFLite Micro plan) and latency (cost model, an estimate) of the best observer\'s model. The paper\'s "model size" is its Keras .h5 file (float32 weights plus Keras metadata and optimizer slots), not comparable to a .tflite.',
+  'Every run: `npx cmv3 train ... --recipe fast --seed S` (25 epochs, all 50,000 training images); the float32 accuracy is the final epoch on the 10,000 test images (the first seed; with several seeds their mean, each, and the standard deviation); "vs paper" is the first seed against the paper. int8: the final weights quantized with 500 calibration images per observer, evaluated by the int8 engine (TFLite Micro arithmetic) on all 10,000 test images; sizes, arena (TFLite Micro plan) and latency (cost model, an estimate) of the best observer\'s model; the last column is that model compiled by `cmv3 compile` and run by `cmv3 emulate` on 10 test images (instructions per image counted by QEMU, not cycles on a board; arena from its static plan). The paper\'s "model size" is its Keras .h5 file (float32 weights plus Keras metadata and optimizer slots), not comparable to a .tflite.',
   '',
   '### Table II',
   '',
