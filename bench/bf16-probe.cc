@@ -4,13 +4,30 @@
 // weights (forward: bf16 in and out; backward data: bf16 diff_dst and weights, float32 diff_src
 // for the batch-norm backward; backward weights: bf16 in, float32 weight gradient). Needs a CPU
 // with AVX512_BF16 (oneDNN falls back to slow reference code otherwise: the impl line says so).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <random>
+#include <unordered_map>
 #include <vector>
 #include "oneapi/dnnl/dnnl.hpp"
 using namespace dnnl;
 using tag = memory::format_tag; using dt = memory::data_type;
 engine eng(engine::kind::cpu, 0); stream strm(eng);
+// Random values in [-1, 1) (no zeros, denormals or NaN to flatter either side), as f32 or bf16.
+void Fill(memory& m) {
+  static std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  const size_t bytes = m.get_desc().get_size();
+  if (m.get_desc().data_type() == dt::bf16) {
+    auto* p = static_cast<uint16_t*>(m.get_data_handle());
+    for (size_t i = 0; i < bytes / 2; ++i) { float f = u(rng); uint32_t b; std::memcpy(&b, &f, 4); p[i] = uint16_t(b >> 16); }
+  } else {
+    auto* p = static_cast<float*>(m.get_data_handle());
+    for (size_t i = 0; i < bytes / 4; ++i) p[i] = u(rng);
+  }
+}
 double timeit(primitive& p, std::unordered_map<int, memory>& args) {
   p.execute(strm, args); strm.wait();
   double best = 1e9;
@@ -29,13 +46,14 @@ int main() {
     for (int bf = 0; bf < 2; ++bf) {
       dt a = bf ? dt::bf16 : dt::f32;
       memory::desc src({s.n, s.cin, s.h, s.h}, a, tag::nhwc), dst({s.n, s.cout, s.h, s.h}, bf ? dt::bf16 : dt::f32, tag::nhwc);
-      memory::desc srcf({s.n, s.cin, s.h, s.h}, bf ? dt::f32 : dt::f32, tag::nhwc);
+      memory::desc srcf({s.n, s.cin, s.h, s.h}, dt::f32, tag::nhwc);
       memory::desc wany({s.cout, s.cin, 1, 1}, a, tag::any);
       memory::desc wf({s.cout, s.cin, 1, 1}, dt::f32, tag::any);
       // forward: bf16 in, bf16 out
       auto fd = convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wany, memory::desc(), dst, {1,1}, {0,0}, {0,0});
       auto fpd = convolution_forward::primitive_desc(fd, eng);
       memory ms(src, eng), mw(fpd.weights_desc(), eng), md(dst, eng);
+      Fill(ms), Fill(mw), Fill(md);
       convolution_forward f(fpd);
       std::unordered_map<int, memory> fa{{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, md}};
       t[bf][0] = timeit(f, fa);
@@ -43,6 +61,7 @@ int main() {
       auto bdd = convolution_backward_data::desc(algorithm::convolution_direct, bf ? srcf : src, wany, dst, {1,1}, {0,0}, {0,0});
       auto bdpd = convolution_backward_data::primitive_desc(bdd, eng, fpd);
       memory mds(bf ? srcf : src, eng), mw2(bdpd.weights_desc(), eng);
+      Fill(mw2);
       convolution_backward_data bd(bdpd);
       std::unordered_map<int, memory> ba{{DNNL_ARG_DIFF_DST, md}, {DNNL_ARG_WEIGHTS, mw2}, {DNNL_ARG_DIFF_SRC, mds}};
       t[bf][1] = timeit(bd, ba);

@@ -9,9 +9,12 @@
 #if defined(__AVX512F__)
 #define CMV3_AVX512 1
 // GCC 12 warns about _mm512_undefined_ps() (its self-initialised placeholder for the unused
-// masked-off source) in every min/max/roundscale/scalef: a known false positive.
+// masked-off source) in every min/max/roundscale/scalef: a known false positive, silenced for
+// the intrinsics header only (popped below; this must be its first inclusion).
+#pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 
 #include <type_traits>
 
@@ -22,9 +25,12 @@ namespace cmv3 {
 using V16 = __m512;
 inline V16 Splat(float f) { return _mm512_set1_ps(f); }
 
+// NaN: vminps / vmaxps return their SECOND operand when either is NaN, so x always goes second
+// and a NaN input stays NaN, as in the scalar forms (std::min / std::max) and the JS reference.
+
 // FastExp's range reduction and polynomial; 2^k applied by vscalefps, so k stays a float.
 inline V16 ExpV(V16 x) {
-  x = _mm512_min_ps(_mm512_max_ps(x, Splat(-87.0f)), Splat(88.0f));
+  x = _mm512_min_ps(Splat(88.0f), _mm512_max_ps(Splat(-87.0f), x));
   V16 kf = _mm512_roundscale_ps(_mm512_mul_ps(x, Splat(1.44269504088896341f)),
                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   V16 r = _mm512_fnmadd_ps(kf, Splat(0.693359375f), x);
@@ -39,7 +45,7 @@ inline V16 ExpV(V16 x) {
   return _mm512_scalef_ps(p, kf);
 }
 
-inline V16 Relu6V(V16 x) { return _mm512_min_ps(_mm512_max_ps(x, _mm512_setzero_ps()), Splat(6.0f)); }
+inline V16 Relu6V(V16 x) { return _mm512_min_ps(Splat(6.0f), _mm512_max_ps(_mm512_setzero_ps(), x)); }
 
 // ActF<A> lane by lane.
 template <int A>
@@ -47,7 +53,7 @@ inline V16 ActV(V16 x) {
   if constexpr (A == kNone) {
     return x;
   } else if constexpr (A == kRelu) {
-    return _mm512_max_ps(x, _mm512_setzero_ps());
+    return _mm512_max_ps(_mm512_setzero_ps(), x);
   } else if constexpr (A == kRelu6) {
     return Relu6V(x);
   } else if constexpr (A == kHswish) {
@@ -60,9 +66,9 @@ inline V16 ActV(V16 x) {
     __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
     return _mm512_mask_mul_ps(x, neg, x, Splat(kLeakyReluAlpha));
   } else {
-    V16 e = ExpV(_mm512_min_ps(x, Splat(20.0f)));
+    V16 e = ExpV(_mm512_min_ps(Splat(20.0f), x));
     V16 n = _mm512_mul_ps(e, _mm512_add_ps(e, Splat(2.0f)));
-    return _mm512_div_ps(_mm512_mul_ps(x, n), _mm512_add_ps(n, Splat(2.0f)));
+    return _mm512_mul_ps(_mm512_max_ps(Splat(-88.0f), x), _mm512_div_ps(n, _mm512_add_ps(n, Splat(2.0f))));
   }
 }
 
@@ -91,7 +97,7 @@ inline V16 ActGradV(V16 x) {
     return _mm512_mask_mov_ps(one, _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ), Splat(kLeakyReluAlpha));
   } else {
     // The form of ActGrad<kMish>: rw * (n + 4 x e (1 + e) rw) with rw = 1 / (n + 2).
-    V16 xc = _mm512_min_ps(x, Splat(20.0f));
+    V16 xc = _mm512_min_ps(Splat(20.0f), _mm512_max_ps(Splat(-88.0f), x));
     V16 e = ExpV(xc);
     V16 n = _mm512_mul_ps(e, _mm512_add_ps(e, Splat(2.0f)));
     V16 rw = _mm512_div_ps(one, _mm512_add_ps(n, Splat(2.0f)));

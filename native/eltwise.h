@@ -69,10 +69,12 @@ inline float ActF(float x) {
   } else {
     // mish = x * tanh(softplus(x)); with e = exp(x), n = e(e+2): tanh(softplus) = n/(n+2).
     // Past x = 20, n/(n+2) rounds to 1 in float, so clamping the exponent needs no select
-    // (a select here made GCC give up on vectorizing: "control flow in loop").
+    // (a select here made GCC give up on vectorizing: "control flow in loop"). n/(n+2) first:
+    // x * n overflows past x ~ 1e21. Below -88 the factor is FastExp's floor, not 0, so x is
+    // clamped there too (mish(-88) ~ -5e-37: as good as the true value).
     float e = FastExp(std::min(x, 20.0f));
     float n = e * (e + 2.0f);
-    return x * n / (n + 2.0f);
+    return std::max(x, -88.0f) * (n / (n + 2.0f));
   }
 }
 
@@ -100,8 +102,9 @@ inline float ActGrad(float x) {
     // tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2) with t = n/w, w = n + 2: 1 - t^2 = 4(n+1)/w^2
     // (no cancellation near t = 1) and n + 1 = (1 + e)^2, so the whole is rw * (n + 4x e(1+e) rw)
     // with rw = 1/w: one division. x * e(1+e) is formed first so huge |x| cannot overflow.
-    // Clamped as in ActF: past x = 20, t rounds to 1 and the second term to 0.
-    float xc = std::min(x, 20.0f);
+    // Clamped as in ActF: past x = 20, t rounds to 1 and the second term to 0; below -88 both
+    // terms are 0 in float.
+    float xc = std::min(std::max(x, -88.0f), 20.0f);
     float e = FastExp(xc);
     float n = e * (e + 2.0f);
     float rw = 1.0f / (n + 2.0f);

@@ -254,6 +254,24 @@ test('activations: forward and backward over a wide input range', (t) => {
       close(`${act} forward len=${len}`, fwd(O), fwd(R));
       close(`${act} backward len=${len}`, bwd(O), bwd(R));
     }
+    // NaN stays NaN (the AVX-512 min/max return their second operand on NaN: x must go second),
+    // and the far tails are finite and right (mish(-1e30) is 0, not x * exp(-87)).
+    const edge = Float32Array.from([NaN, 1e30, -1e30, 90, -90, 0]);
+    const y = new Float32Array(edge.length), yr = new Float32Array(edge.length);
+    O.activationForward(act, edge, y);
+    R.activationForward(act, edge, yr);
+    assert.ok(Number.isNaN(y[0]), `${act}(NaN) gave ${y[0]}`);
+    close(`${act} forward far tails`, y.subarray(1), yr.subarray(1));
+  }
+  // The same through the fused batch norm (the vector path serves Mish and sigmoid there).
+  for (const act of ['mish', 'sigmoid', 'hswish'] as const) {
+    const c = 16, rows = 2, x = new Float32Array(rows * c).fill(1), y = new Float32Array(rows * c);
+    x[c + 3] = 2;
+    const gamma = new Float32Array(c).fill(1), beta = new Float32Array(c).fill(0);
+    beta[5] = NaN;
+    O.batchNormActForwardInference(rows, c, x, gamma, beta, new Float32Array(c), new Float32Array(c).fill(1), 1e-3, act, y);
+    assert.ok(Number.isNaN(y[5]) && Number.isNaN(y[c + 5]), `${act}: a NaN shift gave ${y[5]}`);
+    assert.ok(Number.isFinite(y[3]) && Number.isFinite(y[c + 3]));
   }
 });
 

@@ -124,9 +124,9 @@ export class PgStudy implements StudyStore {
 
   async lockDriver(isAlive: Liveness): Promise<void> {
     await this.tx(async (c) => {
-      const { driver, driver_beat: beat } = (await c.query('SELECT driver, driver_beat FROM cmv3_studies WHERE study_id = $1 FOR UPDATE', [this.studyId])).rows[0];
+      const { driver, driver_beat: driverBeat } = (await c.query('SELECT driver, driver_beat FROM cmv3_studies WHERE study_id = $1 FOR UPDATE', [this.studyId])).rows[0];
       const alive = driver ? isAlive(driver) : false;
-      const held = driver && driver !== workerId() && (alive === true || (alive === undefined && now() - (beat ?? 0) < DRIVER_STALE_S));
+      const held = driver && driver !== workerId() && (alive === true || (alive === undefined && now() - (driverBeat ?? 0) < DRIVER_STALE_S));
       if (held) throw new StudyError(`${this.where} is being driven by process ${driver}; wait for it or stop it first`);
       await c.query('UPDATE cmv3_studies SET driver = $2, driver_beat = $3 WHERE study_id = $1', [this.studyId, workerId(), now()]);
     });
