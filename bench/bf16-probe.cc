@@ -39,10 +39,10 @@ int main() {
   struct S { int n, h, cin, cout; } shapes[] = {{128, 32, 16, 48}, {128, 32, 48, 16}, {128, 32, 48, 24}, {128, 32, 24, 24},
       {128, 32, 144, 24}, {128, 32, 24, 24}, {128, 32, 24, 96}, {128, 16, 96, 24}, {128, 16, 144, 48}, {128, 16, 48, 48},
       {128, 16, 288, 64}, {128, 16, 64, 64}, {128, 16, 64, 128}};
-  double tf[3] = {0}, tb[3] = {0};
+  double tf[3] = {0}, tb[3] = {0}, tm[3] = {0};
   for (const auto& s : shapes) {
     double gf = 2.0 * s.n * s.h * s.h * s.cin * s.cout / 1e9;
-    double t[2][3];
+    double t[2][3], conv_mixed[3];
     for (int bf = 0; bf < 2; ++bf) {
       dt a = bf ? dt::bf16 : dt::f32;
       memory::desc src({s.n, s.cin, s.h, s.h}, a, tag::nhwc), dst({s.n, s.cout, s.h, s.h}, bf ? dt::bf16 : dt::f32, tag::nhwc);
@@ -73,10 +73,28 @@ int main() {
       std::unordered_map<int, memory> wa{{DNNL_ARG_SRC, ms}, {DNNL_ARG_DIFF_DST, md}, {DNNL_ARG_DIFF_WEIGHTS, mdw}};
       t[bf][2] = timeit(bw, wa);
       if (&s == &shapes[0]) printf("impl %s: fwd %s bwd_d %s bwd_w %s\n", bf ? "bf16" : "f32", fpd.impl_info_str(), bdpd.impl_info_str(), bwpd.impl_info_str());
+      if (bf) {
+        // float32 tensors, bfloat16 arithmetic: convert src and diff_dst on the way in (the
+        // reorders are timed), float32 dst and diff_src out; backward weights reuses both converts.
+        memory::desc dstf({s.n, s.cout, s.h, s.h}, dt::f32, tag::nhwc);
+        memory xs(srcf, eng), xd(dstf, eng), yd(dstf, eng);
+        Fill(xs), Fill(xd);
+        reorder rs(xs, ms), rd(xd, md);
+        std::unordered_map<int, memory> rsa{{DNNL_ARG_FROM, xs}, {DNNL_ARG_TO, ms}}, rda{{DNNL_ARG_FROM, xd}, {DNNL_ARG_TO, md}};
+        auto fd2 = convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wany, memory::desc(), dstf, {1,1}, {0,0}, {0,0});
+        auto fpd2 = convolution_forward::primitive_desc(fd2, eng);
+        convolution_forward f2(fpd2);
+        std::unordered_map<int, memory> fa2{{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, yd}};
+        conv_mixed[0] = timeit(rs, rsa) + timeit(f2, fa2);
+        conv_mixed[1] = timeit(rd, rda) + t[1][1];
+        conv_mixed[2] = t[1][2];
+        if (&s == &shapes[0]) printf("impl mixed: fwd %s\n", fpd2.impl_info_str());
+      }
     }
-    printf("%3dx%-3d %2dx%-2d %5.2f GF | f32 fwd %6.2f bd %6.2f bw %6.2f ms | bf16 fwd %6.2f bd %6.2f bw %6.2f ms\n", s.cin, s.cout, s.h, s.h, gf, t[0][0], t[0][1], t[0][2], t[1][0], t[1][1], t[1][2]);
-    for (int k = 0; k < 3; ++k) { tf[k] += t[0][k]; tb[k] += t[1][k]; }
+    printf("%3dx%-3d %2dx%-2d %5.2f GF | f32 fwd %6.2f bd %6.2f bw %6.2f ms | bf16 fwd %6.2f bd %6.2f bw %6.2f ms | mixed fwd %6.2f bd %6.2f ms\n", s.cin, s.cout, s.h, s.h, gf, t[0][0], t[0][1], t[0][2], t[1][0], t[1][1], t[1][2], conv_mixed[0], conv_mixed[1]);
+    for (int k = 0; k < 3; ++k) { tf[k] += t[0][k]; tb[k] += t[1][k]; tm[k] += conv_mixed[k]; }
   }
   printf("all 1x1 convolutions, ms per training step: ");
   printf("total f32 fwd %.1f bd %.1f bw %.1f | bf16 fwd %.1f bd %.1f bw %.1f ms\n", tf[0], tf[1], tf[2], tb[0], tb[1], tb[2]);
+  printf("float32 tensors with bf16 arithmetic (converts included): fwd %.1f bd %.1f bw %.1f ms, total %.1f\n", tm[0], tm[1], tm[2], tm[0] + tm[1] + tm[2]);
 }

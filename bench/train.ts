@@ -1,6 +1,8 @@
-// npm run bench:train [-- --batch-sizes 32,64,128 --steps 20 --threads 2 --no-torch --no-write]
-// Training-step and inference throughput of cmv3 width 0.5 on the oneDNN backend, a per-op
-// profile, and the same network in Debian's PyTorch for comparison; results go to BENCHMARKS.md.
+// npm run bench:train [-- --batch-sizes 32,64,128 --steps 20 --threads 2 --precisions f32,bf16 --no-torch --no-write]
+// Training-step and inference throughput of cmv3 width 0.5 on the oneDNN backend, in float32 and
+// with bf16 mixed precision (`cmv3 train --precision bf16`, where the CPU has AVX512_BF16), a
+// per-op profile, and the same network in Debian's PyTorch for comparison; results go to
+// BENCHMARKS.md. Run with --expose-gc (the npm script does) so each precision's peak RSS is its own.
 import { spawnSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOnednnAddon } from '../src/backend/onednn.js';
 import { getBackend } from '../src/backend/select.js';
-import type { Backend } from '../src/backend/types.js';
+import { PRECISIONS, type Backend, type Precision } from '../src/backend/types.js';
 import { Model } from '../src/model.js';
 import { buildNetwork } from '../src/models/build.js';
 import { resolveSpec } from '../src/models/registry.js';
@@ -21,7 +23,8 @@ import { writeSection } from './section.js';
 const { values } = parseArgs({
   options: {
     'batch-sizes': { type: 'string', default: '32,64,128' }, steps: { type: 'string', default: '20' },
-    threads: { type: 'string', default: '2' }, 'no-torch': { type: 'boolean' }, 'no-write': { type: 'boolean' },
+    threads: { type: 'string', default: '2' }, precisions: { type: 'string', default: 'f32,bf16' },
+    'no-torch': { type: 'boolean' }, 'no-write': { type: 'boolean' },
   },
 });
 const batches = values['batch-sizes']!.split(',').map(Number);
@@ -30,9 +33,15 @@ const spec = resolveSpec('cmv3', { width: 0.5 });
 const backend = await getBackend('onednn');
 backend.setThreads(threads);
 const GFLOP_PER_TRAIN_IMAGE = (6 * summarize(buildNetwork(spec, { backend })).macs) / 1e9; // fwd 2 + bwd 4 FLOP per MAC
+const precisions = values.precisions!.split(',') as Precision[];
+for (const p of precisions) if (!PRECISIONS.includes(p)) throw new Error(`Expected f32 and/or bf16 for --precisions but received ${p}`);
+if (precisions.includes('bf16') && !backend.bf16Supported()) {
+  console.log('bf16 rows skipped: this CPU has no AVX512_BF16');
+  precisions.splice(precisions.indexOf('bf16'), 1);
+}
 
-function setup(b: Backend, n: number) {
-  const model = new Model(buildNetwork(spec, { backend: b }, 1), b);
+function setup(b: Backend, n: number, precision: Precision = 'f32') {
+  const model = new Model(buildNetwork(spec, { backend: b, precision }, 1), b);
   const rng = new Rng(n);
   const x = Float32Array.from({ length: n * 32 * 32 * 3 }, () => rng.normal());
   const labels = Array.from({ length: n }, () => rng.int(10));
@@ -50,6 +59,12 @@ function time(fn: () => void, reps: number): number {
 function peakRssMb(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+}
+
+/** Frees the previous precision's models (with --expose-gc) and restarts the peak RSS count from now. */
+function resetPeakRss(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+  try { writeFileSync('/proc/self/clear_refs', '5'); } catch { /* older kernels: the peak stays the process's */ }
 }
 
 /**
@@ -76,32 +91,44 @@ const peak = sgemmPeakGflops();
 const limit = peak.gflops / GFLOP_PER_TRAIN_IMAGE;
 console.log(`sgemm peak ${peak.gflops.toFixed(1)} GFLOP/s (n = ${peak.size}, ${threads} threads): compute limit ${limit.toFixed(0)} training images/s at ${GFLOP_PER_TRAIN_IMAGE.toFixed(4)} GFLOP each`);
 
-interface Result { batch: number; train: number; infer: number; rssMb: number }
+interface Result { precision: Precision; batch: number; train: number; infer: number; rssMb: number }
 const ours: Result[] = [];
-for (const n of batches) {
-  const { model, x, labels, opt } = setup(backend, n);
-  const step = () => model.trainStep(x, labels, opt, 0.01);
-  time(step, 3);
-  const train = (n * steps) / time(step, steps);
-  const infer = (n * steps) / time(() => model.forward(x, n, false), steps);
-  const rssMb = peakRssMb();
-  ours.push({ batch: n, train, infer, rssMb });
-  console.log(`cmv3  batch ${n}: train ${train.toFixed(1)} img/s (${(train / limit).toFixed(3)} of the limit), inference ${infer.toFixed(1)} img/s, peak RSS ${rssMb.toFixed(0)} MB`);
+for (const precision of precisions) {
+  resetPeakRss();
+  for (const n of batches) {
+    const { model, x, labels, opt } = setup(backend, n, precision);
+    const step = () => model.trainStep(x, labels, opt, 0.01);
+    time(step, 3);
+    const train = (n * steps) / time(step, steps);
+    const infer = (n * steps) / time(() => model.forward(x, n, false), steps);
+    const rssMb = peakRssMb();
+    ours.push({ precision, batch: n, train, infer, rssMb });
+    console.log(`cmv3 ${precision} batch ${n}: train ${train.toFixed(1)} img/s (${(train / limit).toFixed(3)} of the limit), inference ${infer.toFixed(1)} img/s, peak RSS ${rssMb.toFixed(0)} MB`);
+  }
 }
 
-// Per-op profile at the largest batch.
+// Per-op profile at the largest batch, for each precision: ms per step by op.
 const nProf = Math.max(...batches);
-const prof = profiledBackend(backend);
-const p = setup(prof.backend, nProf);
-p.model.trainStep(p.x, p.labels, p.opt, 0.01);
-prof.reset();
 const profSteps = 5;
-const stepSeconds = time(() => p.model.trainStep(p.x, p.labels, p.opt, 0.01), profSteps) / profSteps;
-const rows = prof.rows();
-const opMs = rows.reduce((a, r) => a + r.ms, 0) / profSteps;
-const profileLines = rows.map((r) => `| ${r.op} | ${(r.ms / profSteps).toFixed(1)} | ${((r.ms / profSteps / (stepSeconds * 1000)) * 100).toFixed(1)}% |`);
-profileLines.push(`| other (JS: optimizer update, loss, dropout, glue) | ${(stepSeconds * 1000 - opMs).toFixed(1)} | ${(((stepSeconds * 1000 - opMs) / (stepSeconds * 1000)) * 100).toFixed(1)}% |`);
-console.log(`profile at batch ${nProf}: ${(stepSeconds * 1000).toFixed(1)} ms per step`);
+function profileAt(precision: Precision): { stepMs: number; ops: Map<string, number> } {
+  const prof = profiledBackend(backend);
+  const p = setup(prof.backend, nProf, precision);
+  p.model.trainStep(p.x, p.labels, p.opt, 0.01);
+  prof.reset();
+  const stepMs = (1000 * time(() => p.model.trainStep(p.x, p.labels, p.opt, 0.01), profSteps)) / profSteps;
+  const ops = new Map(prof.rows().map((r) => [r.op, r.ms / profSteps]));
+  ops.set('other (JS: optimizer update, loss, dropout, glue)', stepMs - [...ops.values()].reduce((a, b) => a + b, 0));
+  return { stepMs, ops };
+}
+const profiles = precisions.map((pr) => ({ precision: pr, ...profileAt(pr) }));
+const opNames = [...new Set(profiles.flatMap((pf) => [...pf.ops.keys()]))]
+  .sort((a, b) => (profiles[0].ops.get(b) ?? 0) - (profiles[0].ops.get(a) ?? 0));
+const cell = (pf: (typeof profiles)[number], op: string) => {
+  const ms = pf.ops.get(op);
+  return ms === undefined ? '- | -' : `${ms.toFixed(1)} | ${((ms / pf.stepMs) * 100).toFixed(1)}%`;
+};
+const profileLines = opNames.map((op) => `| ${op} | ${profiles.map((pf) => cell(pf, op)).join(' | ')} |`);
+for (const pf of profiles) console.log(`profile ${pf.precision} at batch ${nProf}: ${pf.stepMs.toFixed(1)} ms per step`);
 for (const l of profileLines) console.log(l);
 
 // PyTorch twin on the identical graph.
@@ -128,24 +155,25 @@ if (!values['no-write']) {
   const table = ours.map((o) => {
     const t = torch?.results.find((r) => r.batch === o.batch);
     const ratio = t ? `${(o.train / t.train_images_per_s).toFixed(2)}x` : 'n/a';
-    return `| ${o.batch} | ${o.train.toFixed(1)} | ${(o.train / limit).toFixed(3)} | ${o.infer.toFixed(1)} | ${o.rssMb.toFixed(0)} | ${t ? t.train_images_per_s.toFixed(1) : 'n/a'} | ${t ? t.infer_images_per_s.toFixed(1) : 'n/a'} | ${ratio} |`;
+    return `| ${o.precision} | ${o.batch} | ${o.train.toFixed(1)} | ${(o.train / limit).toFixed(3)} | ${o.infer.toFixed(1)} | ${o.rssMb.toFixed(0)} | ${t ? t.train_images_per_s.toFixed(1) : 'n/a'} | ${t ? t.infer_images_per_s.toFixed(1) : 'n/a'} | ${ratio} |`;
   });
-  const best = Math.max(...ours.map((o) => o.train));
+  const bestOf = (pr: Precision) => Math.max(...ours.filter((o) => o.precision === pr).map((o) => o.train));
+  const best = bestOf('f32');
   const section = [
     `Measured ${date} on ${cpu}, ${cpus().length} cores, ${threads} threads, Node ${process.version}, oneDNN backend; PyTorch ${torch?.torch ?? 'not run'} (Debian python3-torch, channels_last, same thread count, same network built from the same graph).`,
     `Command: \`npm run bench:train\` (${steps} timed steps per batch size after 3 warm-up steps; random inputs; SGD+Nesterov update included).`,
     '',
-    '| batch | cmv3 train img/s | share of the compute limit | cmv3 inference img/s | cmv3 peak RSS MB | PyTorch train img/s | PyTorch inference img/s | train speed-up |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| precision | batch | cmv3 train img/s | share of the compute limit | cmv3 inference img/s | cmv3 peak RSS MB | PyTorch train img/s (float32) | PyTorch inference img/s | train speed-up |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...table,
     '',
-    `Peak RSS is the process maximum after that batch size ran (batch sizes run in ascending order, so the last row is the peak at the largest batch).`,
-    `Compute limit: ${GFLOP_PER_TRAIN_IMAGE.toFixed(4)} GFLOP per training image (3 x 2 FLOP per MAC) against oneDNN's sgemm measured in this run at ${peak.gflops.toFixed(1)} GFLOP/s (${threads} threads, best of n = 512, 1024, 2048) is ${limit.toFixed(0)} images/s; the best rate here, ${best.toFixed(1)} images/s, is ${(best / limit).toFixed(3)} of it (${(best * GFLOP_PER_TRAIN_IMAGE).toFixed(1)} GFLOP/s).`,
+    `Precision bf16 is \`cmv3 train --precision bf16\`: the 1x1 convolutions over feature maps take bfloat16 inputs (rounded by a separate pass, \`toBf16\` in the profile) and sum in float32; everything else is float32. Inference rows run the same network in the same precision. Peak RSS is the maximum after that batch size ran within its precision (batch sizes in ascending order, the count restarted for each precision), so the last row of a precision is its peak at the largest batch.`,
+    `Compute limit: ${GFLOP_PER_TRAIN_IMAGE.toFixed(4)} GFLOP per training image (3 x 2 FLOP per MAC) against oneDNN's float32 sgemm measured in this run at ${peak.gflops.toFixed(1)} GFLOP/s (${threads} threads, best of n = 512, 1024, 2048) is ${limit.toFixed(0)} images/s; the best float32 rate here, ${best.toFixed(1)} images/s, is ${(best / limit).toFixed(3)} of it (${(best * GFLOP_PER_TRAIN_IMAGE).toFixed(1)} GFLOP/s)${precisions.includes('bf16') ? `; the best bf16 rate, ${bestOf('bf16').toFixed(1)} images/s, is ${(bestOf('bf16') / limit).toFixed(3)} of the float32 limit` : ''}.`,
     '',
-    `Where a training step's time goes at batch ${nProf} (${(stepSeconds * 1000).toFixed(1)} ms per step, ${(nProf / stepSeconds).toFixed(1)} img/s with timing wrappers on):`,
+    `Where a training step's time goes at batch ${nProf} (${profiles.map((pf) => `${pf.precision} ${pf.stepMs.toFixed(1)} ms per step, ${((nProf * 1000) / pf.stepMs).toFixed(1)} img/s`).join('; ')}; timing wrappers on):`,
     '',
-    '| op | ms per step | share |',
-    '|---|---:|---:|',
+    `| op | ${profiles.map((pf) => `${pf.precision} ms per step | share`).join(' | ')} |`,
+    `|---|${profiles.map(() => '---:|---:|').join('')}`,
     ...profileLines,
   ].join('\n');
   writeSection('bench:train', 'Training step throughput (cmv3 width 0.5)', section);

@@ -27,6 +27,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"channelScaleForward", Guarded<ChannelScaleForward>},
       {"channelScaleBackward", Guarded<ChannelScaleBackward>},
       {"add", Guarded<Add>},
+      {"toBf16", Guarded<ToBf16>},
+      {"bf16Supported", Guarded<Bf16Supported>},
       {"sgemm", Guarded<Sgemm>},
       {"int8Conv", Guarded<Int8Conv>},
   };

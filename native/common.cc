@@ -100,6 +100,23 @@ const int32_t* I32ArgOrNull(const Napi::CallbackInfo& info, size_t i, const char
   return I32Arg(info, i, name, expected);
 }
 
+uint16_t* U16Arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected) {
+  auto a = TypedArg(info, i, name, napi_uint16_array, "a Uint16Array").As<Napi::Uint16Array>();
+  CheckLength(info, name, a.ElementLength(), expected);
+  return a.Data();
+}
+
+ActTensor F32OrBf16Arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected) {
+  Napi::Value v = info[i];
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array) {
+    return {U16Arg(info, i, name, expected), true};
+  }
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    ThrowNative(info.Env(), "ERR_ARG", ArgError(name, "a Float32Array or a Uint16Array (bfloat16)"));
+  }
+  return {F32Arg(info, i, name, expected), false};
+}
+
 int8_t* I8Arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected) {
   auto a = TypedArg(info, i, name, napi_int8_array, "an Int8Array").As<Napi::TypedArrayOf<int8_t>>();
   CheckLength(info, name, a.ElementLength(), expected);

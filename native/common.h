@@ -42,6 +42,15 @@ float* F32ArgOrNull(const Napi::CallbackInfo& info, size_t i, const char* name, 
 const int32_t* I32Arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected);
 // Same, but null/undefined gives nullptr.
 const int32_t* I32ArgOrNull(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected);
+// An activation tensor argument: a Float32Array (float32) or a Uint16Array (bfloat16: the upper
+// halves of float32 values), with exactly `expected` elements.
+struct ActTensor {
+  void* data;
+  bool bf16;
+};
+ActTensor F32OrBf16Arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected);
+// Uint16Array argument i with exactly `expected` elements.
+uint16_t* U16Arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected);
 // Int8Array argument i with exactly `expected` elements.
 int8_t* I8Arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected);
 // Integer number argument i, required to be in [min, max].

@@ -1,7 +1,11 @@
 // Convolutions through oneDNN (depthwise ones partly through native/depthwise.cc, see
-// UseDepthwise). Prepare: the first call for an (op, geometry) builds the
+// UseDepthwise). Prepare: the first call for an (op, geometry, precision) builds the
 // primitive, its weight reorder and buffers, and caches them. Eval: later calls only point
 // the cached dnnl::memory objects at the JS buffers and execute.
+// Precision bf16 (dense convolutions only): a pass whose activation inputs (src, diff_dst) come as
+// Uint16Arrays of bfloat16 values reads them as they are and its float32 weights rounded to
+// bfloat16 by the weight reorder; the arithmetic accumulates in float32 and every output (dst,
+// diff_src, diff_weights, diff_bias) is float32.
 #include <omp.h>
 
 #include <array>
@@ -11,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <initializer_list>
 #include <unordered_map>
 
 #include "common.h"
@@ -24,8 +29,10 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 constexpr auto kF32 = memory::data_type::f32;
+constexpr auto kBf16 = memory::data_type::bf16;
 
 enum Op : int { kFwd = 0, kBwdData = 1, kBwdWeights = 2 };
+enum Precision : int { kPrecF32 = 0, kPrecBf16 = 1 };
 
 // Same order as packGeometry() in src/backend/onednn.ts.
 struct Geom {
@@ -44,7 +51,9 @@ dnnl::stream& Stream() {
 }
 
 // Activations stay plain NHWC: blocked layouts pad channels to 16, measured 5x slower here.
-memory::desc ActDesc(int64_t n, int64_t c, int64_t h, int64_t w) { return {{n, c, h, w}, kF32, tag::nhwc}; }
+memory::desc ActDesc(int64_t n, int64_t c, int64_t h, int64_t w, memory::data_type t = kF32) {
+  return {{n, c, h, w}, t, tag::nhwc};
+}
 
 memory::dims WeightDims(const Geom& g) {
   if (g.groups == 1) return {g.cout, g.cin, g.kh, g.kw};
@@ -53,12 +62,16 @@ memory::dims WeightDims(const Geom& g) {
 // The JS layout (KH, KW, Cin/g, Cout) with Cout = (g, Cout/g) group-major.
 memory::desc UserWeights(const Geom& g) { return {WeightDims(g), kF32, g.groups == 1 ? tag::hwio : tag::hwigo}; }
 // Weights are small and reordered once per call, so let oneDNN pick its best layout.
-memory::desc AnyWeights(const Geom& g) { return {WeightDims(g), kF32, tag::any}; }
+memory::desc AnyWeights(const Geom& g, memory::data_type t = kF32) { return {WeightDims(g), t, tag::any}; }
 memory::desc BiasDesc(const Geom& g) { return {{g.cout}, kF32, tag::a}; }
 
-dnnl::convolution_forward::primitive_desc FwdPd(const Geom& g, bool bias, const dnnl::primitive_attr& attr) {
+// The data type the pass reads its activations, gradients and weights in.
+memory::data_type In(Precision p) { return p == kPrecBf16 ? kBf16 : kF32; }
+
+dnnl::convolution_forward::primitive_desc FwdPd(const Geom& g, bool bias, const dnnl::primitive_attr& attr, Precision pr) {
   dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                                    ActDesc(g.n, g.cin, g.h, g.w), AnyWeights(g), bias ? BiasDesc(g) : memory::desc(),
+                                    ActDesc(g.n, g.cin, g.h, g.w, In(pr)), AnyWeights(g, In(pr)),
+                                    bias ? BiasDesc(g) : memory::desc(),
                                     ActDesc(g.n, g.cout, g.oh, g.ow), {g.stride, g.stride}, {g.pt, g.pl},
                                     {g.pb, g.pr});
   return {d, attr, Engine()};
@@ -97,7 +110,7 @@ struct Plan {
 std::mutex g_mutex;
 Scratch g_scratch;
 // Heap-allocated and never freed, like the engine.
-auto& g_plans = *new std::map<std::array<int64_t, kGeomLen + 2>, std::unique_ptr<Plan>>();
+auto& g_plans = *new std::map<std::array<int64_t, kGeomLen + 3>, std::unique_ptr<Plan>>();
 
 memory Unbound(const memory::desc& md) { return memory(md, Engine(), nullptr); }
 
@@ -120,12 +133,13 @@ void SetupScratch(Plan& p, const memory::desc& md) {
   if (p.scratch_bytes > 0) p.args[DNNL_ARG_SCRATCHPAD] = Unbound(md);
 }
 
-std::unique_ptr<Plan> Prepare(Op op, const Geom& g, bool bias) {
+std::unique_ptr<Plan> Prepare(Op op, const Geom& g, bool bias, Precision pr) {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   auto p = std::make_unique<Plan>();
+  const memory::desc src_f32 = ActDesc(g.n, g.cin, g.h, g.w);
   if (op == kFwd) {
-    auto pd = FwdPd(g, bias, attr);
+    auto pd = FwdPd(g, bias, attr, pr);
     p->prim = dnnl::convolution_forward(pd);
     SetupWeights(*p, g, pd.weights_desc(), false);
     p->args = {{DNNL_ARG_SRC, Unbound(pd.src_desc())}, {DNNL_ARG_WEIGHTS, p->inner_w},
@@ -133,21 +147,22 @@ std::unique_ptr<Plan> Prepare(Op op, const Geom& g, bool bias) {
     if (bias) p->args[DNNL_ARG_BIAS] = Unbound(pd.bias_desc());
     SetupScratch(*p, pd.scratchpad_desc());
   } else if (op == kBwdData) {
-    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, ActDesc(g.n, g.cin, g.h, g.w),
-                                            AnyWeights(g), ActDesc(g.n, g.cout, g.oh, g.ow),
+    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, src_f32, AnyWeights(g, In(pr)),
+                                            ActDesc(g.n, g.cout, g.oh, g.ow, In(pr)),
                                             {g.stride, g.stride}, {g.pt, g.pl}, {g.pb, g.pr});
-    dnnl::convolution_backward_data::primitive_desc pd(d, attr, Engine(), FwdPd(g, false, attr));
+    dnnl::convolution_backward_data::primitive_desc pd(d, attr, Engine(), FwdPd(g, false, attr, pr));
     p->prim = dnnl::convolution_backward_data(pd);
     SetupWeights(*p, g, pd.weights_desc(), false);
     p->args = {{DNNL_ARG_DIFF_DST, Unbound(pd.diff_dst_desc())}, {DNNL_ARG_WEIGHTS, p->inner_w},
                {DNNL_ARG_DIFF_SRC, Unbound(pd.diff_src_desc())}};
     SetupScratch(*p, pd.scratchpad_desc());
   } else {
-    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, ActDesc(g.n, g.cin, g.h, g.w),
+    // The weight gradient stays float32 (the master weights are float32).
+    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, ActDesc(g.n, g.cin, g.h, g.w, In(pr)),
                                                AnyWeights(g), bias ? BiasDesc(g) : memory::desc(),
-                                               ActDesc(g.n, g.cout, g.oh, g.ow), {g.stride, g.stride},
+                                               ActDesc(g.n, g.cout, g.oh, g.ow, In(pr)), {g.stride, g.stride},
                                                {g.pt, g.pl}, {g.pb, g.pr});
-    dnnl::convolution_backward_weights::primitive_desc pd(d, attr, Engine(), FwdPd(g, bias, attr));
+    dnnl::convolution_backward_weights::primitive_desc pd(d, attr, Engine(), FwdPd(g, bias, attr, pr));
     p->prim = dnnl::convolution_backward_weights(pd);
     SetupWeights(*p, g, pd.diff_weights_desc(), true);
     p->args = {{DNNL_ARG_SRC, Unbound(pd.src_desc())}, {DNNL_ARG_DIFF_DST, Unbound(pd.diff_dst_desc())},
@@ -175,18 +190,18 @@ Geom ReadGeom(const Napi::CallbackInfo& info) {
   return g;
 }
 
-// Cached plan for (op, g, bias), built on first use. Caller holds g_mutex.
-Plan& GetPlan(const Napi::CallbackInfo& info, Op op, const Geom& g, bool bias) {
+// Cached plan for (op, g, bias, precision), built on first use. Caller holds g_mutex.
+Plan& GetPlan(const Napi::CallbackInfo& info, Op op, const Geom& g, bool bias, Precision pr) {
   // oneDNN sizes its work split by the OpenMP thread count of the calling thread.
   if (omp_get_max_threads() != Threads()) omp_set_num_threads(Threads());
-  std::array<int64_t, kGeomLen + 2> key{op, bias, g.n, g.h, g.w, g.cin, g.cout, g.kh, g.kw,
+  std::array<int64_t, kGeomLen + 3> key{op, bias, pr, g.n, g.h, g.w, g.cin, g.cout, g.kh, g.kw,
                                         g.stride, g.groups, g.oh, g.ow, g.pt, g.pl, g.pb, g.pr};
   auto it = g_plans.find(key);
   if (it != g_plans.end()) return *it->second;
+  static const char* kOpNames[] = {"forward", "backward data", "backward weights"};
   try {
-    return *g_plans.emplace(key, Prepare(op, g, bias)).first->second;
+    return *g_plans.emplace(key, Prepare(op, g, bias, pr)).first->second;
   } catch (const dnnl::error& e) {
-    static const char* kOpNames[] = {"forward", "backward data", "backward weights"};
     ThrowNative(info.Env(), DnnlStatusCode(e.status),
                 std::string("oneDNN convolution ") + kOpNames[op] + " failed (" + e.what() + ") for " + Describe(g));
   }
@@ -201,7 +216,33 @@ void Run(Plan& p, bool reorder_before) {
   s.wait();
 }
 
-void Bind(Plan& p, int arg, const float* data) { p.args.at(arg).set_data_handle(const_cast<float*>(data)); }
+void Bind(Plan& p, int arg, const void* data) { p.args.at(arg).set_data_handle(const_cast<void*>(data)); }
+
+// The pass's precision from its activation inputs' type: bfloat16 (Uint16Array) for dense
+// convolutions only, and every input of the pass in the same type.
+Precision InputPrecision(const Napi::CallbackInfo& info, const Geom& g, std::initializer_list<ActTensor> inputs) {
+  const bool bf16 = inputs.begin()->bf16;
+  for (const ActTensor& t : inputs) {
+    if (t.bf16 != bf16) ThrowNative(info.Env(), "ERR_ARG", "x and dy must both be Float32Arrays or both Uint16Arrays (bfloat16)");
+  }
+  const Precision pr = bf16 ? kPrecBf16 : kPrecF32;
+  // Without bfloat16 instructions oneDNN emulates them, slower than float32: refuse instead.
+  if (pr == kPrecBf16 && !HasBf16()) {
+    ThrowNative(info.Env(), "ERR_BF16_UNSUPPORTED",
+                "bfloat16 convolutions need a CPU with AVX512_BF16 (or AMX), which this one lacks; train with precision f32");
+  }
+  if (pr == kPrecBf16 && g.groups != 1) {
+    ThrowNative(info.Env(), "ERR_ARG", "precision bf16 is for dense convolutions (groups 1) but received groups=" +
+                                           std::to_string(g.groups));
+  }
+  // oneDNN 2.6's bf16 1x1 backward-data kernel (jit_bf16_1x1, NHWC) reads past the last output
+  // channel when their count is not a multiple of 8: dx came out wrong in test 20.
+  if (pr == kPrecBf16 && g.cout % 8 != 0) {
+    ThrowNative(info.Env(), "ERR_ARG", "precision bf16 needs output channels in multiples of 8 but received cout=" +
+                                           std::to_string(g.cout));
+  }
+  return pr;
+}
 
 // Depthwise convs (groups == cin, any multiplier m = cout/cin) go to the hand-written kernels
 // of native/depthwise.cc for the passes where those measured faster than oneDNN (cmv3 width 0.5
@@ -240,6 +281,13 @@ int64_t WeightLen(const Geom& g) { return g.kh * g.kw * (g.cin / g.groups) * g.c
 
 }  // namespace
 
+bool HasBf16() {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  return (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
+}
+
+Napi::Value Bf16Supported(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), HasBf16()); }
+
 void ClearConvCache() {
   std::lock_guard<std::mutex> lock(g_mutex);
   g_plans.clear();
@@ -255,20 +303,21 @@ Napi::Value CacheSize(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(g_plans.size()));
 }
 
-// (geometry, x, w, bias | null, y)
+// (geometry, x (Float32Array | Uint16Array bf16), w, bias | null, y)
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   Geom g = ReadGeom(info);
-  const float* x = F32Arg(info, 1, "x", SrcLen(g));
+  const ActTensor x = F32OrBf16Arg(info, 1, "x", SrcLen(g));
   const float* w = F32Arg(info, 2, "w", WeightLen(g));
   const float* bias = F32ArgOrNull(info, 3, "bias", g.cout);
   float* y = F32Arg(info, 4, "y", DstLen(g));
-  if (UseDepthwise(g, kFwd)) {
-    DepthwiseForward(ToDw(g), x, w, bias, y);
+  const Precision pr = InputPrecision(info, g, {x});
+  if (pr == kPrecF32 && UseDepthwise(g, kFwd)) {
+    DepthwiseForward(ToDw(g), static_cast<const float*>(x.data), w, bias, y);
     return info.Env().Undefined();
   }
   std::lock_guard<std::mutex> lock(g_mutex);
-  Plan& p = GetPlan(info, kFwd, g, bias != nullptr);
-  Bind(p, DNNL_ARG_SRC, x);
+  Plan& p = GetPlan(info, kFwd, g, bias != nullptr, pr);
+  Bind(p, DNNL_ARG_SRC, x.data);
   p.user_w.set_data_handle(const_cast<float*>(w));
   if (bias != nullptr) Bind(p, DNNL_ARG_BIAS, bias);
   Bind(p, DNNL_ARG_DST, y);
@@ -276,40 +325,42 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// (geometry, dy, w, dx)
+// (geometry, dy (Float32Array | Uint16Array bf16), w, dx)
 Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   Geom g = ReadGeom(info);
-  const float* dy = F32Arg(info, 1, "dy", DstLen(g));
+  const ActTensor dy = F32OrBf16Arg(info, 1, "dy", DstLen(g));
   const float* w = F32Arg(info, 2, "w", WeightLen(g));
   float* dx = F32Arg(info, 3, "dx", SrcLen(g));
-  if (UseDepthwise(g, kBwdData)) {
-    DepthwiseBackwardData(ToDw(g), dy, w, dx);
+  const Precision pr = InputPrecision(info, g, {dy});
+  if (pr == kPrecF32 && UseDepthwise(g, kBwdData)) {
+    DepthwiseBackwardData(ToDw(g), static_cast<const float*>(dy.data), w, dx);
     return info.Env().Undefined();
   }
   std::lock_guard<std::mutex> lock(g_mutex);
-  Plan& p = GetPlan(info, kBwdData, g, false);
-  Bind(p, DNNL_ARG_DIFF_DST, dy);
+  Plan& p = GetPlan(info, kBwdData, g, false, pr);
+  Bind(p, DNNL_ARG_DIFF_DST, dy.data);
   p.user_w.set_data_handle(const_cast<float*>(w));
   Bind(p, DNNL_ARG_DIFF_SRC, dx);
   Run(p, true);
   return info.Env().Undefined();
 }
 
-// (geometry, x, dy, dw, dbias | null)
+// (geometry, x, dy (both Float32Array or both Uint16Array bf16), dw, dbias | null)
 Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
   Geom g = ReadGeom(info);
-  const float* x = F32Arg(info, 1, "x", SrcLen(g));
-  const float* dy = F32Arg(info, 2, "dy", DstLen(g));
+  const ActTensor x = F32OrBf16Arg(info, 1, "x", SrcLen(g));
+  const ActTensor dy = F32OrBf16Arg(info, 2, "dy", DstLen(g));
   float* dw = F32Arg(info, 3, "dw", WeightLen(g));
   float* dbias = F32ArgOrNull(info, 4, "dbias", g.cout);
-  if (UseDepthwise(g, kBwdWeights)) {
-    DepthwiseBackwardWeights(ToDw(g), x, dy, dw, dbias);
+  const Precision pr = InputPrecision(info, g, {x, dy});
+  if (pr == kPrecF32 && UseDepthwise(g, kBwdWeights)) {
+    DepthwiseBackwardWeights(ToDw(g), static_cast<const float*>(x.data), static_cast<const float*>(dy.data), dw, dbias);
     return info.Env().Undefined();
   }
   std::lock_guard<std::mutex> lock(g_mutex);
-  Plan& p = GetPlan(info, kBwdWeights, g, dbias != nullptr);
-  Bind(p, DNNL_ARG_SRC, x);
-  Bind(p, DNNL_ARG_DIFF_DST, dy);
+  Plan& p = GetPlan(info, kBwdWeights, g, dbias != nullptr, pr);
+  Bind(p, DNNL_ARG_SRC, x.data);
+  Bind(p, DNNL_ARG_DIFF_DST, dy.data);
   p.user_w.set_data_handle(dw);
   if (dbias != nullptr) Bind(p, DNNL_ARG_DIFF_BIAS, dbias);
   Run(p, false);

@@ -128,6 +128,24 @@ Napi::Value Add(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// (x, y): y = x rounded to bfloat16 (nearest, ties to even; a NaN stays a NaN), stored as the
+// upper 16 bits of each float32: the input of a bf16 convolution (src/backend/bf16.ts roundBf16
+// is the reference). Plain integer arithmetic that GCC vectorizes; denormals are rounded, not
+// flushed, as the reference does.
+Napi::Value ToBf16(const Napi::CallbackInfo& info) {
+  if (!info[0].IsTypedArray()) ThrowNative(info.Env(), "ERR_ARG", "Expected a Float32Array for x");
+  const int64_t len = static_cast<int64_t>(info[0].As<Napi::TypedArray>().ElementLength());
+  const uint32_t* x = reinterpret_cast<const uint32_t*>(F32Arg(info, 0, "x", len));
+  uint16_t* y = U16Arg(info, 1, "y", len);
+#pragma omp parallel for simd num_threads(Threads()) if (len >= kParallelMin) schedule(static)
+  for (int64_t i = 0; i < len; ++i) {
+    const uint32_t b = x[i];
+    const bool nan = (b & 0x7fffffffu) > 0x7f800000u;
+    y[i] = nan ? static_cast<uint16_t>((b >> 16) | 0x40u) : static_cast<uint16_t>((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+  }
+  return info.Env().Undefined();
+}
+
 // (m, n, k, a, b, c): c = a (m x k) * b (k x n), row-major, through oneDNN's sgemm. Not used in
 // training: bench:train times it to measure the machine's compute limit at our thread count.
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {

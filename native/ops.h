@@ -17,6 +17,9 @@ void ApplyDenormalMode();  // sets FTZ/DAZ (or clears them) in this thread and t
 void ClearConvCache();
 Napi::Value ClearCache(const Napi::CallbackInfo& info);
 Napi::Value CacheSize(const Napi::CallbackInfo& info);
+// oneDNN runs bfloat16 natively here (AVX512_BF16 or AMX; ONEDNN_MAX_CPU_ISA can lower it).
+bool HasBf16();
+Napi::Value Bf16Supported(const Napi::CallbackInfo& info);
 Napi::Value ConvForward(const Napi::CallbackInfo& info);
 Napi::Value ConvBackwardData(const Napi::CallbackInfo& info);
 Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info);
@@ -36,6 +39,7 @@ Napi::Value GapBackward(const Napi::CallbackInfo& info);
 Napi::Value ChannelScaleForward(const Napi::CallbackInfo& info);
 Napi::Value ChannelScaleBackward(const Napi::CallbackInfo& info);
 Napi::Value Add(const Napi::CallbackInfo& info);
+Napi::Value ToBf16(const Napi::CallbackInfo& info);
 Napi::Value Sgemm(const Napi::CallbackInfo& info);
 
 // int8.cc

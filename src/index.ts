@@ -1,6 +1,6 @@
 // The library entry: networks as data, backends, layers, training pieces, checkpoints, summaries, and the deploy path.
-export type { Activation, Backend, ConvGeometry } from './backend/types.js';
-export { ACTIVATIONS } from './backend/types.js';
+export type { Activation, Backend, ConvGeometry, ConvInput, Precision } from './backend/types.js';
+export { ACTIVATIONS, PRECISIONS } from './backend/types.js';
 export { getBackend, type BackendName } from './backend/select.js';
 export { referenceBackend } from './backend/reference.js';
 export type { NetworkSpec, BlockSpec, BlockOp, ConvSpec, ScaleRule } from './models/spec.js';

@@ -7,7 +7,8 @@ import { test, type TestContext } from 'node:test';
 
 import { ADDON_PATH, loadOnednnAddon, loadOnednnBackend, NativeError } from '../src/backend/onednn.js';
 import { referenceBackend as R } from '../src/backend/reference.js';
-import { ACTIVATIONS, type Backend, type ConvGeometry } from '../src/backend/types.js';
+import { roundBf16 } from '../src/backend/bf16.js';
+import { ACTIVATIONS, type Backend, type ConvGeometry, type Precision } from '../src/backend/types.js';
 
 const TOL = 1e-4;
 const built = existsSync(ADDON_PATH);
@@ -84,23 +85,27 @@ function randomConv(kind: ConvKind, k: number, stride: number): ConvGeometry {
   return geometry(n, h, w, cin, cin * pick([1, 2, 3, 6]), k, stride, cin, same);
 }
 
-function checkConv(O: Backend, g: ConvGeometry, withBias: boolean): void {
-  const what = `${JSON.stringify(g)} bias=${withBias}`;
+function convPasses(B: Backend, g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null, dy: Float32Array,
+  precision: Precision = 'f32') {
+  const y = new Float32Array(dy.length).fill(NaN); // every op must overwrite its outputs
+  const dx = new Float32Array(x.length).fill(NaN);
+  const dw = new Float32Array(w.length).fill(NaN);
+  const db = bias ? new Float32Array(g.cout).fill(NaN) : null;
+  const half = (a: Float32Array) => { const h = new Uint16Array(a.length); B.toBf16(a, h); return h; };
+  const xIn = precision === 'bf16' ? half(x) : x, dyIn = precision === 'bf16' ? half(dy) : dy;
+  B.conv2dForward(g, xIn, w, bias, y);
+  B.conv2dBackwardData(g, dyIn, w, dx);
+  B.conv2dBackwardWeights(g, xIn, dyIn, dw, db);
+  return { y, dx, dw, db };
+}
+
+function checkConv(O: Backend, g: ConvGeometry, withBias: boolean, precision: Precision = 'f32'): void {
+  const what = `${JSON.stringify(g)} bias=${withBias} ${precision}`;
   const x = uniform(g.n * g.h * g.w * g.cin);
   const w = uniform(g.kh * g.kw * (g.cin / g.groups) * g.cout);
   const bias = withBias ? uniform(g.cout) : null;
   const dy = uniform(g.n * g.oh * g.ow * g.cout);
-  const run = (B: Backend) => {
-    const y = new Float32Array(dy.length).fill(NaN); // every op must overwrite its outputs
-    const dx = new Float32Array(x.length).fill(NaN);
-    const dw = new Float32Array(w.length).fill(NaN);
-    const db = withBias ? new Float32Array(g.cout).fill(NaN) : null;
-    B.conv2dForward(g, x, w, bias, y);
-    B.conv2dBackwardData(g, dy, w, dx);
-    B.conv2dBackwardWeights(g, x, dy, dw, db);
-    return { y, dx, dw, db };
-  };
-  const got = run(O), want = run(R);
+  const got = convPasses(O, g, x, w, bias, dy, precision), want = convPasses(R, g, x, w, bias, dy, precision);
   close(`forward ${what}`, got.y, want.y);
   close(`backward data ${what}`, got.dx, want.dx);
   close(`backward weights ${what}`, got.dw, want.dw);
@@ -118,6 +123,61 @@ test('conv2d: regular, grouped and depthwise, kernels 1/3/5, strides 1/2, with a
         }
       }
     }
+  }
+});
+
+test('toBf16: the native rounding is the reference\'s, bit for bit', (t) => {
+  const O = nativeOrSkip(t);
+  if (!O) return;
+  const special = [0, -0, 1, 1 + 2 ** -8, 1 + 3 * 2 ** -8, 1e-40, -1e-40, 2 ** -133, 3.4028234663852886e38, Infinity, -Infinity, NaN];
+  const bits = new Uint32Array([0x7f800001, 0xffc00000, 0x7f80ffff, 0x7fff8000]); // NaNs with payloads
+  const x = Float32Array.from([...special, ...uniform(100_000, -1e3, 1e3), ...new Float32Array(bits.buffer)]);
+  const got = new Uint16Array(x.length), want = new Uint16Array(x.length);
+  O.toBf16(x, got);
+  R.toBf16(x, want);
+  assert.deepEqual(got, want);
+  for (const i of [0, 1, 2].map((k) => x.length - 1 - k)) assert.ok(Number.isNaN(new Float32Array(new Uint32Array([got[i] << 16]).buffer)[0]), 'a NaN stays a NaN');
+});
+
+test('bfloat16 rounding: nearest, ties to even, NaN and infinities kept', () => {
+  assert.equal(roundBf16(1), 1);
+  assert.equal(roundBf16(1 + 2 ** -8), 1, 'a tie goes to the even mantissa (down)');
+  assert.equal(roundBf16(1 + 3 * 2 ** -8), 1 + 2 ** -6, 'a tie goes to the even mantissa (up)');
+  assert.equal(roundBf16(1 + 2 ** -8 + 2 ** -20), 1 + 2 ** -7, 'above the tie rounds up');
+  assert.equal(roundBf16(-0.1), -0.10009765625);
+  assert.equal(roundBf16(3.4028234663852886e38), Infinity, 'float32 max rounds past the largest bfloat16');
+  assert.equal(roundBf16(-Infinity), -Infinity);
+  assert.ok(Number.isNaN(roundBf16(NaN)));
+});
+
+test('conv2d precision bf16: dense convolutions against the reference rounding the same inputs', (t) => {
+  const O = nativeOrSkip(t);
+  if (!O) return;
+  // cmv3's 1x1 shapes at a small batch and spatial size, then random dense shapes and kernels.
+  const shapes = [[16, 48], [48, 16], [144, 24], [24, 144], [288, 64], [64, 128], [3, 8], [1, 8]].map(([cin, cout]) => geometry(2, 6, 5, cin, cout, 1, 1, 1, true));
+  for (const k of [1, 3]) {
+    for (const stride of [1, 2]) {
+      for (let rep = 0; rep < 3; rep++) shapes.push(geometry(int(1, 3), int(1, 9), int(1, 9), pick(CHANNELS), pick([8, 16, 24, 40]), k, stride, 1, true));
+    }
+  }
+  try {
+    checkConv(O, shapes[0], false, 'bf16');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BF16_UNSUPPORTED') return t.skip((e as Error).message);
+    throw e;
+  }
+  for (const g of shapes) for (const withBias of [false, true]) checkConv(O, g, withBias, 'bf16');
+  // The test can fail: a backend that ignored the precision would be off by far more than TOL.
+  const g = shapes[2], x = uniform(g.n * g.h * g.w * g.cin), w = uniform(g.cin * g.cout), dy = uniform(g.n * g.oh * g.ow * g.cout);
+  const f32 = convPasses(R, g, x, w, null, dy), bf16 = convPasses(R, g, x, w, null, dy, 'bf16');
+  for (const key of ['y', 'dx', 'dw'] as const) assert.ok(relError(bf16[key], f32[key]) > 10 * TOL, `${key}: bf16 differs from f32`);
+  // Refused by both backends: grouped convolutions, output channels not in multiples of 8, and
+  // an x and a dy of different types.
+  const dw = geometry(1, 4, 4, 8, 8, 3, 1, 8, true), odd = geometry(1, 4, 4, 16, 5, 1, 1, 1, true);
+  for (const B of [O, R]) {
+    assert.throws(() => B.conv2dForward(dw, new Uint16Array(128), uniform(72), null, new Float32Array(128)), /dense convolutions \(groups 1\) but received groups=8/);
+    assert.throws(() => B.conv2dBackwardData(odd, new Uint16Array(80), uniform(80), new Float32Array(256)), /multiples of 8 but received cout=5/);
+    assert.throws(() => B.conv2dBackwardWeights(g, new Uint16Array(x.length), dy, new Float32Array(w.length), null), /must both be Float32Arrays or both Uint16Arrays/);
   }
 });
 

@@ -43,6 +43,32 @@ test('an interrupted and resumed run ends exactly where the uninterrupted run en
   assert.match(readFileSync(join(b, 'accuracy.svg'), 'utf8'), /<polyline/);
 });
 
+test('precision bf16: recorded in the run, resumed exactly, and different from float32', async (t) => {
+  const data = cifarOrSkip(t);
+  if (!data) return;
+  const { getBackend } = await import('../src/backend/select.js');
+  if (!(await getBackend('onednn')).bf16Supported()) return t.skip('this CPU has no AVX512_BF16');
+  const root = mkdtempSync(join(tmpdir(), 'cmv3-bf16-'));
+  const [a, b, f] = ['a', 'b', 'f32'].map((d) => join(root, d));
+  createRun(a, { ...config(data), precision: 'bf16' });
+  createRun(b, { ...config(data), precision: 'bf16' });
+  createRun(f, config(data));
+  assert.equal((await train({ dir: a, backend: 'onednn' })).finished, true);
+  assert.equal((await train({ dir: b, backend: 'onednn', maxSteps: 3 })).finished, false);
+  assert.equal((await train({ dir: b, backend: 'onednn' })).finished, true);
+  assert.equal((await train({ dir: f, backend: 'onednn' })).finished, true);
+  assert.equal(JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')).precision, 'bf16');
+  const [ca, cb, cf] = [a, b, f].map((d) => loadCheckpoint(join(d, 'last.ckpt')));
+  for (const [name, v] of ca.tensors) assert.deepEqual(cb.tensors.get(name), v, name);
+  // The 1x1 convolutions ran on rounded inputs: the weights moved off the float32 run's, not far.
+  const w = 'block1.1pw.conv.weight';
+  assert.ok(ca.tensors.has(w), `${w} in ${[...ca.tensors.keys()].slice(0, 5).join(', ')}`);
+  const da = ca.tensors.get(w)!, df = cf.tensors.get(w)!;
+  let diff = 0, mag = 0;
+  for (let i = 0; i < da.length; i++) { diff = Math.max(diff, Math.abs(da[i] - df[i])); mag = Math.max(mag, Math.abs(df[i])); }
+  assert.ok(diff > 0 && diff < 0.05 * mag, `bf16 vs f32 weights: max difference ${diff} against magnitude ${mag}`);
+});
+
 test('a trained run loads for prediction from a PNG of any size', async (t) => {
   const data = cifarOrSkip(t);
   if (!data) return;

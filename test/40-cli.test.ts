@@ -56,6 +56,7 @@ test('bad input: one clear line, a non-zero exit, no stack trace', () => {
     // train checks its options and model before it looks for the data, so a typo is the first error
     [['train', '--epochs', '0', '--data', '/nonexistent'], 2, /Expected a positive integer for --epochs but received "0"/],
     [['train', '--model', 'resnet', '--data', '/nonexistent'], 1, /unknown model 'resnet'/],
+    [['train', '--precision', 'fp16', '--data', '/nonexistent'], 2, /Expected f32 or bf16 for --precision but received "fp16"/],
     [['train', '--epochs', '1', '--data', '/nonexistent'], 2, /no training data in \/nonexistent: .*cmv3 data fetch cifar10/],
   ];
   for (const [args, code, re] of cases) {

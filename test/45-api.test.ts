@@ -33,6 +33,7 @@ test('45.2 bad options are one OptionError each, before any work', async () => {
   await refused(cmv3.evaluate(model, { limit: 0 }), /Expected a positive integer for limit but received 0/);
   await refused(cmv3.report(model, { target: 'esp32' }), /Expected one of imxrt1060, stm32h7 for target/);
   await refused(cmv3.train({ recipe: 'fastest' }), /unknown recipe 'fastest'; use one of paper, fast/);
+  await refused(cmv3.train({ precision: 'fp16' as 'f32' }), /Expected one of f32, bf16 for precision but received "fp16"/);
   await refused(cmv3.loadModel(model, { backend: 'cuda' as 'auto' }), /for backend/);
   await assert.rejects(cmv3.loadModel('no-such-model'), { code: 'ERR_CHECKPOINT_MISSING' });
 });

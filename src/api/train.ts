@@ -2,8 +2,8 @@
 // callbacks, early stopping and an AbortSignal. `cmv3 train` is a thin layer over this.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Activation } from '../backend/types.js';
-import type { BackendName } from '../backend/select.js';
+import { PRECISIONS, type Activation, type Precision } from '../backend/types.js';
+import { getBackend, type BackendName } from '../backend/select.js';
 import { dataDir } from '../data/default-dir.js';
 import { datasetLabels, isImageFolder } from '../data/folder.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
@@ -75,6 +75,12 @@ export interface TrainOptions extends TrainCallOptions {
   limitTest?: number;
   /** hold out the last N training images and evaluate (and pick best.ckpt) on them instead of the test set */
   validation?: number;
+  /**
+   * 'f32' (default) or 'bf16': mixed precision, the 1x1 convolutions over feature maps in bfloat16
+   * (inputs rounded, float32 sums, float32 master weights); needs a CPU with AVX512_BF16 or AMX
+   * on the native backend. The epochs' test passes run the same way; `cmv3 eval` runs float32.
+   */
+  precision?: Precision;
 }
 
 /** How a training call ended and what it measured. */
@@ -122,6 +128,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.lr !== undefined && !(o.lr > 0 && Number.isFinite(o.lr))) throw new OptionError(`Expected a positive number for lr but received ${o.lr}`);
   const limitTrain = optionalInt(o.limitTrain, 'limitTrain'), limitTest = optionalInt(o.limitTest, 'limitTest');
   const validation = optionalInt(o.validation, 'validation');
+  const precision = o.precision ?? 'f32';
+  if (!PRECISIONS.includes(precision)) throw new OptionError(`Expected one of ${PRECISIONS.join(', ')} for precision but received ${JSON.stringify(o.precision)}`);
+  if (precision === 'bf16' && !(await getBackend(o.backend ?? 'auto')).bf16Supported()) {
+    throw new OptionError('precision bf16 needs a CPU with AVX512_BF16 (or AMX), which this one lacks; use precision f32');
+  }
   if (validation !== null && limitTest !== null) throw new OptionError('limitTest has no effect with validation (the held-out images replace the test set); drop one');
   if (o.init === undefined && typeof o.model !== 'object') resolveSpec(o.model ?? 'cmv3', { width: o.width }); // an unknown model before a missing dataset
   const data = dataDir(o.data);
@@ -139,6 +150,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     spec, recipe, seed: o.seed ?? 1, epochs, batchSize, lr: o.lr ?? scaledLr(recipe, batchSize), limitTrain, limitTest, validation,
     init: o.init === undefined ? null : resolveCheckpoint(o.init).checkpoint,
     data: resolve(data), // absolute, so resume, export and serve find it from any folder
+    ...(precision === 'f32' ? {} : { precision }), // absent means f32, as in runs made before bf16
   }));
   return resumeTraining(out, o);
 }

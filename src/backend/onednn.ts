@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-import { ACTIVATION_ID, type Activation, type Backend, type ConvGeometry } from './types.js';
+import { ACTIVATION_ID, type Activation, type Backend, type ConvGeometry, type ConvInput } from './types.js';
 
 /** Errors raised by the addon. `code` is e.g. ERR_DNNL_UNIMPLEMENTED, ERR_DNNL_INVALID_ARGUMENTS, ERR_SHAPE. */
 export class NativeError extends Error {
@@ -26,9 +26,12 @@ export interface NativeAddon {
   setFlushDenormals(on: boolean): void;
   clearCache(): void;
   cacheSize(): number;
-  convForward(g: Int32Array, x: F32, w: F32, bias: F32 | null, y: F32): void;
-  convBackwardData(g: Int32Array, dy: F32, w: F32, dx: F32): void;
-  convBackwardWeights(g: Int32Array, x: F32, dy: F32, dw: F32, dbias: F32 | null): void;
+  /** x / dy: Float32Array, or Uint16Array for bfloat16 (dense convolutions) */
+  convForward(g: Int32Array, x: ConvInput, w: F32, bias: F32 | null, y: F32): void;
+  convBackwardData(g: Int32Array, dy: ConvInput, w: F32, dx: F32): void;
+  convBackwardWeights(g: Int32Array, x: ConvInput, dy: ConvInput, dw: F32, dbias: F32 | null): void;
+  toBf16(x: F32, y: Uint16Array): void;
+  bf16Supported(): boolean;
   bnActForwardTraining(rows: number, c: number, x: F32, gamma: F32, beta: F32, eps: number, act: number,
     y: F32, mean: F32, variance: F32): void;
   bnActForwardInference(rows: number, c: number, x: F32, gamma: F32, beta: F32, mean: F32, variance: F32,
@@ -63,7 +66,7 @@ export function loadOnednnAddon(): NativeAddon {
   return loaded;
 }
 
-function expectLength(name: string, a: F32, expected: number): void {
+function expectLength(name: string, a: F32 | Uint16Array, expected: number): void {
   if (a.length !== expected) throw new RangeError(`Expected length ${expected} for ${name} but received ${a.length}`);
 }
 
@@ -173,5 +176,10 @@ export function loadOnednnBackend(): Backend {
       expectLength('b', b, a.length); expectLength('y', y, a.length);
       native.add(a, b, y);
     },
+    toBf16(x, y) {
+      expectLength('y', y, x.length);
+      native.toBf16(x, y);
+    },
+    bf16Supported() { return native.bf16Supported(); },
   };
 }

@@ -1,7 +1,8 @@
 // The reference backend: plain loops, float64 accumulation. It is the oracle for the oneDNN
 // backend and the fallback when the native addon is not built. Speed is not a goal here.
 import { activate, activateGrad } from './activation.js';
-import type { Activation, Backend, ConvGeometry } from './types.js';
+import { bf16Allowed, roundBf16, toBf16, widen } from './bf16.js';
+import type { Activation, Backend, ConvGeometry, ConvInput } from './types.js';
 
 let threads = 1;
 
@@ -26,7 +27,19 @@ function forEachTap(g: ConvGeometry, fn: (yBase: number, xBase: number, wBase: n
   }
 }
 
-function conv2dForward(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array): void {
+// bfloat16 inputs: widened exactly, the weights rounded as the native weight reorder rounds them,
+// the sums as always. Returns the weights to use.
+function bf16Pass(g: ConvGeometry, inputs: ConvInput[], w: Float32Array | null): Float32Array | null {
+  const bf16 = inputs[0] instanceof Uint16Array;
+  if (inputs.some((a) => (a instanceof Uint16Array) !== bf16)) throw new TypeError('x and dy must both be Float32Arrays or both Uint16Arrays (bfloat16)');
+  const refused = bf16 ? bf16Allowed(g) : null;
+  if (refused) throw new RangeError(refused);
+  return bf16 && w ? w.map(roundBf16) : w;
+}
+
+function conv2dForward(g: ConvGeometry, xIn: ConvInput, w: Float32Array, bias: Float32Array | null, y: Float32Array): void {
+  w = bf16Pass(g, [xIn], w)!;
+  const x = widen(xIn);
   const cinG = g.cin / g.groups, coutG = g.cout / g.groups;
   const acc = new Float64Array(y.length);
   forEachTap(g, (yBase, xBase, wBase) => {
@@ -40,7 +53,9 @@ function conv2dForward(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: 
   for (let p = 0; p < y.length; p++) y[p] = acc[p] + (bias ? bias[p % g.cout] : 0);
 }
 
-function conv2dBackwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void {
+function conv2dBackwardData(g: ConvGeometry, dyIn: ConvInput, w: Float32Array, dx: Float32Array): void {
+  w = bf16Pass(g, [dyIn], w)!;
+  const dy = widen(dyIn);
   const cinG = g.cin / g.groups, coutG = g.cout / g.groups;
   const acc = new Float64Array(dx.length);
   forEachTap(g, (yBase, xBase, wBase) => {
@@ -53,7 +68,9 @@ function conv2dBackwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, 
   dx.set(acc);
 }
 
-function conv2dBackwardWeights(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array | null): void {
+function conv2dBackwardWeights(g: ConvGeometry, xIn: ConvInput, dyIn: ConvInput, dw: Float32Array, dbias: Float32Array | null): void {
+  bf16Pass(g, [xIn, dyIn], null);
+  const x = widen(xIn), dy = widen(dyIn);
   const cinG = g.cin / g.groups, coutG = g.cout / g.groups;
   const acc = new Float64Array(dw.length);
   forEachTap(g, (yBase, xBase, wBase) => {
@@ -158,4 +175,6 @@ export const referenceBackend: Backend = {
     }
   },
   add(a, b, y) { for (let i = 0; i < y.length; i++) y[i] = a[i] + b[i]; },
+  toBf16,
+  bf16Supported: () => true,
 };

@@ -16,6 +16,22 @@ export const ACTIVATION_ID: Record<Activation, number> = {
 };
 
 /**
+ * A training run's precision: 'bf16' runs the convolutions convPrecision (bf16.ts) picks on
+ * bfloat16 inputs with float32 sums; 'f32' everything in float32.
+ */
+export type Precision = 'f32' | 'bf16';
+/** Every precision a run may name. */
+export const PRECISIONS: readonly Precision[] = ['f32', 'bf16'];
+
+/**
+ * A convolution's activation input: float32, or bfloat16 as a Uint16Array (the upper halves of
+ * float32 values; Backend.toBf16 makes one). A pass given bfloat16 inputs reads its weights
+ * rounded to bfloat16 too and sums in float32; its outputs are always float32. bfloat16 inputs
+ * are for the geometries bf16Allowed (bf16.ts) accepts.
+ */
+export type ConvInput = Float32Array | Uint16Array;
+
+/**
  * One 2-D convolution, fully resolved. Input (N, H, W, Cin), output (N, OH, OW, Cout).
  * Weights are HWIO: (KH, KW, Cin/groups, Cout), output channel o in group floor(o / (Cout/groups)).
  * For depthwise (groups = Cin, Cout = Cin*m) this is TensorFlow's depthwise layout
@@ -39,11 +55,15 @@ export interface Backend {
   getThreads(): number;
 
   /** (N,H,W,Cin) x (KH,KW,Cin/g,Cout) [+ bias (Cout)] -> (N,OH,OW,Cout) */
-  conv2dForward(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array): void;
+  conv2dForward(g: ConvGeometry, x: ConvInput, w: Float32Array, bias: Float32Array | null, y: Float32Array): void;
   /** dy (N,OH,OW,Cout) -> dx (N,H,W,Cin) */
-  conv2dBackwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
-  /** x, dy -> dw (KH,KW,Cin/g,Cout) and dbias (Cout) if given */
-  conv2dBackwardWeights(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array | null): void;
+  conv2dBackwardData(g: ConvGeometry, dy: ConvInput, w: Float32Array, dx: Float32Array): void;
+  /** x, dy (both float32 or both bfloat16) -> dw (KH,KW,Cin/g,Cout) and dbias (Cout) if given */
+  conv2dBackwardWeights(g: ConvGeometry, x: ConvInput, dy: ConvInput, dw: Float32Array, dbias: Float32Array | null): void;
+  /** y = x rounded to bfloat16 (nearest, ties to even), the input of a bfloat16 convolution */
+  toBf16(x: Float32Array, y: Uint16Array): void;
+  /** whether bfloat16 convolutions run here: native needs AVX512_BF16 or AMX; the reference always can */
+  bf16Supported(): boolean;
 
   /** Batch norm over rows = N*H*W, per channel c, followed by an activation: y = act(gamma * (x - mean) / sqrt(var + eps) + beta). Training computes the batch mean and the biased batch variance and writes them to mean/variance. */
   batchNormActForwardTraining(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,

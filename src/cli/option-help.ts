@@ -50,6 +50,7 @@ const COMMANDS: Record<string, Record<string, OptionHelp>> = {
     backend: { value: 'NAME', text: 'auto | onednn | reference', default: 'auto' },
     init: { value: 'RUN', text: 'fine-tune: start from these weights (run, checkpoint or pretrained name)' },
     act: { value: 'FROM=TO', text: 'swap an activation everywhere when fine-tuning, e.g. mish=relu6' },
+    precision: { value: 'P', text: 'f32 | bf16 (the 1x1 convolutions in bfloat16, float32 elsewhere; needs AVX512_BF16)', default: 'f32' },
   },
   eval: {
     'limit-test': { value: 'N', text: 'evaluate on the first N test images only', default: 'all' },

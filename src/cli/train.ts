@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { resumeTraining, train as apiTrain, type StepProgress, type TrainOptions, type TrainResult } from '../api/train.js';
+import { PRECISIONS, type Precision } from '../backend/types.js';
 import { parseActSwap } from '../models/registry.js';
 import { readMetrics, readRunConfig, type EpochMetrics, type RunConfig } from '../train/run.js';
 import { formatDuration, PAPER_ACCURACY, timeToAccuracy, wallCountsEval } from '../train/time-to.js';
@@ -12,8 +13,9 @@ import { count } from '../plural.js';
 
 export const TRAIN_USAGE = `usage: cmv3 train --model cmv3 --width 0.5 [--data DIR] [--epochs N] [--batch-size B] [--lr LR]
                   [--recipe paper|fast] [--cutout PX] [--seed S] [-o runs/NAME] [--limit-train N] [--limit-test N]
-                  [--validation N] [--threads T]
-       (--validation N holds out the last N training images and evaluates on them instead of the test set)
+                  [--validation N] [--threads T] [--precision f32|bf16]
+       (--validation N holds out the last N training images and evaluates on them instead of the test set;
+        --precision bf16 runs the 1x1 convolutions in bfloat16, float32 everywhere else: needs AVX512_BF16)
        cmv3 train --init <run|checkpoint> [--act FROM=TO] [--epochs N] [--lr LR] ...   fine-tune trained weights
                   (--act swaps an activation everywhere, e.g. mish=relu6; the weights still fit)
        cmv3 train --resume runs/NAME [--threads T]`;
@@ -41,6 +43,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     'batch-size': { type: 'string' }, lr: { type: 'string' }, recipe: { type: 'string' }, cutout: { type: 'string' }, seed: { type: 'string' },
     out: { type: 'string', short: 'o' }, resume: { type: 'string' }, 'limit-train': { type: 'string' }, 'limit-test': { type: 'string' },
     validation: { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' }, init: { type: 'string' }, act: { type: 'string' },
+    precision: { type: 'string' },
   }, TRAIN_USAGE);
   if (values.help) return; // parse() printed the help
   const threads = numberOption(values.threads, 'threads', positiveInt, 'a positive integer');
@@ -57,7 +60,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     onEvaluate: (p: { epoch: number; done: number; total: number }) => bar.update({ stage: 'testing', done: p.done, total: p.total }),
     onStart: (dir: string, c: RunConfig) => {
       epochs = c.epochs;
-      console.log(`training ${c.spec.name} width ${c.spec.width} in ${dir}: ${count(c.epochs, 'epoch')}, batch ${c.batchSize}, lr ${c.lr}, seed ${c.seed}`);
+      const mixed = c.precision === 'bf16' ? ', bf16 1x1 convolutions' : '';
+      console.log(`training ${c.spec.name} width ${c.spec.width} in ${dir}: ${count(c.epochs, 'epoch')}, batch ${c.batchSize}, lr ${c.lr}, seed ${c.seed}${mixed}`);
     },
     onEpoch: (m: EpochMetrics) => {
       bar.done();
@@ -84,11 +88,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const validation = numberOption(values.validation, 'validation', positiveInt, 'a positive integer');
     if (validation !== undefined && limitTest !== undefined) throw new UsageError('--limit-test has no effect with --validation (the held-out images replace the test set); drop one');
     const activation = values.act === undefined ? undefined : parseActSwap(values.act as string);
+    const precision = values.precision as Precision | undefined;
+    if (precision !== undefined && !PRECISIONS.includes(precision)) throw new UsageError(`Expected f32 or bf16 for --precision but received ${JSON.stringify(precision)}`);
     if (values.init !== undefined && (values.model !== undefined || width !== undefined)) throw new UsageError('--init takes the network from the checkpoint; drop --model and --width');
     const data = dataDir(values.data as string | undefined);
     const options: TrainOptions = {
       ...call, out: values.out as string | undefined, model: values.model as string | undefined, width, init: values.init as string | undefined, activation, data,
-      recipe: values.recipe as string | undefined, epochs, batchSize, lr, cutout, seed, limitTrain, limitTest, validation,
+      recipe: values.recipe as string | undefined, epochs, batchSize, lr, cutout, seed, limitTrain, limitTest, validation, precision,
     };
     run = () => apiTrain(options);
   }

@@ -1,5 +1,6 @@
 // 2-D convolution, TensorFlow 'same' padding, groups (depthwise = groups == cin), optional bias.
-import type { ConvGeometry } from '../backend/types.js';
+import { convPrecision, HalfSlot } from '../backend/bf16.js';
+import type { ConvGeometry, ConvInput } from '../backend/types.js';
 import { leafInfo, newParam, type GraphNode, type Layer, type LayerContext, type LayerInfo, type Param } from './layer.js';
 import type { Rng } from './random.js';
 import { formatShape, noGrad, Slot, type Shape, type Tensor } from './tensor.js';
@@ -19,6 +20,9 @@ export function samePadding(size: number, kernel: number, stride: number): { out
   return { out, before: Math.floor(total / 2), after: total - Math.floor(total / 2) };
 }
 
+// The rounded output gradient lives only inside one backward() call, so every convolution shares one.
+const dyHalf = new HalfSlot();
+
 export class Conv2d implements Layer {
   readonly weight: Param;
   readonly bias: Param | null;
@@ -29,6 +33,9 @@ export class Conv2d implements Layer {
   readonly groups: number;
   private x: Tensor | null = null;
   private geometry: ConvGeometry | null = null;
+  /** the input the forward used: x.data, or (bf16) x rounded into xHalf, kept for the weight gradient */
+  private xUsed: ConvInput | null = null;
+  private readonly xHalf = new HalfSlot();
   private readonly out = new Slot();
   private readonly dxSlot = new Slot();
 
@@ -86,17 +93,27 @@ export class Conv2d implements Layer {
     const g = this.geometryFor(x.shape);
     this.x = x;
     this.geometry = g;
+    this.xUsed = x.data;
+    if (convPrecision(this.ctx.precision ?? 'f32', g) === 'bf16') {
+      this.xUsed = this.xHalf.take(x.data.length);
+      this.ctx.backend.toBf16(x.data, this.xUsed);
+    }
     const y = this.out.take([g.n, g.oh, g.ow, g.cout]);
-    this.ctx.backend.conv2dForward(g, x.data, this.weight.data, this.bias?.data ?? null, y.data);
+    this.ctx.backend.conv2dForward(g, this.xUsed, this.weight.data, this.bias?.data ?? null, y.data);
     return y;
   }
 
   backward(dy: Tensor, inputGrad = true): Tensor {
-    const g = this.geometry!, x = this.x!;
-    this.ctx.backend.conv2dBackwardWeights(g, x.data, dy.data, this.weight.grad, this.bias?.grad ?? null);
+    const g = this.geometry!, x = this.x!, xUsed = this.xUsed!;
+    let dyUsed: ConvInput = dy.data;
+    if (xUsed instanceof Uint16Array) {
+      dyUsed = dyHalf.take(dy.data.length);
+      this.ctx.backend.toBf16(dy.data, dyUsed);
+    }
+    this.ctx.backend.conv2dBackwardWeights(g, xUsed, dyUsed, this.weight.grad, this.bias?.grad ?? null);
     if (!inputGrad) return noGrad(x.shape);
     const dx = this.dxSlot.take(x.shape);
-    this.ctx.backend.conv2dBackwardData(g, dy.data, this.weight.data, dx.data);
+    this.ctx.backend.conv2dBackwardData(g, dyUsed, this.weight.data, dx.data);
     return dx;
   }
 }

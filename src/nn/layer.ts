@@ -1,6 +1,6 @@
 // The layer contract: a constructor checks and allocates, forward/backward are plain passes over
 // buffers the layer owns. backward() must follow the forward() of the same batch.
-import type { Activation, Backend } from '../backend/types.js';
+import type { Activation, Backend, Precision } from '../backend/types.js';
 import type { Shape, Tensor } from './tensor.js';
 
 /** A trainable tensor and its gradient. `decay` is false for BN affine terms and biases. */
@@ -68,6 +68,8 @@ export interface Layer {
 
 export interface LayerContext {
   backend: Backend;
+  /** training precision: 'bf16' runs the convolutions convPrecision covers in bfloat16; default 'f32' */
+  precision?: Precision;
 }
 
 export function newParam(name: string, shape: number[], decay: boolean): Param {

@@ -1,6 +1,7 @@
 // A run folder: config.json, metrics.jsonl, last.ckpt, best.ckpt, loss.svg, accuracy.svg.
 import { existsSync, readFileSync, appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { PRECISIONS, type Precision } from '../backend/types.js';
 import type { Normalization } from '../data/augment.js';
 import type { NetworkSpec } from '../models/spec.js';
 import { lineChart } from './plot.js';
@@ -25,6 +26,8 @@ export interface RunConfig {
   validation?: number | null;
   /** checkpoint whose weights start the run (fine-tuning), or null for a fresh initialisation */
   init?: string | null;
+  /** 'bf16': mixed precision (the 1x1 convolutions in bfloat16, see src/backend/bf16.ts); absent: 'f32' */
+  precision?: Precision;
   normalization: Normalization;
   labels: string[];
   createdAt: string;
@@ -77,6 +80,9 @@ export function readRunConfig(dir: string): RunConfig {
   }
   if (typeof c !== 'object' || c === null || c.version !== 1 || typeof c.spec !== 'object' || typeof c.recipe !== 'object') {
     throw new RunError(`${p} is not a cmv3 run config (expected version 1 with a spec and a recipe); the run folder is damaged`);
+  }
+  if (c.precision !== undefined && !PRECISIONS.includes(c.precision)) {
+    throw new RunError(`${p} has precision ${JSON.stringify(c.precision)}, expected one of ${PRECISIONS.join(', ')}; the run folder is damaged`);
   }
   return c;
 }

@@ -85,10 +85,13 @@ export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ 
   const paths = runPaths(s.dir);
   const backend = await getBackend(s.backend);
   if (s.threads) backend.setThreads(s.threads);
+  if (config.precision === 'bf16' && !backend.bf16Supported()) {
+    throw new RunError(`${s.dir} trains with precision bf16, which needs a CPU with AVX512_BF16 (or AMX) for the ${backend.name} backend; this one lacks it (start a new run with --precision f32)`);
+  }
   const { trainSet, testSet } = readSplits(config);
   const test = testTensor(testSet, config);
 
-  const net = buildNetwork(config.spec, { backend }, config.seed);
+  const net = buildNetwork(config.spec, { backend, precision: config.precision ?? 'f32' }, config.seed);
   const model = new Model(net, backend);
   const opt = new Optimizer(model.params(), { ...config.recipe.optimizer, lr: config.lr });
   let pos: Position = { epoch: 0, batch: 0, lossSum: 0, correct: 0, seen: 0, bestAcc: 0, wallSeconds: 0 };
