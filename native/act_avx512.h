@@ -126,6 +126,24 @@ inline void StoreV(float* p, __mmask16 m, V16 v) {
   else _mm512_storeu_ps(p, v);
 }
 
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+#define CMV3_AVX512_BF16_STORE 1
+// v rounded to bfloat16 and stored as 16 uint16: common.h's Bf16Bits on 16 lanes (nearest, ties
+// to even, NaN kept quiet), in integer arithmetic, so denormals round as the reference rounds
+// them (AVX512_BF16's vcvtneps2bf16 would flush them to zero).
+template <bool kTail>
+inline void StoreBf16V(uint16_t* p, __mmask16 m, V16 v) {
+  const __m512i b = _mm512_castps_si512(v);
+  const __m512i hi = _mm512_srli_epi32(b, 16);
+  const __m512i bias = _mm512_add_epi32(_mm512_and_si512(hi, _mm512_set1_epi32(1)), _mm512_set1_epi32(0x7fff));
+  __m512i r = _mm512_srli_epi32(_mm512_add_epi32(b, bias), 16);
+  r = _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), _mm512_or_si512(hi, _mm512_set1_epi32(0x40)));
+  const __m256i h = _mm512_cvtepi32_epi16(r);
+  if constexpr (kTail) _mm256_mask_storeu_epi16(p, m, h);
+  else _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), h);
+}
+#endif
+
 // Calls step(std::integral_constant<bool, kTail>, i, mask) for i = 0, 16, ... < n: full steps
 // unmasked, the tail (n not a multiple of 16, e.g. 24 channels) with its lanes masked.
 template <typename Step>

@@ -169,11 +169,13 @@ Napi::Value BnActForwardInference(const Napi::CallbackInfo& info) {
 namespace {
 
 // Pass 1: dz = dy * act'(gamma * xhat + beta) stored in dx, with per-thread sums of dz and
-// dz * xhat. Pass 2 (after the reduction): dx = gamma*rstd * (dz - dbeta/rows - xhat*dgamma/rows).
+// dz * xhat. Pass 2 (after the reduction): dx = gamma*rstd * (dz - dbeta/rows - xhat*dgamma/rows),
+// stored in dx, or only rounded to bfloat16 into dx_half when that is given (the producing
+// convolution reads its gradient in bfloat16: one narrow store instead of a store and a pass).
 template <int A>
 void BnBackward(int64_t rows, int64_t c, const float* x, const float* dy, const float* gamma,
                 const float* beta, const float* mean, const float* rstd, float* dx, float* dgamma,
-                float* dbeta) {
+                float* dbeta, uint16_t* dx_half) {
   std::vector<double> partial(static_cast<size_t>(Threads()) * 2 * c, 0.0);
   int parts = 1;
   const bool parallel = rows * c >= kParallelMin;
@@ -228,6 +230,25 @@ void BnBackward(int64_t rows, int64_t c, const float* x, const float* dy, const 
   for (int64_t r = 0; r < rows; ++r) {
     const float* __restrict xr = x + r * c;
     float* __restrict dxr = dx + r * c;
+    if (dx_half != nullptr) {
+      uint16_t* __restrict hr = dx_half + r * c;
+#if CMV3_AVX512_BF16_STORE
+      // GCC's loop for this form was slower than the float32 store it replaces.
+      ForEachV16(c, [=](auto tail, int64_t ch, __mmask16 m) {
+        constexpr bool kT = decltype(tail)::value;
+        V16 xhat = _mm512_mul_ps(_mm512_sub_ps(LoadV<kT>(xr + ch, m), LoadV<kT>(mean + ch, m)), LoadV<kT>(rstd + ch, m));
+        V16 d = _mm512_sub_ps(_mm512_sub_ps(LoadV<kT>(dxr + ch, m), LoadV<kT>(pb + ch, m)), _mm512_mul_ps(xhat, LoadV<kT>(pk + ch, m)));
+        StoreBf16V<kT>(hr + ch, m, _mm512_mul_ps(LoadV<kT>(pa + ch, m), d));
+      });
+      continue;
+#endif
+#pragma omp simd
+      for (int64_t ch = 0; ch < c; ++ch) {
+        float xhat = (xr[ch] - mean[ch]) * rstd[ch];
+        hr[ch] = Bf16Bits(pa[ch] * (dxr[ch] - pb[ch] - xhat * pk[ch]));
+      }
+      continue;
+    }
 #pragma omp simd
     for (int64_t ch = 0; ch < c; ++ch) {
       float xhat = (xr[ch] - mean[ch]) * rstd[ch];
@@ -238,7 +259,8 @@ void BnBackward(int64_t rows, int64_t c, const float* x, const float* dy, const 
 
 }  // namespace
 
-// (rows, c, x, dy, gamma, beta, mean, variance, eps, act, dx, dgamma, dbeta)
+// (rows, c, x, dy, gamma, beta, mean, variance, eps, act, dx, dgamma, dbeta, dxHalf?)
+// With dxHalf (a Uint16Array) the gradient goes there in bfloat16 and dx is only scratch.
 Napi::Value BnActBackward(const Napi::CallbackInfo& info) {
   BnArgs s = ReadShape(info);
   const int64_t rows = s.rows, c = s.c;
@@ -253,12 +275,13 @@ Napi::Value BnActBackward(const Napi::CallbackInfo& info) {
   float* dx = F32Arg(info, 10, "dx", rows * c);
   float* dgamma = F32Arg(info, 11, "dgamma", c);
   float* dbeta = F32Arg(info, 12, "dbeta", c);
+  uint16_t* dx_half = info[13].IsNull() || info[13].IsUndefined() ? nullptr : U16Arg(info, 13, "dxHalf", rows * c);
   std::vector<float> rstd(c);
   for (int64_t ch = 0; ch < c; ++ch) {
     rstd[ch] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(variance[ch]) + eps));
   }
   Dispatch(act, [&](auto a) {
-    BnBackward<decltype(a)::value>(rows, c, x, dy, gamma, beta, mean, rstd.data(), dx, dgamma, dbeta);
+    BnBackward<decltype(a)::value>(rows, c, x, dy, gamma, beta, mean, rstd.data(), dx, dgamma, dbeta, dx_half);
   });
   return info.Env().Undefined();
 }

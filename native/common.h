@@ -60,4 +60,16 @@ double NumArg(const Napi::CallbackInfo& info, size_t i, const char* name);
 // Below this many elements an OpenMP fork costs more than it saves.
 constexpr int64_t kParallelMin = 1 << 14;
 
+// The bfloat16 bits of float32 bits b: nearest, ties to even; a NaN stays a (quiet) NaN.
+// src/backend/bf16.ts bf16Bits is the reference. Branch-free, so loops over it vectorize.
+inline uint16_t Bf16Bits(uint32_t b) {
+  const bool nan = (b & 0x7fffffffu) > 0x7f800000u;
+  return nan ? static_cast<uint16_t>((b >> 16) | 0x40u) : static_cast<uint16_t>((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+}
+inline uint16_t Bf16Bits(float f) {
+  uint32_t b;
+  __builtin_memcpy(&b, &f, 4);
+  return Bf16Bits(b);
+}
+
 }  // namespace cmv3

@@ -138,11 +138,7 @@ Napi::Value ToBf16(const Napi::CallbackInfo& info) {
   const uint32_t* x = reinterpret_cast<const uint32_t*>(F32Arg(info, 0, "x", len));
   uint16_t* y = U16Arg(info, 1, "y", len);
 #pragma omp parallel for simd num_threads(Threads()) if (len >= kParallelMin) schedule(static)
-  for (int64_t i = 0; i < len; ++i) {
-    const uint32_t b = x[i];
-    const bool nan = (b & 0x7fffffffu) > 0x7f800000u;
-    y[i] = nan ? static_cast<uint16_t>((b >> 16) | 0x40u) : static_cast<uint16_t>((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
-  }
+  for (int64_t i = 0; i < len; ++i) y[i] = Bf16Bits(x[i]);
   return info.Env().Undefined();
 }
 

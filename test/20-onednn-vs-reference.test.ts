@@ -7,7 +7,7 @@ import { test, type TestContext } from 'node:test';
 
 import { ADDON_PATH, loadOnednnAddon, loadOnednnBackend, NativeError } from '../src/backend/onednn.js';
 import { referenceBackend as R } from '../src/backend/reference.js';
-import { roundBf16 } from '../src/backend/bf16.js';
+import { bf16Bits, roundBf16, widen } from '../src/backend/bf16.js';
 import { ACTIVATIONS, type Backend, type ConvGeometry, type Precision } from '../src/backend/types.js';
 
 const TOL = 1e-4;
@@ -298,6 +298,18 @@ test('batch norm + activation: training forward, inference forward and backward'
       close(`backward dx ${what}`, gb.dx, wb.dx);
       close(`backward dgamma ${what}`, gb.dgamma, wb.dgamma);
       close(`backward dbeta ${what}`, gb.dbeta, wb.dbeta);
+
+      // dx straight to bfloat16 (for a bf16 convolution): the same values rounded, the same way.
+      const half = (B: Backend) => {
+        const h = new Uint16Array(rows * c), scratch = new Float32Array(rows * c);
+        B.batchNormActBackward(rows, c, x, dy, gamma, beta, want.mean, want.variance, eps, act, scratch, new Float32Array(c), new Float32Array(c), h);
+        return h;
+      };
+      const gh = half(O), wh = half(R);
+      const same = gh.reduce((n, v, i) => n + (v === wh[i] ? 1 : 0), 0);
+      assert.ok(relError(widen(gh), widen(wh)) <= 2 ** -8, `backward dx in bf16 ${what}: within one bfloat16 step`);
+      assert.ok(same >= 0.95 * gh.length, `backward dx in bf16 ${what}: ${same} of ${gh.length} bit-identical`);
+      assert.deepEqual(wh, Uint16Array.from(wb.dx, bf16Bits), `reference bf16 dx is its float32 dx rounded ${what}`);
     }
   }
 });

@@ -36,8 +36,9 @@ export interface NativeAddon {
     y: F32, mean: F32, variance: F32): void;
   bnActForwardInference(rows: number, c: number, x: F32, gamma: F32, beta: F32, mean: F32, variance: F32,
     eps: number, act: number, y: F32): void;
+  /** dxHalf: bfloat16 output of the gradient (dx is then scratch) */
   bnActBackward(rows: number, c: number, x: F32, dy: F32, gamma: F32, beta: F32, mean: F32, variance: F32,
-    eps: number, act: number, dx: F32, dgamma: F32, dbeta: F32): void;
+    eps: number, act: number, dx: F32, dgamma: F32, dbeta: F32, dxHalf: Uint16Array | null): void;
   actForward(act: number, x: F32, y: F32): void;
   actBackward(act: number, x: F32, dy: F32, dx: F32): void;
   gapForward(n: number, hw: number, c: number, x: F32, y: F32): void;
@@ -136,12 +137,13 @@ export function loadOnednnBackend(): Backend {
       expectLength('mean', mean, c); expectLength('variance', variance, c);
       native.bnActForwardInference(rows, c, x, gamma, beta, mean, variance, eps, actId(act), y);
     },
-    batchNormActBackward(rows, c, x, dy, gamma, beta, mean, variance, eps, act, dx, dgamma, dbeta) {
+    batchNormActBackward(rows, c, x, dy, gamma, beta, mean, variance, eps, act, dx, dgamma, dbeta, dxHalf) {
       expectLength('x', x, rows * c); expectLength('dy', dy, rows * c); expectLength('dx', dx, rows * c);
       expectLength('gamma', gamma, c); expectLength('beta', beta, c);
       expectLength('mean', mean, c); expectLength('variance', variance, c);
       expectLength('dgamma', dgamma, c); expectLength('dbeta', dbeta, c);
-      native.bnActBackward(rows, c, x, dy, gamma, beta, mean, variance, eps, actId(act), dx, dgamma, dbeta);
+      if (dxHalf) expectLength('dxHalf', dxHalf, rows * c);
+      native.bnActBackward(rows, c, x, dy, gamma, beta, mean, variance, eps, actId(act), dx, dgamma, dbeta, dxHalf ?? null);
     },
 
     activationForward(act, x, y) {

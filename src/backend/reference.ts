@@ -109,7 +109,7 @@ function normalize(rows: number, c: number, x: Float32Array, gamma: Float32Array
 
 function batchNormActBackward(rows: number, c: number, x: Float32Array, dy: Float32Array, gamma: Float32Array,
   beta: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, act: Activation,
-  dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void {
+  dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dxHalf?: Uint16Array | null): void {
   const rstd = Array.from(variance, (v) => 1 / Math.sqrt(v + eps));
   const dz = new Float64Array(rows * c);
   const sumDz = new Float64Array(c), sumDzXhat = new Float64Array(c);
@@ -126,6 +126,7 @@ function batchNormActBackward(rows: number, c: number, x: Float32Array, dy: Floa
     dx[p] = (gamma[k] * rstd[k] / rows) * (rows * dz[p] - sumDz[k] - xhat * sumDzXhat[k]);
   }
   for (let k = 0; k < c; k++) { dbeta[k] = sumDz[k]; dgamma[k] = sumDzXhat[k]; }
+  if (dxHalf) toBf16(dx, dxHalf);
 }
 
 /** The pure-TypeScript backend: plain loops with float64 sums; the test oracle and the fallback when the native addon is not built. */

@@ -71,10 +71,14 @@ export interface Backend {
   /** Batch norm with the moving statistics, then the activation (inference). */
   batchNormActForwardInference(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
     mean: Float32Array, variance: Float32Array, eps: number, act: Activation, y: Float32Array): void;
-  /** Gradient of the training-mode forward (batch statistics), given the saved batch mean/variance. */
+  /**
+   * Gradient of the training-mode forward (batch statistics), given the saved batch mean/variance.
+   * With dxHalf the input gradient goes there, rounded to bfloat16 (for a bf16 convolution before
+   * the batch norm), and dx is only scratch.
+   */
   batchNormActBackward(rows: number, c: number, x: Float32Array, dy: Float32Array, gamma: Float32Array,
     beta: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, act: Activation,
-    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dxHalf?: Uint16Array | null): void;
 
   /** y = act(x), dx = dy * act'(x); lengths from x. */
   activationForward(act: Activation, x: Float32Array, y: Float32Array): void;

@@ -1,7 +1,8 @@
 // Batch normalisation fused with the activation that follows it (one pass over memory, not two).
 import type { Activation } from '../backend/types.js';
 import { leafInfo, newParam, type Buffer, type GraphNode, type Layer, type LayerContext, type LayerInfo, type Param } from './layer.js';
-import { formatShape, Slot, type Shape, type Tensor } from './tensor.js';
+import { HalfSlot } from '../backend/bf16.js';
+import { formatShape, halfGrad, Slot, type Shape, type Tensor } from './tensor.js';
 
 export class BatchNormAct implements Layer {
   readonly gamma: Param;
@@ -13,6 +14,7 @@ export class BatchNormAct implements Layer {
   private x: Tensor | null = null;
   private readonly out = new Slot();
   private readonly dxSlot = new Slot();
+  private readonly dxHalf = new HalfSlot();
 
   /** momentum: the weight of the old moving statistic (Keras convention, 0.99 there). */
   constructor(readonly name: string, private readonly ctx: LayerContext, readonly channels: number,
@@ -67,8 +69,10 @@ export class BatchNormAct implements Layer {
   backward(dy: Tensor): Tensor {
     const x = this.x!, c = this.channels;
     const dx = this.dxSlot.take(x.shape);
+    // A bfloat16 convolution made x: hand it the gradient in bfloat16 straight from the kernel.
+    const half = x.gradInBf16 ? this.dxHalf.take(x.data.length) : null;
     this.ctx.backend.batchNormActBackward(x.data.length / c, c, x.data, dy.data, this.gamma.data, this.beta.data,
-      this.batchMean, this.batchVariance, this.eps, this.act, dx.data, this.gamma.grad, this.beta.grad);
-    return dx;
+      this.batchMean, this.batchVariance, this.eps, this.act, dx.data, this.gamma.grad, this.beta.grad, half);
+    return half ? halfGrad(x.shape, half) : dx;
   }
 }

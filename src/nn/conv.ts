@@ -100,15 +100,15 @@ export class Conv2d implements Layer {
     }
     const y = this.out.take([g.n, g.oh, g.ow, g.cout]);
     this.ctx.backend.conv2dForward(g, this.xUsed, this.weight.data, this.bias?.data ?? null, y.data);
-    return y;
+    return this.xUsed instanceof Uint16Array ? { ...y, gradInBf16: true } : y;
   }
 
   backward(dy: Tensor, inputGrad = true): Tensor {
     const g = this.geometry!, x = this.x!, xUsed = this.xUsed!;
     let dyUsed: ConvInput = dy.data;
     if (xUsed instanceof Uint16Array) {
-      dyUsed = dyHalf.take(dy.data.length);
-      this.ctx.backend.toBf16(dy.data, dyUsed);
+      dyUsed = dy.half ?? dyHalf.take(dy.data.length);
+      if (!dy.half) this.ctx.backend.toBf16(dy.data, dyUsed);
     }
     this.ctx.backend.conv2dBackwardWeights(g, xUsed, dyUsed, this.weight.grad, this.bias?.grad ?? null);
     if (!inputGrad) return noGrad(x.shape);

@@ -8,6 +8,13 @@ export type Shape = readonly [n: number, h: number, w: number, c: number];
 export interface Tensor {
   shape: Shape;
   data: Float32Array;
+  /**
+   * The values in bfloat16 (bf16 training). A gradient that carries `half` may have an empty
+   * `data`: it was made for a bfloat16 convolution, which reads only `half`.
+   */
+  half?: Uint16Array;
+  /** Set by a bfloat16 convolution on its output: it reads that output's gradient in bfloat16 only. */
+  gradInBf16?: boolean;
 }
 
 export function sizeOf(shape: Shape): number {
@@ -20,6 +27,11 @@ export function formatShape(shape: Shape): string {
 
 export function sameShape(a: Shape, b: Shape): boolean {
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+}
+
+/** The bfloat16-only gradient of a tensor whose producer set gradInBf16 (see Tensor.half). */
+export function halfGrad(shape: Shape, half: Uint16Array): Tensor {
+  return { shape, data: new Float32Array(0), half };
 }
 
 /** The stand-in for an input gradient nobody reads (Layer.backward with inputGrad false): no data. */
