@@ -2,7 +2,8 @@
 // Training-step and inference throughput of cmv3 width 0.5 on the oneDNN backend, in float32 and
 // with bf16 mixed precision (`cmv3 train --precision bf16`, where the CPU has AVX512_BF16), a
 // per-op profile, and the same network in Debian's PyTorch for comparison; results go to
-// BENCHMARKS.md. Run with --expose-gc (the npm script does) so each precision's peak RSS is its own.
+// BENCHMARKS.md. The two precisions alternate batch by batch (the machine drifts over a run); each
+// precision's peak RSS at the largest batch comes from a child process of its own (--rss-only).
 import { spawnSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,7 @@ const { values } = parseArgs({
   options: {
     'batch-sizes': { type: 'string', default: '32,64,128' }, steps: { type: 'string', default: '20' },
     threads: { type: 'string', default: '2' }, precisions: { type: 'string', default: 'f32,bf16' },
-    'no-torch': { type: 'boolean' }, 'no-write': { type: 'boolean' },
+    'no-torch': { type: 'boolean' }, 'no-write': { type: 'boolean' }, 'rss-only': { type: 'string' },
   },
 });
 const batches = values['batch-sizes']!.split(',').map(Number);
@@ -61,10 +62,17 @@ function peakRssMb(): number {
   return m ? Number(m[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
 }
 
-/** Frees the previous precision's models (with --expose-gc) and restarts the peak RSS count from now. */
-function resetPeakRss(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-  try { writeFileSync('/proc/self/clear_refs', '5'); } catch { /* older kernels: the peak stays the process's */ }
+// --rss-only P: a fresh process trains 3 steps at the largest batch in precision P and prints its peak RSS.
+if (values['rss-only']) {
+  const { model, x, labels, opt } = setup(backend, Math.max(...batches), values['rss-only'] as Precision);
+  for (let i = 0; i < 3; i++) model.trainStep(x, labels, opt, 0.01);
+  console.log(JSON.stringify({ rssMb: peakRssMb() }));
+  process.exit(0);
+}
+function childPeakRssMb(precision: Precision): number {
+  const r = spawnSync(process.execPath, [process.argv[1], '--rss-only', precision, '--batch-sizes', String(Math.max(...batches)), '--threads', String(threads)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`peak RSS child for ${precision} failed: ${r.stderr.trim().split('\n').at(-1)}`);
+  return (JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { rssMb: number }).rssMb;
 }
 
 /**
@@ -91,21 +99,21 @@ const peak = sgemmPeakGflops();
 const limit = peak.gflops / GFLOP_PER_TRAIN_IMAGE;
 console.log(`sgemm peak ${peak.gflops.toFixed(1)} GFLOP/s (n = ${peak.size}, ${threads} threads): compute limit ${limit.toFixed(0)} training images/s at ${GFLOP_PER_TRAIN_IMAGE.toFixed(4)} GFLOP each`);
 
-interface Result { precision: Precision; batch: number; train: number; infer: number; rssMb: number }
+interface Result { precision: Precision; batch: number; train: number; infer: number }
 const ours: Result[] = [];
-for (const precision of precisions) {
-  resetPeakRss();
-  for (const n of batches) {
+for (const n of batches) {
+  for (const precision of precisions) {
     const { model, x, labels, opt } = setup(backend, n, precision);
     const step = () => model.trainStep(x, labels, opt, 0.01);
     time(step, 3);
     const train = (n * steps) / time(step, steps);
     const infer = (n * steps) / time(() => model.forward(x, n, false), steps);
-    const rssMb = peakRssMb();
-    ours.push({ precision, batch: n, train, infer, rssMb });
-    console.log(`cmv3 ${precision} batch ${n}: train ${train.toFixed(1)} img/s (${(train / limit).toFixed(3)} of the limit), inference ${infer.toFixed(1)} img/s, peak RSS ${rssMb.toFixed(0)} MB`);
+    ours.push({ precision, batch: n, train, infer });
+    console.log(`cmv3 ${precision} batch ${n}: train ${train.toFixed(1)} img/s (${(train / limit).toFixed(3)} of the limit), inference ${infer.toFixed(1)} img/s`);
   }
 }
+const rss = new Map(precisions.map((pr) => [pr, childPeakRssMb(pr)]));
+for (const [pr, mb] of rss) console.log(`cmv3 ${pr} peak RSS at batch ${Math.max(...batches)}: ${mb.toFixed(0)} MB (a process of its own)`);
 
 // Per-op profile at the largest batch, for each precision: ms per step by op.
 const nProf = Math.max(...batches);
@@ -120,7 +128,15 @@ function profileAt(precision: Precision): { stepMs: number; ops: Map<string, num
   ops.set('other (JS: optimizer update, loss, dropout, glue)', stepMs - [...ops.values()].reduce((a, b) => a + b, 0));
   return { stepMs, ops };
 }
-const profiles = precisions.map((pr) => ({ precision: pr, ...profileAt(pr) }));
+// Alternated twice and summed, as the rows above: one profile after the other drifts with the machine.
+const profiles = precisions.map((pr) => ({ precision: pr, stepMs: 0, ops: new Map<string, number>() }));
+for (let round = 0; round < 2; round++) {
+  for (const pf of profiles) {
+    const r = profileAt(pf.precision);
+    pf.stepMs += r.stepMs / 2;
+    for (const [op, ms] of r.ops) pf.ops.set(op, (pf.ops.get(op) ?? 0) + ms / 2);
+  }
+}
 const opNames = [...new Set(profiles.flatMap((pf) => [...pf.ops.keys()]))]
   .sort((a, b) => (profiles[0].ops.get(b) ?? 0) - (profiles[0].ops.get(a) ?? 0));
 const cell = (pf: (typeof profiles)[number], op: string) => {
@@ -155,7 +171,8 @@ if (!values['no-write']) {
   const table = ours.map((o) => {
     const t = torch?.results.find((r) => r.batch === o.batch);
     const ratio = t ? `${(o.train / t.train_images_per_s).toFixed(2)}x` : 'n/a';
-    return `| ${o.precision} | ${o.batch} | ${o.train.toFixed(1)} | ${(o.train / limit).toFixed(3)} | ${o.infer.toFixed(1)} | ${o.rssMb.toFixed(0)} | ${t ? t.train_images_per_s.toFixed(1) : 'n/a'} | ${t ? t.infer_images_per_s.toFixed(1) : 'n/a'} | ${ratio} |`;
+    const mb = o.batch === Math.max(...batches) ? rss.get(o.precision)!.toFixed(0) : '';
+    return `| ${o.precision} | ${o.batch} | ${o.train.toFixed(1)} | ${(o.train / limit).toFixed(3)} | ${o.infer.toFixed(1)} | ${mb} | ${t ? t.train_images_per_s.toFixed(1) : 'n/a'} | ${t ? t.infer_images_per_s.toFixed(1) : 'n/a'} | ${ratio} |`;
   });
   const bestOf = (pr: Precision) => Math.max(...ours.filter((o) => o.precision === pr).map((o) => o.train));
   const best = bestOf('f32');
@@ -167,7 +184,7 @@ if (!values['no-write']) {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...table,
     '',
-    `Precision bf16 is \`cmv3 train --precision bf16\`: the 1x1 convolutions over feature maps take bfloat16 inputs (rounded by a separate pass, \`toBf16\` in the profile) and sum in float32; everything else is float32. Inference rows run the same network in the same precision. Peak RSS is the maximum after that batch size ran within its precision (batch sizes in ascending order, the count restarted for each precision), so the last row of a precision is its peak at the largest batch.`,
+    `Precision bf16 is \`cmv3 train --precision bf16\`: the 1x1 convolutions over feature maps take bfloat16 inputs (rounded by a separate pass, \`toBf16\` in the profile) and sum in float32; everything else is float32. Inference rows run the same network in the same precision. The two precisions alternate, batch size by batch size. Peak RSS is that of a separate process training 3 steps at the largest batch in that precision; PyTorch's is its process peak after that batch size ran.`,
     `Compute limit: ${GFLOP_PER_TRAIN_IMAGE.toFixed(4)} GFLOP per training image (3 x 2 FLOP per MAC) against oneDNN's float32 sgemm measured in this run at ${peak.gflops.toFixed(1)} GFLOP/s (${threads} threads, best of n = 512, 1024, 2048) is ${limit.toFixed(0)} images/s; the best float32 rate here, ${best.toFixed(1)} images/s, is ${(best / limit).toFixed(3)} of it (${(best * GFLOP_PER_TRAIN_IMAGE).toFixed(1)} GFLOP/s)${precisions.includes('bf16') ? `; the best bf16 rate, ${bestOf('bf16').toFixed(1)} images/s, is ${(bestOf('bf16') / limit).toFixed(3)} of the float32 limit` : ''}.`,
     '',
     `Where a training step's time goes at batch ${nProf} (${profiles.map((pf) => `${pf.precision} ${pf.stepMs.toFixed(1)} ms per step, ${((nProf * 1000) / pf.stepMs).toFixed(1)} img/s`).join('; ')}; timing wrappers on):`,
