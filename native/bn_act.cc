@@ -56,10 +56,25 @@ void ReducePartials(const std::vector<double>& partial, int parts, int64_t c, do
   }
 }
 
-// y = act((x - mean) * scale + beta) for all rows.
+// The row yr[0, c) rounded to bfloat16 into hr, right after Normalize wrote it (still in L1):
+// bit for bit what a separate toBf16 pass over y gives.
+inline void RoundRow(int64_t c, const float* __restrict yr, uint16_t* __restrict hr) {
+#if CMV3_AVX512_BF16_STORE
+  ForEachV16(c, [=](auto tail, int64_t ch, __mmask16 m) {
+    constexpr bool kT = decltype(tail)::value;
+    StoreBf16V<kT>(hr + ch, m, LoadV<kT>(yr + ch, m));
+  });
+#else
+  for (int64_t ch = 0; ch < c; ++ch) hr[ch] = Bf16Bits(yr[ch]);
+#endif
+}
+
+// y = act((x - mean) * scale + beta) for all rows, and y rounded to bfloat16 into yh when given
+// (a bfloat16 convolution reads it next: this saves that convolution a rounding pass over y).
 template <int A>
 void Normalize(int64_t rows, int64_t c, const float* __restrict x, const float* __restrict mean,
-               const float* __restrict scale, const float* __restrict beta, float* __restrict y) {
+               const float* __restrict scale, const float* __restrict beta, float* __restrict y,
+               uint16_t* __restrict yh = nullptr) {
 #pragma omp parallel for num_threads(Threads()) if (rows * c >= kParallelMin) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* __restrict xr = x + r * c;
@@ -72,11 +87,13 @@ void Normalize(int64_t rows, int64_t c, const float* __restrict x, const float* 
                                 LoadV<kT>(scale + ch, m), LoadV<kT>(beta + ch, m));
         StoreV<kT>(yr + ch, m, ActV<A>(z));
       });
+      if (yh != nullptr) RoundRow(c, yr, yh + r * c);
       continue;
     }
 #endif
 #pragma omp simd
     for (int64_t ch = 0; ch < c; ++ch) yr[ch] = ActF<A>((xr[ch] - mean[ch]) * scale[ch] + beta[ch]);
+    if (yh != nullptr) RoundRow(c, yr, yh + r * c);
   }
 }
 
@@ -94,7 +111,7 @@ BnArgs ReadShape(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-// (rows, c, x, gamma, beta, eps, act, y, mean, variance)
+// (rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf?)
 Napi::Value BnActForwardTraining(const Napi::CallbackInfo& info) {
   BnArgs s = ReadShape(info);
   const int64_t rows = s.rows, c = s.c;
@@ -106,6 +123,7 @@ Napi::Value BnActForwardTraining(const Napi::CallbackInfo& info) {
   float* y = F32Arg(info, 7, "y", rows * c);
   float* mean = F32Arg(info, 8, "mean", c);
   float* variance = F32Arg(info, 9, "variance", c);
+  uint16_t* y_half = info[10].IsNull() || info[10].IsUndefined() ? nullptr : U16Arg(info, 10, "yHalf", rows * c);
 
   // Sums of (x - shift) with shift = first row: cuts the cancellation in E[x^2] - E[x]^2
   // when |mean| >> std, at no extra pass over the data.
@@ -142,7 +160,7 @@ Napi::Value BnActForwardTraining(const Napi::CallbackInfo& info) {
     variance[ch] = static_cast<float>(v);
     scale[ch] = static_cast<float>(gamma[ch] / std::sqrt(v + eps));
   }
-  Dispatch(act, [&](auto a) { Normalize<decltype(a)::value>(rows, c, x, mean, scale.data(), beta, y); });
+  Dispatch(act, [&](auto a) { Normalize<decltype(a)::value>(rows, c, x, mean, scale.data(), beta, y, y_half); });
   return info.Env().Undefined();
 }
 

@@ -137,7 +137,6 @@ std::unique_ptr<Plan> Prepare(Op op, const Geom& g, bool bias, Precision pr) {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   auto p = std::make_unique<Plan>();
-  const memory::desc src_f32 = ActDesc(g.n, g.cin, g.h, g.w);
   if (op == kFwd) {
     auto pd = FwdPd(g, bias, attr, pr);
     p->prim = dnnl::convolution_forward(pd);
@@ -147,7 +146,8 @@ std::unique_ptr<Plan> Prepare(Op op, const Geom& g, bool bias, Precision pr) {
     if (bias) p->args[DNNL_ARG_BIAS] = Unbound(pd.bias_desc());
     SetupScratch(*p, pd.scratchpad_desc());
   } else if (op == kBwdData) {
-    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, src_f32, AnyWeights(g, In(pr)),
+    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, ActDesc(g.n, g.cin, g.h, g.w),
+                                            AnyWeights(g, In(pr)),
                                             ActDesc(g.n, g.cout, g.oh, g.ow, In(pr)),
                                             {g.stride, g.stride}, {g.pt, g.pl}, {g.pb, g.pr});
     dnnl::convolution_backward_data::primitive_desc pd(d, attr, Engine(), FwdPd(g, false, attr, pr));
@@ -281,9 +281,13 @@ int64_t WeightLen(const Geom& g) { return g.kh * g.kw * (g.cin / g.groups) * g.c
 
 }  // namespace
 
+// Asked once: oneDNN fixes its ISA (CPU and ONEDNN_MAX_CPU_ISA) at its first use in a process.
 bool HasBf16() {
-  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
-  return (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
+  static const bool has = [] {
+    const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    return (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
+  }();
+  return has;
 }
 
 Napi::Value Bf16Supported(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), HasBf16()); }

@@ -9,6 +9,11 @@ import { ADDON_PATH, loadOnednnAddon, loadOnednnBackend, NativeError } from '../
 import { referenceBackend as R } from '../src/backend/reference.js';
 import { bf16Bits, roundBf16, widen } from '../src/backend/bf16.js';
 import { ACTIVATIONS, type Backend, type ConvGeometry, type Precision } from '../src/backend/types.js';
+import { Model } from '../src/model.js';
+import { buildNetwork } from '../src/models/build.js';
+import { resolveSpec } from '../src/models/registry.js';
+import { BatchNormAct } from '../src/nn/batchnorm.js';
+import { Optimizer } from '../src/optim/optimizer.js';
 
 const TOL = 1e-4;
 const built = existsSync(ADDON_PATH);
@@ -181,6 +186,39 @@ test('conv2d precision bf16: dense convolutions against the reference rounding t
   }
 });
 
+test('bf16 training: a batch norm rounding its output for the next convolution changes no bit', (t) => {
+  const O = nativeOrSkip(t);
+  if (!O) return;
+  if (!O.bf16Supported()) return t.skip('this CPU has no AVX512_BF16');
+  // Two training steps of cmv3 width 0.5 in bf16, once as built (batch norms hand their output to
+  // the next 1x1 convolution in bfloat16) and once with those links cut (each convolution rounds
+  // its input itself): every weight must come out bit-identical.
+  const spec = resolveSpec('cmv3', { width: 0.5 }), n = 4;
+  const images = uniform(n * 32 * 32 * 3, -2, 2), labels = [1, 7, 3, 0];
+  const run = (cut: boolean) => {
+    let roundings = 0; // separate rounding passes: fewer when the batch norms round instead
+    const B: Backend = Object.assign(Object.create(O) as Backend, { toBf16: (x: Float32Array, y: Uint16Array) => { roundings++; O.toBf16(x, y); } });
+    const net = buildNetwork(spec, { backend: B, precision: 'bf16' }, 3);
+    const norms: BatchNormAct[] = [];
+    const walk = (l: { layers?: unknown[]; body?: unknown }) => {
+      if (l instanceof BatchNormAct) norms.push(l);
+      for (const c of l.layers ?? []) walk(c as typeof l);
+      if (l.body) walk(l.body as typeof l);
+    };
+    walk(net.root as unknown as { layers: unknown[] });
+    const linked = norms.filter((b) => b.halfFor !== null).length;
+    if (cut) for (const b of norms) b.halfFor = null;
+    const model = new Model(net, B);
+    const opt = new Optimizer(model.params(), { kind: 'sgd', lr: 0.1, momentum: 0.9 });
+    for (let step = 0; step < 2; step++) model.trainStep(images, labels, opt, 0.1);
+    return { linked, roundings, weights: model.params().map((p) => p.data) };
+  };
+  const linked = run(false), cut = run(true);
+  assert.ok(linked.linked >= 8, `batch norms linked to a bf16 convolution: ${linked.linked}`);
+  assert.ok(linked.roundings < cut.roundings, `rounding passes ${linked.roundings} linked, ${cut.roundings} cut`);
+  linked.weights.forEach((w, i) => assert.deepEqual(w, cut.weights[i], `parameter ${i}`));
+});
+
 /** Runs fn with the environment variable CMV3_DW (read by the addon on every call) set to mode. */
 function withDwMode(mode: string, fn: () => void): void {
   const saved = process.env.CMV3_DW;
@@ -274,6 +312,11 @@ test('batch norm + activation: training forward, inference forward and backward'
       const trainFwd = (B: Backend) => {
         const y = new Float32Array(rows * c).fill(NaN), mean = new Float32Array(c), variance = new Float32Array(c);
         B.batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y, mean, variance);
+        // y also in bfloat16 (for a bf16 convolution next): y's own bits rounded, and y unchanged.
+        const y2 = new Float32Array(rows * c).fill(NaN), half = new Uint16Array(rows * c).fill(0xffff);
+        B.batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y2, new Float32Array(c), new Float32Array(c), half);
+        assert.deepEqual(y2, y, `${B.name} training forward y with yHalf ${what}`);
+        assert.deepEqual(half, Uint16Array.from(y, bf16Bits), `${B.name} training forward yHalf is y rounded ${what}`);
         return { y, mean, variance };
       };
       const got = trainFwd(O), want = trainFwd(R);
@@ -307,7 +350,10 @@ test('batch norm + activation: training forward, inference forward and backward'
       };
       const gh = half(O), wh = half(R);
       const same = gh.reduce((n, v, i) => n + (v === wh[i] ? 1 : 0), 0);
-      assert.ok(relError(widen(gh), widen(wh)) <= 2 ** -8, `backward dx in bf16 ${what}: within one bfloat16 step`);
+      // One bfloat16 step at v is 2^(floor(log2|v|) - 7), at most 2^-7 |v| (2^-8 held only in the
+      // upper half of a binade: a random stream once put a near-tie in the lower half).
+      const err = relError(widen(gh), widen(wh));
+      assert.ok(err <= 2 ** -7, `backward dx in bf16 ${what}: ${err} is within one bfloat16 step`);
       assert.ok(same >= 0.95 * gh.length, `backward dx in bf16 ${what}: ${same} of ${gh.length} bit-identical`);
       assert.deepEqual(wh, Uint16Array.from(wb.dx, bf16Bits), `reference bf16 dx is its float32 dx rounded ${what}`);
     }

@@ -1,9 +1,11 @@
 // cmv3 train on a small subset: run folder contents, exact resume, eval and predict.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { writeFileSync } from 'node:fs';
 import { loadCheckpoint } from '../src/io/checkpoint.js';
@@ -14,6 +16,8 @@ import { newRunConfig, train } from '../src/train/trainer.js';
 import { loadTrained } from '../src/train/trained.js';
 import { tinySpec } from './fixtures.js';
 import { cifarOrSkip } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 function config(data: string) {
   const spec = { ...tinySpec(), inputSize: 32, classes: 10, dropout: 0.2 };
@@ -67,6 +71,26 @@ test('precision bf16: recorded in the run, resumed exactly, and different from f
   let diff = 0, mag = 0;
   for (let i = 0; i < da.length; i++) { diff = Math.max(diff, Math.abs(da[i] - df[i])); mag = Math.max(mag, Math.abs(df[i])); }
   assert.ok(diff > 0 && diff < 0.05 * mag, `bf16 vs f32 weights: max difference ${diff} against magnitude ${mag}`);
+});
+
+test('precision bf16 on a CPU without AVX512_BF16: one-line refusals, for a new run and on resume', async (t) => {
+  const data = cifarOrSkip(t);
+  if (!data) return;
+  const { getBackend } = await import('../src/backend/select.js');
+  if ((await getBackend('auto')).name !== 'onednn') return t.skip('native addon not built');
+  // oneDNN's ISA cap hides the bf16 instructions from this process, as on an older CPU.
+  const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ONEDNN_MAX_CPU_ISA: 'AVX512_CORE', CMV3_DEBUG: '' } });
+  const root = mkdtempSync(join(tmpdir(), 'cmv3-nobf16-'));
+  const fresh = cli('train', '--precision', 'bf16', '--epochs', '1', '--data', data, '--out', join(root, 'new'));
+  assert.equal(fresh.status, 2, fresh.stderr);
+  assert.match(fresh.stderr, /^cmv3: error: precision bf16 needs a CPU with AVX512_BF16 \(or AMX\) for the onednn backend, which this one lacks; use precision f32\n$/);
+  assert.equal(existsSync(join(root, 'new')), false, 'no run folder made');
+  const old = join(root, 'old');
+  createRun(old, { ...config(data), precision: 'bf16' });
+  const resumed = cli('train', '--resume', old);
+  assert.equal(resumed.status, 1, resumed.stderr);
+  assert.match(resumed.stderr, /^cmv3: error: cannot continue .*old: precision bf16 needs a CPU with AVX512_BF16 .*; start a new run with --precision f32\n$/);
+  assert.equal(existsSync(join(old, 'last.ckpt')), false, 'nothing trained');
 });
 
 test('a trained run loads for prediction from a PNG of any size', async (t) => {

@@ -11,7 +11,7 @@ import { replaceActivation, resolveSpec } from '../models/registry.js';
 import { validateSpec, type NetworkSpec } from '../models/spec.js';
 import { RECIPES, scaledLr } from '../train/recipe.js';
 import { createRun, readMetrics, readRunConfig, type EpochMetrics, type RunConfig } from '../train/run.js';
-import { newRunConfig, train as runTraining, type TrainHooks } from '../train/trainer.js';
+import { newRunConfig, precisionUnsupported, train as runTraining, type TrainHooks } from '../train/trainer.js';
 import { resolveCheckpoint } from '../train/trained.js';
 import { OptionError, positiveInteger, throwIfAborted, type AbortSignalLike } from './common.js';
 
@@ -130,9 +130,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const validation = optionalInt(o.validation, 'validation');
   const precision = o.precision ?? 'f32';
   if (!PRECISIONS.includes(precision)) throw new OptionError(`Expected one of ${PRECISIONS.join(', ')} for precision but received ${JSON.stringify(o.precision)}`);
-  if (precision === 'bf16' && !(await getBackend(o.backend ?? 'auto')).bf16Supported()) {
-    throw new OptionError('precision bf16 needs a CPU with AVX512_BF16 (or AMX), which this one lacks; use precision f32');
-  }
+  const unsupported = precisionUnsupported(await getBackend(o.backend ?? 'auto'), precision);
+  if (unsupported) throw new OptionError(`${unsupported}; use precision f32`);
   if (validation !== null && limitTest !== null) throw new OptionError('limitTest has no effect with validation (the held-out images replace the test set); drop one');
   if (o.init === undefined && typeof o.model !== 'object') resolveSpec(o.model ?? 'cmv3', { width: o.width }); // an unknown model before a missing dataset
   const data = dataDir(o.data);

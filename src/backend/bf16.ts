@@ -2,7 +2,7 @@
 // reference backend, bit for bit the native one's (native/misc.cc ToBf16): round to nearest, ties
 // to even; a NaN stays a NaN. A bfloat16 tensor is a Uint16Array holding the upper halves of the
 // float32 values.
-import type { ConvGeometry, Precision } from './types.js';
+import type { ConvGeometry, ConvInput, Precision } from './types.js';
 
 /**
  * Precision bf16 covers the dense 1x1 convolutions over feature maps: about 2x on every 1x1 shape
@@ -25,6 +25,18 @@ export function bf16Allowed(g: ConvGeometry): string | null {
   if (g.groups !== 1) return `precision bf16 is for dense convolutions (groups 1) but received groups=${g.groups}`;
   if (g.cout % 8 !== 0) return `precision bf16 needs output channels in multiples of 8 but received cout=${g.cout}`;
   return null;
+}
+
+/**
+ * Checks a convolution pass's activation inputs before any arithmetic: all Float32Arrays or all
+ * bfloat16, and bfloat16 only for the geometries bf16Allowed accepts. Both backends call it, so
+ * users see the same message from either (the addon keeps its own guard for direct callers).
+ */
+export function checkConvInputs(g: ConvGeometry, inputs: readonly ConvInput[]): void {
+  const bf16 = inputs[0] instanceof Uint16Array;
+  if (inputs.some((a) => (a instanceof Uint16Array) !== bf16)) throw new TypeError('x and dy must both be Float32Arrays or both Uint16Arrays (bfloat16)');
+  const refused = bf16 ? bf16Allowed(g) : null;
+  if (refused) throw new RangeError(refused);
 }
 
 const f32 = new Float32Array(1);

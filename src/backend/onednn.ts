@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+import { checkConvInputs } from './bf16.js';
 import { ACTIVATION_ID, type Activation, type Backend, type ConvGeometry, type ConvInput } from './types.js';
 
 /** Errors raised by the addon. `code` is e.g. ERR_DNNL_UNIMPLEMENTED, ERR_DNNL_INVALID_ARGUMENTS, ERR_SHAPE. */
@@ -33,7 +34,7 @@ export interface NativeAddon {
   toBf16(x: F32, y: Uint16Array): void;
   bf16Supported(): boolean;
   bnActForwardTraining(rows: number, c: number, x: F32, gamma: F32, beta: F32, eps: number, act: number,
-    y: F32, mean: F32, variance: F32): void;
+    y: F32, mean: F32, variance: F32, yHalf: Uint16Array | null): void;
   bnActForwardInference(rows: number, c: number, x: F32, gamma: F32, beta: F32, mean: F32, variance: F32,
     eps: number, act: number, y: F32): void;
   /** dxHalf: bfloat16 output of the gradient (dx is then scratch) */
@@ -111,25 +112,29 @@ export function loadOnednnBackend(): Backend {
       const len = convLengths(g);
       expectLength('x', x, len.src); expectLength('w', w, len.weights); expectLength('y', y, len.dst);
       if (bias) expectLength('bias', bias, g.cout);
+      checkConvInputs(g, [x]);
       native.convForward(packGeometry(g), x, w, bias, y);
     },
     conv2dBackwardData(g, dy, w, dx) {
       const len = convLengths(g);
       expectLength('dy', dy, len.dst); expectLength('w', w, len.weights); expectLength('dx', dx, len.src);
+      checkConvInputs(g, [dy]);
       native.convBackwardData(packGeometry(g), dy, w, dx);
     },
     conv2dBackwardWeights(g, x, dy, dw, dbias) {
       const len = convLengths(g);
       expectLength('x', x, len.src); expectLength('dy', dy, len.dst); expectLength('dw', dw, len.weights);
       if (dbias) expectLength('dbias', dbias, g.cout);
+      checkConvInputs(g, [x, dy]);
       native.convBackwardWeights(packGeometry(g), x, dy, dw, dbias);
     },
 
-    batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y, mean, variance) {
+    batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf) {
       expectLength('x', x, rows * c); expectLength('y', y, rows * c);
       expectLength('gamma', gamma, c); expectLength('beta', beta, c);
       expectLength('mean', mean, c); expectLength('variance', variance, c);
-      native.bnActForwardTraining(rows, c, x, gamma, beta, eps, actId(act), y, mean, variance);
+      if (yHalf) expectLength('yHalf', yHalf, rows * c);
+      native.bnActForwardTraining(rows, c, x, gamma, beta, eps, actId(act), y, mean, variance, yHalf ?? null);
     },
     batchNormActForwardInference(rows, c, x, gamma, beta, mean, variance, eps, act, y) {
       expectLength('x', x, rows * c); expectLength('y', y, rows * c);

@@ -1,7 +1,7 @@
 // The reference backend: plain loops, float64 accumulation. It is the oracle for the oneDNN
 // backend and the fallback when the native addon is not built. Speed is not a goal here.
 import { activate, activateGrad } from './activation.js';
-import { bf16Allowed, roundBf16, toBf16, widen } from './bf16.js';
+import { checkConvInputs, roundBf16, toBf16, widen } from './bf16.js';
 import type { Activation, Backend, ConvGeometry, ConvInput } from './types.js';
 
 let threads = 1;
@@ -30,11 +30,8 @@ function forEachTap(g: ConvGeometry, fn: (yBase: number, xBase: number, wBase: n
 // bfloat16 inputs: widened exactly, the weights rounded as the native weight reorder rounds them,
 // the sums as always. Returns the weights to use.
 function bf16Pass(g: ConvGeometry, inputs: ConvInput[], w: Float32Array | null): Float32Array | null {
-  const bf16 = inputs[0] instanceof Uint16Array;
-  if (inputs.some((a) => (a instanceof Uint16Array) !== bf16)) throw new TypeError('x and dy must both be Float32Arrays or both Uint16Arrays (bfloat16)');
-  const refused = bf16 ? bf16Allowed(g) : null;
-  if (refused) throw new RangeError(refused);
-  return bf16 && w ? w.map(roundBf16) : w;
+  checkConvInputs(g, inputs);
+  return inputs[0] instanceof Uint16Array && w ? w.map(roundBf16) : w;
 }
 
 function conv2dForward(g: ConvGeometry, xIn: ConvInput, w: Float32Array, bias: Float32Array | null, y: Float32Array): void {
@@ -89,13 +86,14 @@ function conv2dBackwardWeights(g: ConvGeometry, xIn: ConvInput, dyIn: ConvInput,
 }
 
 function batchNormActForwardTraining(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
-  eps: number, act: Activation, y: Float32Array, mean: Float32Array, variance: Float32Array): void {
+  eps: number, act: Activation, y: Float32Array, mean: Float32Array, variance: Float32Array, yHalf?: Uint16Array | null): void {
   const sum = new Float64Array(c), sq = new Float64Array(c);
   for (let p = 0; p < rows * c; p++) sum[p % c] += x[p];
   for (let k = 0; k < c; k++) sum[k] /= rows;
   for (let p = 0; p < rows * c; p++) { const d = x[p] - sum[p % c]; sq[p % c] += d * d; }
   for (let k = 0; k < c; k++) { mean[k] = sum[k]; variance[k] = sq[k] / rows; }
   normalize(rows, c, x, gamma, beta, mean, variance, eps, act, y);
+  if (yHalf) toBf16(y, yHalf);
 }
 
 function normalize(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,

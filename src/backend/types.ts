@@ -65,9 +65,12 @@ export interface Backend {
   /** whether bfloat16 convolutions run here: native needs AVX512_BF16 or AMX; the reference always can */
   bf16Supported(): boolean;
 
-  /** Batch norm over rows = N*H*W, per channel c, followed by an activation: y = act(gamma * (x - mean) / sqrt(var + eps) + beta). Training computes the batch mean and the biased batch variance and writes them to mean/variance. */
+  /**
+   * Batch norm over rows = N*H*W, per channel c, followed by an activation: y = act(gamma * (x - mean) / sqrt(var + eps) + beta). Training computes the batch mean and the biased batch variance and writes them to mean/variance.
+   * With yHalf, y is also written there rounded to bfloat16 (toBf16's bits), for a bf16 convolution next.
+   */
   batchNormActForwardTraining(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
-    eps: number, act: Activation, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
+    eps: number, act: Activation, y: Float32Array, mean: Float32Array, variance: Float32Array, yHalf?: Uint16Array | null): void;
   /** Batch norm with the moving statistics, then the activation (inference). */
   batchNormActForwardInference(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
     mean: Float32Array, variance: Float32Array, eps: number, act: Activation, y: Float32Array): void;

@@ -88,5 +88,27 @@ export function buildNetwork(spec: NetworkSpec, ctx: LayerContext, seed = 1): Ne
   // Small initial logits, as torchvision initialises its classifier (normal, std 0.01).
   for (let k = 0; k < classifier.weight.data.length; k++) classifier.weight.data[k] = rng.normal() * 0.01;
   layers.push(classifier);
-  return { spec, root: new Sequential(spec.name, layers), rng };
+  const root = new Sequential(spec.name, layers);
+  if (ctx.precision === 'bf16') linkBf16Inputs(root);
+  return { spec, root, rng };
+}
+
+/**
+ * bf16 training: each batch norm whose output goes straight into a convolution also writes that
+ * output in bfloat16 for it, inside its own pass, which saves the convolution a rounding pass
+ * (the bits are the same: test 20). Pairs are found in forward order across containers; a
+ * residual's add between them breaks the pair. The convolution decides per shape (takesBf16).
+ */
+function linkBf16Inputs(root: Layer): void {
+  const order: (Layer | null)[] = [];
+  const walk = (l: Layer): void => {
+    if (l instanceof Sequential) l.layers.forEach(walk);
+    else if (l instanceof Residual) { walk(l.body); order.push(null); } // null: the add
+    else order.push(l);
+  };
+  walk(root);
+  for (let i = 0; i + 1 < order.length; i++) {
+    const a = order[i], b = order[i + 1];
+    if (a instanceof BatchNormAct && b instanceof Conv2d) a.halfFor = b;
+  }
 }

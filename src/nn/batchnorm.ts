@@ -2,6 +2,7 @@
 import type { Activation } from '../backend/types.js';
 import { leafInfo, newParam, type Buffer, type GraphNode, type Layer, type LayerContext, type LayerInfo, type Param } from './layer.js';
 import { HalfSlot } from '../backend/bf16.js';
+import type { Conv2d } from './conv.js';
 import { formatShape, halfGrad, Slot, type Shape, type Tensor } from './tensor.js';
 
 export class BatchNormAct implements Layer {
@@ -15,6 +16,12 @@ export class BatchNormAct implements Layer {
   private readonly out = new Slot();
   private readonly dxSlot = new Slot();
   private readonly dxHalf = new HalfSlot();
+  private readonly yHalf = new HalfSlot();
+  /**
+   * The bfloat16 convolution this layer's output goes to, if any (set by linkBf16Inputs): training
+   * forward then also writes y rounded to bfloat16, in the pass that writes y, for it to read.
+   */
+  halfFor: Conv2d | null = null;
 
   /** momentum: the weight of the old moving statistic (Keras convention, 0.99 there). */
   constructor(readonly name: string, private readonly ctx: LayerContext, readonly channels: number,
@@ -53,7 +60,9 @@ export class BatchNormAct implements Layer {
     const b = this.ctx.backend;
     if (training) {
       this.x = x;
-      b.batchNormActForwardTraining(rows, c, x.data, this.gamma.data, this.beta.data, this.eps, this.act, y.data, this.batchMean, this.batchVariance);
+      const half = this.halfFor?.takesBf16(x.shape) ? this.yHalf.take(x.data.length) : null;
+      b.batchNormActForwardTraining(rows, c, x.data, this.gamma.data, this.beta.data, this.eps, this.act, y.data, this.batchMean, this.batchVariance, half);
+      if (half) y.half = half;
       // Moving variance uses the unbiased batch variance, as Keras and PyTorch do.
       const m = this.momentum, unbias = rows > 1 ? rows / (rows - 1) : 1;
       for (let k = 0; k < c; k++) {

@@ -33,7 +33,7 @@ export class Conv2d implements Layer {
   readonly groups: number;
   private x: Tensor | null = null;
   private geometry: ConvGeometry | null = null;
-  /** the input the forward used: x.data, or (bf16) x rounded into xHalf, kept for the weight gradient */
+  /** the input the forward used: x.data, or (bf16) x.half or x rounded into xHalf, kept for the weight gradient */
   private xUsed: ConvInput | null = null;
   private readonly xHalf = new HalfSlot();
   private readonly out = new Slot();
@@ -89,14 +89,20 @@ export class Conv2d implements Layer {
     return leafInfo(this, kind, s, g.oh * g.ow * g.cout * g.kh * g.kw * (g.cin / g.groups));
   }
 
+  /** Whether this convolution reads an input of this shape in bfloat16 (so a producer may hand it x.half). */
+  takesBf16(s: Shape): boolean {
+    return convPrecision(this.ctx.precision ?? 'f32', this.geometryFor(s)) === 'bf16';
+  }
+
   forward(x: Tensor, _training: boolean): Tensor {
     const g = this.geometryFor(x.shape);
     this.x = x;
     this.geometry = g;
     this.xUsed = x.data;
     if (convPrecision(this.ctx.precision ?? 'f32', g) === 'bf16') {
-      this.xUsed = this.xHalf.take(x.data.length);
-      this.ctx.backend.toBf16(x.data, this.xUsed);
+      // The producer may have rounded x already (BatchNormAct.halfFor), in the same bits.
+      this.xUsed = x.half ?? this.xHalf.take(x.data.length);
+      if (!x.half) this.ctx.backend.toBf16(x.data, this.xUsed);
     }
     const y = this.out.take([g.n, g.oh, g.ow, g.cout]);
     this.ctx.backend.conv2dForward(g, this.xUsed, this.weight.data, this.bias?.data ?? null, y.data);

@@ -2,6 +2,7 @@
 // step, evaluation and checkpoints each epoch, exact resume (weights, optimizer, dropout stream,
 // position inside the epoch), and a clean stop on Ctrl-C.
 import { getBackend, type BackendName } from '../backend/select.js';
+import type { Backend, Precision } from '../backend/types.js';
 import { NO_AUGMENT, assembleBatch } from '../data/augment.js';
 import type { ImageSet } from '../data/cifar.js';
 import { datasetLabels, datasetNormalization, readDataset, subset } from '../data/folder.js';
@@ -79,15 +80,23 @@ export function newRunConfig(o: Omit<RunConfig, 'version' | 'createdAt' | 'norma
   return { version: 1, ...o, normalization: datasetNormalization(o.data, o.spec.inputSize), labels: datasetLabels(o.data), createdAt: new Date().toISOString() };
 }
 
+/**
+ * Why this backend cannot train in `precision`, or null if it can. Checked before a run folder is
+ * made (api/train.ts) and again on resume, which may be on another machine.
+ */
+export function precisionUnsupported(backend: Backend, precision: Precision): string | null {
+  if (precision !== 'bf16' || backend.bf16Supported()) return null;
+  return `precision bf16 needs a CPU with AVX512_BF16 (or AMX) for the ${backend.name} backend, which this one lacks`;
+}
+
 /** Runs (or continues) the training of the run in s.dir. Returns the final position. */
 export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ finished: boolean; epoch: number; bestAcc: number }> {
   const config = readRunConfig(s.dir);
   const paths = runPaths(s.dir);
   const backend = await getBackend(s.backend);
   if (s.threads) backend.setThreads(s.threads);
-  if (config.precision === 'bf16' && !backend.bf16Supported()) {
-    throw new RunError(`${s.dir} trains with precision bf16, which needs a CPU with AVX512_BF16 (or AMX) for the ${backend.name} backend; this one lacks it (start a new run with --precision f32)`);
-  }
+  const unsupported = precisionUnsupported(backend, config.precision ?? 'f32');
+  if (unsupported) throw new RunError(`cannot continue ${s.dir}: ${unsupported}; start a new run with --precision f32`);
   const { trainSet, testSet } = readSplits(config);
   const test = testTensor(testSet, config);
 
