@@ -11,7 +11,8 @@ if (!dirs.length) {
   process.exit(2);
 }
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
-const mmss = (s: number) => `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+// rounded to the second first, so 59.6 s carries into the minute instead of printing 60s
+const mmss = (s: number) => { const t = Math.round(s); return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s`; };
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 // sample standard deviation (n - 1): the spread a new seed should be expected to show
 const sd = (v: number[]) => (v.length < 2 ? 0 : Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / (v.length - 1)));
