@@ -71,29 +71,35 @@ inline void RoundRow(int64_t c, const float* __restrict yr, uint16_t* __restrict
 
 // y = act((x - mean) * scale + beta) for all rows, and y rounded to bfloat16 into yh when given
 // (a bfloat16 convolution reads it next: this saves that convolution a rounding pass over y).
+// With y null only yh is written: each row goes through a row of scratch in L1 and is rounded
+// from there, the same bits, and the float32 tensor is neither written nor kept.
 template <int A>
 void Normalize(int64_t rows, int64_t c, const float* __restrict x, const float* __restrict mean,
                const float* __restrict scale, const float* __restrict beta, float* __restrict y,
                uint16_t* __restrict yh = nullptr) {
-#pragma omp parallel for num_threads(Threads()) if (rows * c >= kParallelMin) schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* __restrict xr = x + r * c;
-    float* __restrict yr = y + r * c;
+#pragma omp parallel num_threads(Threads()) if (rows * c >= kParallelMin)
+  {
+    std::vector<float> scratch(y == nullptr ? c : 0);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* __restrict xr = x + r * c;
+      float* __restrict yr = y != nullptr ? y + r * c : scratch.data();
 #if CMV3_AVX512
-    if constexpr (kVectorAct<A>) {
-      ForEachV16(c, [=](auto tail, int64_t ch, __mmask16 m) {
-        constexpr bool kT = decltype(tail)::value;
-        V16 z = _mm512_fmadd_ps(_mm512_sub_ps(LoadV<kT>(xr + ch, m), LoadV<kT>(mean + ch, m)),
-                                LoadV<kT>(scale + ch, m), LoadV<kT>(beta + ch, m));
-        StoreV<kT>(yr + ch, m, ActV<A>(z));
-      });
-      if (yh != nullptr) RoundRow(c, yr, yh + r * c);
-      continue;
-    }
+      if constexpr (kVectorAct<A>) {
+        ForEachV16(c, [=](auto tail, int64_t ch, __mmask16 m) {
+          constexpr bool kT = decltype(tail)::value;
+          V16 z = _mm512_fmadd_ps(_mm512_sub_ps(LoadV<kT>(xr + ch, m), LoadV<kT>(mean + ch, m)),
+                                  LoadV<kT>(scale + ch, m), LoadV<kT>(beta + ch, m));
+          StoreV<kT>(yr + ch, m, ActV<A>(z));
+        });
+        if (yh != nullptr) RoundRow(c, yr, yh + r * c);
+        continue;
+      }
 #endif
 #pragma omp simd
-    for (int64_t ch = 0; ch < c; ++ch) yr[ch] = ActF<A>((xr[ch] - mean[ch]) * scale[ch] + beta[ch]);
-    if (yh != nullptr) RoundRow(c, yr, yh + r * c);
+      for (int64_t ch = 0; ch < c; ++ch) yr[ch] = ActF<A>((xr[ch] - mean[ch]) * scale[ch] + beta[ch]);
+      if (yh != nullptr) RoundRow(c, yr, yh + r * c);
+    }
   }
 }
 
@@ -111,7 +117,7 @@ BnArgs ReadShape(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-// (rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf?)
+// (rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf?); y may be null when yHalf is given.
 Napi::Value BnActForwardTraining(const Napi::CallbackInfo& info) {
   BnArgs s = ReadShape(info);
   const int64_t rows = s.rows, c = s.c;
@@ -120,10 +126,13 @@ Napi::Value BnActForwardTraining(const Napi::CallbackInfo& info) {
   const float* beta = F32Arg(info, 4, "beta", c);
   double eps = NumArg(info, 5, "eps");
   int act = static_cast<int>(IntArg(info, 6, "act", 0, kActCount - 1));
-  float* y = F32Arg(info, 7, "y", rows * c);
+  float* y = F32ArgOrNull(info, 7, "y", rows * c);
   float* mean = F32Arg(info, 8, "mean", c);
   float* variance = F32Arg(info, 9, "variance", c);
   uint16_t* y_half = info[10].IsNull() || info[10].IsUndefined() ? nullptr : U16Arg(info, 10, "yHalf", rows * c);
+  if (y == nullptr && y_half == nullptr) {
+    ThrowNative(info.Env(), "ERR_ARG", "Expected a Float32Array for y (null only when yHalf is given)");
+  }
 
   // Sums of (x - shift) with shift = first row: cuts the cancellation in E[x^2] - E[x]^2
   // when |mean| >> std, at no extra pass over the data.

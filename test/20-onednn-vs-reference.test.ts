@@ -191,13 +191,17 @@ test('bf16 training: a batch norm rounding its output for the next convolution c
   if (!O) return;
   if (!O.bf16Supported()) return t.skip('this CPU has no AVX512_BF16');
   // Two training steps of cmv3 width 0.5 in bf16, once as built (batch norms hand their output to
-  // the next 1x1 convolution in bfloat16) and once with those links cut (each convolution rounds
-  // its input itself): every weight must come out bit-identical.
+  // the next 1x1 convolution in bfloat16, most of them in bfloat16 only) and once with those links
+  // cut (each convolution rounds its input itself): every weight must come out bit-identical.
   const spec = resolveSpec('cmv3', { width: 0.5 }), n = 4;
   const images = uniform(n * 32 * 32 * 3, -2, 2), labels = [1, 7, 3, 0];
   const run = (cut: boolean) => {
     let roundings = 0; // separate rounding passes: fewer when the batch norms round instead
-    const B: Backend = Object.assign(Object.create(O) as Backend, { toBf16: (x: Float32Array, y: Uint16Array) => { roundings++; O.toBf16(x, y); } });
+    let halfOnly = 0; // batch-norm forwards that wrote no float32 output
+    const B: Backend = Object.assign(Object.create(O) as Backend, {
+      toBf16: (x: Float32Array, y: Uint16Array) => { roundings++; O.toBf16(x, y); },
+      batchNormActForwardTraining: (...a: Parameters<Backend['batchNormActForwardTraining']>) => { if (a[7] === null) halfOnly++; O.batchNormActForwardTraining(...a); },
+    });
     const net = buildNetwork(spec, { backend: B, precision: 'bf16' }, 3);
     const norms: BatchNormAct[] = [];
     const walk = (l: { layers?: unknown[]; body?: unknown }) => {
@@ -207,14 +211,19 @@ test('bf16 training: a batch norm rounding its output for the next convolution c
     };
     walk(net.root as unknown as { layers: unknown[] });
     const linked = norms.filter((b) => b.halfFor !== null).length;
+    // The stem's output is also the first residual's input (its add reads float32): linked, not halfOnly.
+    const stem = norms.find((b) => b.name === 'stem.bn');
     if (cut) for (const b of norms) b.halfFor = null;
     const model = new Model(net, B);
     const opt = new Optimizer(model.params(), { kind: 'sgd', lr: 0.1, momentum: 0.9 });
     for (let step = 0; step < 2; step++) model.trainStep(images, labels, opt, 0.1);
-    return { linked, roundings, weights: model.params().map((p) => p.data) };
+    return { linked, roundings, halfOnly, stem, weights: model.params().map((p) => p.data) };
   };
   const linked = run(false), cut = run(true);
   assert.ok(linked.linked >= 8, `batch norms linked to a bf16 convolution: ${linked.linked}`);
+  assert.ok(linked.stem?.halfFor && !linked.stem.halfOnly, 'stem.bn feeds a residual: linked but not halfOnly');
+  assert.equal(linked.halfOnly, 2 * 9, 'nine batch norms per step wrote bfloat16 only');
+  assert.equal(cut.halfOnly, 0);
   assert.ok(linked.roundings < cut.roundings, `rounding passes ${linked.roundings} linked, ${cut.roundings} cut`);
   linked.weights.forEach((w, i) => assert.deepEqual(w, cut.weights[i], `parameter ${i}`));
 });
@@ -317,6 +326,12 @@ test('batch norm + activation: training forward, inference forward and backward'
         B.batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y2, new Float32Array(c), new Float32Array(c), half);
         assert.deepEqual(y2, y, `${B.name} training forward y with yHalf ${what}`);
         assert.deepEqual(half, Uint16Array.from(y, bf16Bits), `${B.name} training forward yHalf is y rounded ${what}`);
+        // And yHalf alone (y null: the bf16 convolution is the only reader): the same bits.
+        const halfOnly = new Uint16Array(rows * c).fill(0xffff);
+        B.batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, null, new Float32Array(c), new Float32Array(c), halfOnly);
+        assert.deepEqual(halfOnly, half, `${B.name} training forward yHalf without y ${what}`);
+        assert.throws(() => B.batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, null, new Float32Array(c), new Float32Array(c)),
+          /null only when yHalf is given/);
         return { y, mean, variance };
       };
       const got = trainFwd(O), want = trainFwd(R);

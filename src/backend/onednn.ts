@@ -34,7 +34,7 @@ export interface NativeAddon {
   toBf16(x: F32, y: Uint16Array): void;
   bf16Supported(): boolean;
   bnActForwardTraining(rows: number, c: number, x: F32, gamma: F32, beta: F32, eps: number, act: number,
-    y: F32, mean: F32, variance: F32, yHalf: Uint16Array | null): void;
+    y: F32 | null, mean: F32, variance: F32, yHalf: Uint16Array | null): void;
   bnActForwardInference(rows: number, c: number, x: F32, gamma: F32, beta: F32, mean: F32, variance: F32,
     eps: number, act: number, y: F32): void;
   /** dxHalf: bfloat16 output of the gradient (dx is then scratch) */
@@ -130,7 +130,9 @@ export function loadOnednnBackend(): Backend {
     },
 
     batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf) {
-      expectLength('x', x, rows * c); expectLength('y', y, rows * c);
+      expectLength('x', x, rows * c);
+      if (y) expectLength('y', y, rows * c);
+      else if (!yHalf) throw new TypeError('Expected a Float32Array for y (null only when yHalf is given)');
       expectLength('gamma', gamma, c); expectLength('beta', beta, c);
       expectLength('mean', mean, c); expectLength('variance', variance, c);
       if (yHalf) expectLength('yHalf', yHalf, rows * c);

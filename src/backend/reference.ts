@@ -86,7 +86,9 @@ function conv2dBackwardWeights(g: ConvGeometry, xIn: ConvInput, dyIn: ConvInput,
 }
 
 function batchNormActForwardTraining(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
-  eps: number, act: Activation, y: Float32Array, mean: Float32Array, variance: Float32Array, yHalf?: Uint16Array | null): void {
+  eps: number, act: Activation, y: Float32Array | null, mean: Float32Array, variance: Float32Array, yHalf?: Uint16Array | null): void {
+  if (!y && !yHalf) throw new TypeError('Expected a Float32Array for y (null only when yHalf is given)');
+  y ??= new Float32Array(rows * c);
   const sum = new Float64Array(c), sq = new Float64Array(c);
   for (let p = 0; p < rows * c; p++) sum[p % c] += x[p];
   for (let k = 0; k < c; k++) sum[k] /= rows;

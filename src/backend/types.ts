@@ -67,10 +67,11 @@ export interface Backend {
 
   /**
    * Batch norm over rows = N*H*W, per channel c, followed by an activation: y = act(gamma * (x - mean) / sqrt(var + eps) + beta). Training computes the batch mean and the biased batch variance and writes them to mean/variance.
-   * With yHalf, y is also written there rounded to bfloat16 (toBf16's bits), for a bf16 convolution next.
+   * With yHalf, y is also written there rounded to bfloat16 (toBf16's bits), for a bf16 convolution next;
+   * with y null as well, only yHalf is written (that convolution is the output's only reader).
    */
   batchNormActForwardTraining(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
-    eps: number, act: Activation, y: Float32Array, mean: Float32Array, variance: Float32Array, yHalf?: Uint16Array | null): void;
+    eps: number, act: Activation, y: Float32Array | null, mean: Float32Array, variance: Float32Array, yHalf?: Uint16Array | null): void;
   /** Batch norm with the moving statistics, then the activation (inference). */
   batchNormActForwardInference(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
     mean: Float32Array, variance: Float32Array, eps: number, act: Activation, y: Float32Array): void;

@@ -96,19 +96,29 @@ export function buildNetwork(spec: NetworkSpec, ctx: LayerContext, seed = 1): Ne
 /**
  * bf16 training: each batch norm whose output goes straight into a convolution also writes that
  * output in bfloat16 for it, inside its own pass, which saves the convolution a rounding pass
- * (the bits are the same: test 20). Pairs are found in forward order across containers; a
- * residual's add between them breaks the pair. The convolution decides per shape (takesBf16).
+ * (the bits are the same: test 20); when that convolution is the output's only reader, the batch
+ * norm writes the bfloat16 copy only (halfOnly). Pairs are found in forward order across
+ * containers: a residual's add between them breaks the pair, and a residual starting between them
+ * (its add reads the same output in float32) keeps the pair but not halfOnly. The convolution
+ * decides per shape (takesBf16).
  */
 function linkBf16Inputs(root: Layer): void {
-  const order: (Layer | null)[] = [];
+  const order: (Layer | 'fork' | 'add')[] = [];
   const walk = (l: Layer): void => {
     if (l instanceof Sequential) l.layers.forEach(walk);
-    else if (l instanceof Residual) { walk(l.body); order.push(null); } // null: the add
+    else if (l instanceof Residual) { order.push('fork'); walk(l.body); order.push('add'); }
     else order.push(l);
   };
   walk(root);
   for (let i = 0; i + 1 < order.length; i++) {
-    const a = order[i], b = order[i + 1];
-    if (a instanceof BatchNormAct && b instanceof Conv2d) a.halfFor = b;
+    const a = order[i];
+    if (!(a instanceof BatchNormAct)) continue;
+    let j = i + 1;
+    while (order[j] === 'fork') j++;
+    const b = order[j];
+    if (b instanceof Conv2d) {
+      a.halfFor = b;
+      a.halfOnly = j === i + 1;
+    }
   }
 }

@@ -3,7 +3,7 @@ import type { Activation } from '../backend/types.js';
 import { leafInfo, newParam, type Buffer, type GraphNode, type Layer, type LayerContext, type LayerInfo, type Param } from './layer.js';
 import { HalfSlot } from '../backend/bf16.js';
 import type { Conv2d } from './conv.js';
-import { formatShape, halfGrad, Slot, type Shape, type Tensor } from './tensor.js';
+import { formatShape, halfTensor, Slot, type Shape, type Tensor } from './tensor.js';
 
 export class BatchNormAct implements Layer {
   readonly gamma: Param;
@@ -22,6 +22,11 @@ export class BatchNormAct implements Layer {
    * forward then also writes y rounded to bfloat16, in the pass that writes y, for it to read.
    */
   halfFor: Conv2d | null = null;
+  /**
+   * Whether halfFor is the only reader of this layer's output (no residual add takes it too): the
+   * training forward then writes y in bfloat16 only, and the float32 y is neither written nor kept.
+   */
+  halfOnly = false;
 
   /** momentum: the weight of the old moving statistic (Keras convention, 0.99 there). */
   constructor(readonly name: string, private readonly ctx: LayerContext, readonly channels: number,
@@ -56,21 +61,27 @@ export class BatchNormAct implements Layer {
   forward(x: Tensor, training: boolean): Tensor {
     const c = this.channels, rows = x.data.length / c;
     this.outputShape(x.shape);
-    const y = this.out.take(x.shape);
     const b = this.ctx.backend;
-    if (training) {
-      this.x = x;
-      const half = this.halfFor?.takesBf16(x.shape) ? this.yHalf.take(x.data.length) : null;
-      b.batchNormActForwardTraining(rows, c, x.data, this.gamma.data, this.beta.data, this.eps, this.act, y.data, this.batchMean, this.batchVariance, half);
-      if (half) y.half = half;
-      // Moving variance uses the unbiased batch variance, as Keras and PyTorch do.
-      const m = this.momentum, unbias = rows > 1 ? rows / (rows - 1) : 1;
-      for (let k = 0; k < c; k++) {
-        this.movingMean.data[k] = m * this.movingMean.data[k] + (1 - m) * this.batchMean[k];
-        this.movingVariance.data[k] = m * this.movingVariance.data[k] + (1 - m) * this.batchVariance[k] * unbias;
-      }
-    } else {
+    if (!training) {
+      const y = this.out.take(x.shape);
       b.batchNormActForwardInference(rows, c, x.data, this.gamma.data, this.beta.data, this.movingMean.data, this.movingVariance.data, this.eps, this.act, y.data);
+      return y;
+    }
+    this.x = x;
+    const half = this.halfFor?.takesBf16(x.shape) ? this.yHalf.take(x.data.length) : null;
+    // Only the bfloat16 copy when the convolution is the sole reader: a float32 twin would be
+    // written and kept for nobody.
+    const only = half !== null && this.halfOnly;
+    if (only) this.out.release();
+    const y = only ? halfTensor(x.shape, half) : this.out.take(x.shape);
+    if (half) y.half = half;
+    b.batchNormActForwardTraining(rows, c, x.data, this.gamma.data, this.beta.data, this.eps, this.act,
+      only ? null : y.data, this.batchMean, this.batchVariance, half);
+    // Moving variance uses the unbiased batch variance, as Keras and PyTorch do.
+    const m = this.momentum, unbias = rows > 1 ? rows / (rows - 1) : 1;
+    for (let k = 0; k < c; k++) {
+      this.movingMean.data[k] = m * this.movingMean.data[k] + (1 - m) * this.batchMean[k];
+      this.movingVariance.data[k] = m * this.movingVariance.data[k] + (1 - m) * this.batchVariance[k] * unbias;
     }
     return y;
   }
@@ -82,6 +93,6 @@ export class BatchNormAct implements Layer {
     const half = x.gradInBf16 ? this.dxHalf.take(x.data.length) : null;
     this.ctx.backend.batchNormActBackward(x.data.length / c, c, x.data, dy.data, this.gamma.data, this.beta.data,
       this.batchMean, this.batchVariance, this.eps, this.act, dx.data, this.gamma.grad, this.beta.grad, half);
-    return half ? halfGrad(x.shape, half) : dx;
+    return half ? halfTensor(x.shape, half) : dx;
   }
 }

@@ -9,8 +9,8 @@ export interface Tensor {
   shape: Shape;
   data: Float32Array;
   /**
-   * The values in bfloat16 (bf16 training). A gradient that carries `half` may have an empty
-   * `data`: it was made for a bfloat16 convolution, which reads only `half`.
+   * The values in bfloat16 (bf16 training). A tensor that carries `half` may have an empty
+   * `data` (halfTensor): it was made for a bfloat16 convolution, which reads only `half`.
    */
   half?: Uint16Array;
   /** Set by a bfloat16 convolution on its output: it reads that output's gradient in bfloat16 only. */
@@ -29,8 +29,11 @@ export function sameShape(a: Shape, b: Shape): boolean {
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }
 
-/** The bfloat16-only gradient of a tensor whose producer set gradInBf16 (see Tensor.half). */
-export function halfGrad(shape: Shape, half: Uint16Array): Tensor {
+/**
+ * A tensor kept only in bfloat16, for a bfloat16 convolution that is its only reader: the
+ * gradient of a tensor whose producer set gradInBf16, or a batch norm's output (halfOnly).
+ */
+export function halfTensor(shape: Shape, half: Uint16Array): Tensor {
   return { shape, data: new Float32Array(0), half };
 }
 
@@ -46,5 +49,9 @@ export class Slot {
     const size = sizeOf(shape);
     if (this.buf.length !== size) this.buf = new Float32Array(size);
     return { shape, data: this.buf };
+  }
+  /** Lets the buffer go (a layer whose output is, for now, kept only in bfloat16). */
+  release(): void {
+    this.buf = new Float32Array(0);
   }
 }

@@ -1,0 +1,92 @@
+// In-process A/B of training-step variants of cmv3 width 0.5 (npm run bench:ab).
+// Why in one process: run to run this machine moves a step's time by about 10%, more than the
+// engine changes worth measuring (1-5%). Here the variants' models live side by side and take
+// turns (rounds x steps each), so every variant sees the same machine; the median of the rounds
+// is the figure. Variants are data: a precision and what to switch off in the built network.
+import { parseArgs } from 'node:util';
+import { getBackend } from '../src/backend/select.js';
+import { Model } from '../src/model.js';
+import { buildNetwork } from '../src/models/build.js';
+import { resolveSpec } from '../src/models/registry.js';
+import { BatchNormAct } from '../src/nn/batchnorm.js';
+import type { Layer } from '../src/nn/layer.js';
+import { Optimizer } from '../src/optim/optimizer.js';
+
+interface Variant {
+  precision: 'f32' | 'bf16';
+  /** halfOnly: batch norms also write float32; links: convolutions round their own inputs */
+  cut: ('halfOnly' | 'links')[];
+}
+
+const VARIANTS: Record<string, Variant> = {
+  f32: { precision: 'f32', cut: [] },
+  bf16: { precision: 'bf16', cut: [] },
+  'bf16-no-halfonly': { precision: 'bf16', cut: ['halfOnly'] },
+  'bf16-no-links': { precision: 'bf16', cut: ['halfOnly', 'links'] },
+};
+
+const { values } = parseArgs({
+  options: {
+    variants: { type: 'string', default: 'f32,bf16,bf16-no-halfonly' },
+    batch: { type: 'string', default: '128' },
+    rounds: { type: 'string', default: '8' },
+    steps: { type: 'string', default: '4' },
+    threads: { type: 'string', default: '2' },
+  },
+});
+const names = values.variants.split(',');
+function fail(message: string): never {
+  console.error(`bench:ab: ${message}`);
+  process.exit(2);
+}
+for (const n of names) if (!(n in VARIANTS)) fail(`unknown variant ${n} (known: ${Object.keys(VARIANTS).join(', ')})`);
+const [batch, rounds, steps, threads] = [values.batch, values.rounds, values.steps, values.threads].map(Number);
+for (const [k, v] of Object.entries({ batch, rounds, steps, threads })) {
+  if (!Number.isInteger(v) || v < 1) fail(`--${k} must be a positive integer`);
+}
+
+const backend = await getBackend('onednn');
+if (backend.name !== 'onednn') fail('needs the native addon (npm run build:native)');
+if (names.some((n) => VARIANTS[n].precision === 'bf16') && !backend.bf16Supported()) fail('this CPU has no bfloat16 convolutions: use --variants f32');
+backend.setThreads(threads);
+const spec = resolveSpec('cmv3', { width: 0.5 });
+// Deterministic inputs: the same images and labels for every variant.
+const images = Float32Array.from({ length: batch * 32 * 32 * 3 }, (_, i) => Math.sin(i * 0.37));
+const labels = Array.from({ length: batch }, (_, i) => i % 10);
+
+function leaves(l: Layer, out: Layer[] = []): Layer[] {
+  const c = l as { layers?: Layer[]; body?: Layer };
+  if (c.layers) c.layers.forEach((x) => leaves(x, out));
+  else if (c.body) leaves(c.body, out);
+  else out.push(l);
+  return out;
+}
+
+const runs = names.map((name) => {
+  const v = VARIANTS[name];
+  const net = buildNetwork(spec, { backend, precision: v.precision }, 1);
+  for (const l of leaves(net.root)) {
+    if (!(l instanceof BatchNormAct)) continue;
+    if (v.cut.includes('halfOnly')) l.halfOnly = false;
+    if (v.cut.includes('links')) l.halfFor = null;
+  }
+  const model = new Model(net, backend);
+  const opt = new Optimizer(model.params(), { kind: 'sgd', lr: 0.01, momentum: 0.9, nesterov: true });
+  return { name, step: () => model.trainStep(images, labels, opt, 0.01), ms: [] as number[] };
+});
+
+for (const r of runs) for (let i = 0; i < 3; i++) r.step(); // warm-up: primitives, buffers
+for (let round = 0; round < rounds; round++) {
+  for (const r of runs) {
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) r.step();
+    r.ms.push((performance.now() - t0) / steps);
+  }
+}
+console.log(`cmv3 width 0.5, batch ${batch}, ${threads} threads: ${rounds} rounds x ${steps} steps per variant, in turn`);
+console.log('| variant | median ms per step | min | max | images/s (median) |');
+console.log('|---|---:|---:|---:|---:|');
+for (const r of runs) {
+  const s = [...r.ms].sort((a, b) => a - b), med = s[s.length >> 1];
+  console.log(`| ${r.name} | ${med.toFixed(1)} | ${s[0].toFixed(1)} | ${s[s.length - 1].toFixed(1)} | ${((batch * 1000) / med).toFixed(1)} |`);
+}
