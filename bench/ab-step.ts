@@ -9,7 +9,7 @@ import { Model } from '../src/model.js';
 import { buildNetwork } from '../src/models/build.js';
 import { resolveSpec } from '../src/models/registry.js';
 import { BatchNormAct } from '../src/nn/batchnorm.js';
-import type { Layer } from '../src/nn/layer.js';
+import { leaves } from '../src/nn/container.js';
 import { Optimizer } from '../src/optim/optimizer.js';
 
 interface Variant {
@@ -53,14 +53,6 @@ const spec = resolveSpec('cmv3', { width: 0.5 });
 // Deterministic inputs: the same images and labels for every variant.
 const images = Float32Array.from({ length: batch * 32 * 32 * 3 }, (_, i) => Math.sin(i * 0.37));
 const labels = Array.from({ length: batch }, (_, i) => i % 10);
-
-function leaves(l: Layer, out: Layer[] = []): Layer[] {
-  const c = l as { layers?: Layer[]; body?: Layer };
-  if (c.layers) c.layers.forEach((x) => leaves(x, out));
-  else if (c.body) leaves(c.body, out);
-  else out.push(l);
-  return out;
-}
 
 const runs = names.map((name) => {
   const v = VARIANTS[name];

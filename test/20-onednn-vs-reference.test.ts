@@ -13,6 +13,7 @@ import { Model } from '../src/model.js';
 import { buildNetwork } from '../src/models/build.js';
 import { resolveSpec } from '../src/models/registry.js';
 import { BatchNormAct } from '../src/nn/batchnorm.js';
+import { leaves } from '../src/nn/container.js';
 import { Optimizer } from '../src/optim/optimizer.js';
 
 const TOL = 1e-4;
@@ -203,13 +204,7 @@ test('bf16 training: a batch norm rounding its output for the next convolution c
       batchNormActForwardTraining: (...a: Parameters<Backend['batchNormActForwardTraining']>) => { if (a[7] === null) halfOnly++; O.batchNormActForwardTraining(...a); },
     });
     const net = buildNetwork(spec, { backend: B, precision: 'bf16' }, 3);
-    const norms: BatchNormAct[] = [];
-    const walk = (l: { layers?: unknown[]; body?: unknown }) => {
-      if (l instanceof BatchNormAct) norms.push(l);
-      for (const c of l.layers ?? []) walk(c as typeof l);
-      if (l.body) walk(l.body as typeof l);
-    };
-    walk(net.root as unknown as { layers: unknown[] });
+    const norms = leaves(net.root).filter((l) => l instanceof BatchNormAct);
     const linked = norms.filter((b) => b.halfFor !== null).length;
     // The stem's output is also the first residual's input (its add reads float32): linked, not halfOnly.
     const stem = norms.find((b) => b.name === 'stem.bn');

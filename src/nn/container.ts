@@ -70,3 +70,11 @@ export class Residual implements Layer {
     return dx;
   }
 }
+
+/** The leaf layers under root in forward order (a residual's add is not a layer). */
+export function leaves(root: Layer, out: Layer[] = []): Layer[] {
+  if (root instanceof Sequential) root.layers.forEach((l) => leaves(l, out));
+  else if (root instanceof Residual) leaves(root.body, out);
+  else out.push(root);
+  return out;
+}
