@@ -14,6 +14,7 @@ import { exportModel, report } from '../src/api/deploy.js';
 import { emulate } from '../src/api/mcu.js';
 import { loadModel } from '../src/api/model.js';
 import { summarize } from '../src/summary.js';
+import { pretrainedPath } from '../src/train/pretrained.js';
 import { findCifar } from '../test/helpers.js';
 import { writeSection } from './section.js';
 
@@ -42,8 +43,12 @@ const found = findCifar();
 if (!found) { console.error('bench:paper: CIFAR-10 not found; set CMV3_DATA to the cifar-10-batches-bin folder'); process.exit(1); }
 const data: string = found;
 
-/** The first seed's final weights: its last.ckpt, or the shipped name (run folders keep no checkpoint once shipped). */
-const weightsOf = (row: Row): string | undefined => (existsSync(join(row.runs[0], 'last.ckpt')) ? join(row.runs[0], 'last.ckpt') : row.weights);
+/**
+ * The first seed's final weights: the shipped name when it is in the package (the same tensors,
+ * scripts/package-pretrained.mjs, and a name a clone can resolve), else the run's last.ckpt.
+ */
+const weightsOf = (row: Row): string | undefined =>
+  row.weights && pretrainedPath(row.weights) ? row.weights : existsSync(join(row.runs[0], 'last.ckpt')) ? join(row.runs[0], 'last.ckpt') : undefined;
 
 /** The run's final epoch, or why there is none yet. */
 function finalEpoch(run: string): { acc: number; epochs: number; wall: number } | string {
