@@ -3,8 +3,13 @@
 // engine changes worth measuring (1-5%). Here the variants' models live side by side and take
 // turns (rounds x steps each), so every variant sees the same machine; the median of the rounds
 // is the figure. Variants are data: a precision and what to switch off in the built network.
+// --baseline PATH runs every variant a second time on another build of the addon (a copy of
+// build/Release/cmv3_native.node made before a native change), loaded beside this one.
 import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { loadOnednnBackend } from '../src/backend/onednn.js';
 import { getBackend } from '../src/backend/select.js';
+import type { Backend } from '../src/backend/types.js';
 import { Model } from '../src/model.js';
 import { buildNetwork } from '../src/models/build.js';
 import { resolveSpec } from '../src/models/registry.js';
@@ -32,6 +37,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '8' },
     steps: { type: 'string', default: '4' },
     threads: { type: 'string', default: '2' },
+    baseline: { type: 'string' },
   },
 });
 const names = values.variants.split(',');
@@ -49,12 +55,18 @@ const backend = await getBackend('onednn');
 if (backend.name !== 'onednn') fail('needs the native addon (npm run build:native)');
 if (names.some((n) => VARIANTS[n].precision === 'bf16') && !backend.bf16Supported()) fail('this CPU has no bfloat16 convolutions: use --variants f32');
 backend.setThreads(threads);
+if (values.baseline !== undefined && !existsSync(values.baseline)) fail(`--baseline ${values.baseline} not found (a copy of build/Release/cmv3_native.node)`);
+const baseline = values.baseline === undefined ? null : loadOnednnBackend(values.baseline);
+baseline?.setThreads(threads);
 const spec = resolveSpec('cmv3', { width: 0.5 });
 // Deterministic inputs: the same images and labels for every variant.
 const images = Float32Array.from({ length: batch * 32 * 32 * 3 }, (_, i) => Math.sin(i * 0.37));
 const labels = Array.from({ length: batch }, (_, i) => i % 10);
 
-const runs = names.map((name) => {
+const builds: [string, Backend][] = [['', backend], ...(baseline ? [['@baseline', baseline] as [string, Backend]] : [])];
+const runs = names.flatMap((name) => builds.map(([suffix, b]) => variant(name, suffix, b)));
+
+function variant(name: string, suffix: string, backend: Backend) {
   const v = VARIANTS[name];
   const net = buildNetwork(spec, { backend, precision: v.precision }, 1);
   for (const l of leaves(net.root)) {
@@ -64,8 +76,8 @@ const runs = names.map((name) => {
   }
   const model = new Model(net, backend);
   const opt = new Optimizer(model.params(), { kind: 'sgd', lr: 0.01, momentum: 0.9, nesterov: true });
-  return { name, step: () => model.trainStep(images, labels, opt, 0.01), ms: [] as number[] };
-});
+  return { name: name + suffix, step: () => model.trainStep(images, labels, opt, 0.01), ms: [] as number[] };
+}
 
 for (const r of runs) for (let i = 0; i < 3; i++) r.step(); // warm-up: primitives, buffers
 for (let round = 0; round < rounds; round++) {

@@ -57,14 +57,14 @@ export const ADDON_PATH = fileURLToPath(new URL('../../../build/Release/cmv3_nat
 let addon: NativeAddon | null = null;
 
 /** Loads the addon once. Throws (with the path and how to build it) if it is missing. */
-export function loadOnednnAddon(): NativeAddon {
-  if (addon) return addon;
-  if (!existsSync(ADDON_PATH)) {
-    throw new Error(`cmv3 native addon not found at ${ADDON_PATH}; run \`npm run build:native\``);
+export function loadOnednnAddon(path = ADDON_PATH): NativeAddon {
+  if (path === ADDON_PATH && addon) return addon;
+  if (!existsSync(path)) {
+    throw new Error(`cmv3 native addon not found at ${path}; run \`npm run build:native\``);
   }
-  const loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+  const loaded = createRequire(import.meta.url)(path) as NativeAddon;
   loaded.setErrorClass(NativeError);
-  addon = loaded;
+  if (path === ADDON_PATH) addon = loaded;
   return loaded;
 }
 
@@ -100,9 +100,12 @@ function actId(act: Activation): number {
   return id;
 }
 
-/** The oneDNN backend. Throws if the addon is not built (callers fall back to the reference backend). */
-export function loadOnednnBackend(): Backend {
-  const native = loadOnednnAddon();
+/**
+ * The oneDNN backend. Throws if the addon is not built (callers fall back to the reference backend).
+ * `path` loads another build of the addon beside this one (bench:ab compares two builds in one process).
+ */
+export function loadOnednnBackend(path = ADDON_PATH): Backend {
+  const native = loadOnednnAddon(path);
   return {
     name: 'onednn',
     setThreads(n) { native.setThreads(n); },
