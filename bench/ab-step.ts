@@ -4,10 +4,13 @@
 // turns (rounds x steps each), so every variant sees the same machine; the median of the rounds
 // is the figure. Variants are data: a precision and what to switch off in the built network.
 // --baseline PATH runs every variant a second time on another build of the addon (a copy of
-// build/Release/cmv3_native.node made before a native change), loaded beside this one.
+// build/Release/cmv3_native.node made before a native change), loaded beside this one. The copy
+// must take the calls this checkout's JS makes (e.g. a build from before bf16-only batch-norm
+// outputs refuses y = null): build it from this checkout with only the native change undone.
+// The starting variant rotates from round to round, so no variant always runs first.
 import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
-import { loadOnednnBackend } from '../src/backend/onednn.js';
+import { existsSync, realpathSync } from 'node:fs';
+import { ADDON_PATH, loadOnednnBackend } from '../src/backend/onednn.js';
 import { getBackend } from '../src/backend/select.js';
 import type { Backend } from '../src/backend/types.js';
 import { Model } from '../src/model.js';
@@ -55,7 +58,10 @@ const backend = await getBackend('onednn');
 if (backend.name !== 'onednn') fail('needs the native addon (npm run build:native)');
 if (names.some((n) => VARIANTS[n].precision === 'bf16') && !backend.bf16Supported()) fail('this CPU has no bfloat16 convolutions: use --variants f32');
 backend.setThreads(threads);
-if (values.baseline !== undefined && !existsSync(values.baseline)) fail(`--baseline ${values.baseline} not found (a copy of build/Release/cmv3_native.node)`);
+if (values.baseline !== undefined) {
+  if (!existsSync(values.baseline)) fail(`--baseline ${values.baseline} not found (a copy of build/Release/cmv3_native.node)`);
+  if (realpathSync(values.baseline) === realpathSync(ADDON_PATH)) fail('--baseline is the current build itself: copy build/Release/cmv3_native.node before the native change and pass the copy');
+}
 const baseline = values.baseline === undefined ? null : loadOnednnBackend(values.baseline);
 baseline?.setThreads(threads);
 const spec = resolveSpec('cmv3', { width: 0.5 });
@@ -81,7 +87,8 @@ function variant(name: string, suffix: string, backend: Backend) {
 
 for (const r of runs) for (let i = 0; i < 3; i++) r.step(); // warm-up: primitives, buffers
 for (let round = 0; round < rounds; round++) {
-  for (const r of runs) {
+  for (let j = 0; j < runs.length; j++) {
+    const r = runs[(round + j) % runs.length];
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) r.step();
     r.ms.push((performance.now() - t0) / steps);
@@ -91,6 +98,7 @@ console.log(`cmv3 width 0.5, batch ${batch}, ${threads} threads: ${rounds} round
 console.log('| variant | median ms per step | min | max | images/s (median) |');
 console.log('|---|---:|---:|---:|---:|');
 for (const r of runs) {
-  const s = [...r.ms].sort((a, b) => a - b), med = s[s.length >> 1];
+  const s = [...r.ms].sort((a, b) => a - b), mid = s.length >> 1;
+  const med = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
   console.log(`| ${r.name} | ${med.toFixed(1)} | ${s[0].toFixed(1)} | ${s[s.length - 1].toFixed(1)} | ${((batch * 1000) / med).toFixed(1)} |`);
 }

@@ -15,6 +15,7 @@ import { emulate } from '../src/api/mcu.js';
 import { loadModel } from '../src/api/model.js';
 import { summarize } from '../src/summary.js';
 import { pretrainedPath } from '../src/train/pretrained.js';
+import { loadCheckpoint } from '../src/io/checkpoint.js';
 import { findCifar } from '../test/helpers.js';
 import { writeSection } from './section.js';
 
@@ -44,11 +45,25 @@ if (!found) { console.error('bench:paper: CIFAR-10 not found; set CMV3_DATA to t
 const data: string = found;
 
 /**
- * The first seed's final weights: the shipped name when it is in the package (the same tensors,
- * scripts/package-pretrained.mjs, and a name a clone can resolve), else the run's last.ckpt.
+ * The first seed's final weights: the shipped name when the package holds that run's final epoch
+ * (the same tensors, scripts/package-pretrained.mjs, and a name a clone can resolve; its recorded
+ * seed and test accuracy must be the run's, so a run trained again after packaging is not taken
+ * for it), else the run's last.ckpt.
  */
-const weightsOf = (row: Row): string | undefined =>
-  row.weights && pretrainedPath(row.weights) ? row.weights : existsSync(join(row.runs[0], 'last.ckpt')) ? join(row.runs[0], 'last.ckpt') : undefined;
+function weightsOf(row: Row): string | undefined {
+  const run = row.runs[0], last = join(run, 'last.ckpt');
+  const packaged = row.weights ? pretrainedPath(row.weights) : null;
+  if (row.weights && packaged && sameRun(packaged, run)) return row.weights;
+  return existsSync(last) ? last : undefined;
+}
+
+function sameRun(packaged: string, run: string): boolean {
+  const final = finalEpoch(run);
+  if (typeof final === 'string') return false;
+  const source = loadCheckpoint(packaged).meta.source as { seed?: number; testAcc?: number } | undefined;
+  const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { seed?: number };
+  return source?.seed === config.seed && source?.testAcc !== undefined && Math.abs(100 * source.testAcc - final.acc) < 1e-9;
+}
 
 /** The run's final epoch, or why there is none yet. */
 function finalEpoch(run: string): { acc: number; epochs: number; wall: number } | string {

@@ -3,6 +3,7 @@
 // a wrong shape surfaces as a RangeError naming the argument; the addon re-checks them anyway.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { checkConvInputs } from './bf16.js';
@@ -57,7 +58,9 @@ export const ADDON_PATH = fileURLToPath(new URL('../../../build/Release/cmv3_nat
 let addon: NativeAddon | null = null;
 
 /** Loads the addon once. Throws (with the path and how to build it) if it is missing. */
-export function loadOnednnAddon(path = ADDON_PATH): NativeAddon {
+export function loadOnednnAddon(given = ADDON_PATH): NativeAddon {
+  // Resolved against the working directory: require() would take a relative path from this file.
+  const path = resolve(given);
   if (path === ADDON_PATH && addon) return addon;
   if (!existsSync(path)) {
     throw new Error(`cmv3 native addon not found at ${path}; run \`npm run build:native\``);

@@ -157,7 +157,8 @@ export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ 
           imagesPerSec: images / elapsed, etaSeconds: (elapsed / (pos.batch + 1)) * (steps - pos.batch - 1) });
       }
       const epochSeconds = (performance.now() - t0) / 1000;
-      // Evaluate at the training batch size: a different size would reallocate every layer's buffers twice per epoch.
+      // Evaluate at the training batch size: a different size would reallocate every layer's buffers twice per epoch
+      // (bf16 training's bf16-only batch norms still reallocate their float32 output here, once per epoch).
       const e0 = performance.now();
       const epoch = pos.epoch;
       const ev = model.evaluate(test.x, test.labels, config.batchSize, hooks.onEvaluate && ((done, total) => hooks.onEvaluate!({ epoch, done, total })));
