@@ -1,11 +1,28 @@
-// A timing wrapper around a Backend: accumulates wall time per op (convs split by kind),
-// so a training step's time can be attributed. Bench-only: the library never pays for it.
+// A timing wrapper around a Backend: accumulates wall time per op (convs split by kind), the
+// bytes of the buffers each call is given and the convolutions' FLOP, so a training step's time
+// can be attributed and set against what memory and arithmetic allow. Bench-only: the library
+// never pays for it.
 import type { Backend, ConvGeometry } from '../src/backend/types.js';
 
 export interface ProfileRow {
   op: string;
   ms: number;
   calls: number;
+  /** Bytes of every buffer argument, each counted once per call: what the op must read or write at least. */
+  bytes: number;
+  /** 2 FLOP per multiply-add, convolutions only (0 for the others). */
+  flop: number;
+}
+
+/** Multiply-adds of one pass of a convolution (forward, backward data and backward weights all do this many). */
+export function convMacs(g: ConvGeometry): number {
+  return g.n * g.oh * g.ow * g.cout * g.kh * g.kw * (g.cin / g.groups);
+}
+
+function argBytes(args: unknown[]): number {
+  let n = 0;
+  for (const a of args) if (ArrayBuffer.isView(a)) n += a.byteLength;
+  return n;
 }
 
 function convKind(g: ConvGeometry): string {
@@ -30,9 +47,11 @@ export function profiledBackend(inner: Backend): { backend: Backend; rows: () =>
       else if (key.startsWith('activation')) label = `${key}:${args[0]}`;
       const t0 = performance.now();
       (fn as (...a: unknown[]) => void).apply(inner, args);
-      const row = table.get(label) ?? { op: label, ms: 0, calls: 0 };
+      const row = table.get(label) ?? { op: label, ms: 0, calls: 0, bytes: 0, flop: 0 };
       row.ms += performance.now() - t0;
       row.calls++;
+      row.bytes += argBytes(args);
+      if (key.startsWith('conv2d')) row.flop += 2 * convMacs(args[0] as ConvGeometry);
       table.set(label, row);
     };
   }

@@ -1,7 +1,8 @@
 // npm run bench:train [-- --batch-sizes 32,64,128 --steps 20 --threads 2 --precisions f32,bf16 --no-torch --no-write]
 // Training-step and inference throughput of cmv3 width 0.5 on the oneDNN backend, in float32 and
 // with bf16 mixed precision (`cmv3 train --precision bf16`, where the CPU has AVX512_BF16), a
-// per-op profile, and the same network in Debian's PyTorch for comparison; results go to
+// per-op profile with each op's bytes set against the machine's streaming rate (its memory floor),
+// and the same network in Debian's PyTorch for comparison; results go to
 // BENCHMARKS.md. The two precisions alternate batch by batch (the machine drifts over a run); each
 // precision's peak RSS at the largest batch comes from a child process of its own (--rss-only).
 import { spawnSync } from 'node:child_process';
@@ -115,37 +116,81 @@ for (const n of batches) {
 const rss = new Map(precisions.map((pr) => [pr, childPeakRssMb(pr)]));
 for (const [pr, mb] of rss) console.log(`cmv3 ${pr} peak RSS at batch ${Math.max(...batches)}: ${mb.toFixed(0)} MB (a process of its own)`);
 
-// Per-op profile at the largest batch, for each precision: ms per step by op.
+/**
+ * The machine's streaming rate through the same backend: a plain element-wise add over three
+ * 64 MB buffers, counted as the profile counts an op (each buffer once), best of 5 after one
+ * warm-up, in GB/s. An op that moved its buffers at this rate with free arithmetic would take
+ * bytes / rate: its memory floor. This rate swings by a third from minute to minute here (other
+ * tenants), so it is taken before each profile and the best of those is kept.
+ */
+let stream = 0;
+function measureStream(): void {
+  const len = 16 << 20, a = new Float32Array(len).fill(1), b = new Float32Array(len).fill(2), y = new Float32Array(len);
+  backend.add(a, b, y);
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    backend.add(a, b, y);
+    stream = Math.max(stream, (3 * 4 * len) / ((performance.now() - t0) / 1000) / 1e9);
+  }
+}
+
+// Per-op profile at the largest batch, for each precision: ms, bytes and FLOP per step by op.
 const nProf = Math.max(...batches);
 const profSteps = 5;
-function profileAt(precision: Precision): { stepMs: number; ops: Map<string, number> } {
+interface OpCost { ms: number; bytes: number; flop: number }
+const OTHER = 'other (JS: optimizer update, loss, dropout, glue)';
+function profileAt(precision: Precision): { stepMs: number; ops: Map<string, OpCost> } {
   const prof = profiledBackend(backend);
   const p = setup(prof.backend, nProf, precision);
   p.model.trainStep(p.x, p.labels, p.opt, 0.01);
   prof.reset();
   const stepMs = (1000 * time(() => p.model.trainStep(p.x, p.labels, p.opt, 0.01), profSteps)) / profSteps;
-  const ops = new Map(prof.rows().map((r) => [r.op, r.ms / profSteps]));
-  ops.set('other (JS: optimizer update, loss, dropout, glue)', stepMs - [...ops.values()].reduce((a, b) => a + b, 0));
+  const ops = new Map(prof.rows().map((r) => [r.op, { ms: r.ms / profSteps, bytes: r.bytes / profSteps, flop: r.flop / profSteps }]));
+  ops.set(OTHER, { ms: stepMs - [...ops.values()].reduce((a, o) => a + o.ms, 0), bytes: 0, flop: 0 });
   return { stepMs, ops };
 }
-// Alternated twice and summed, as the rows above: one profile after the other drifts with the machine.
-const profiles = precisions.map((pr) => ({ precision: pr, stepMs: 0, ops: new Map<string, number>() }));
+// Alternated twice and averaged, as the rows above: one profile after the other drifts with the machine.
+const profiles = precisions.map((pr) => ({ precision: pr, stepMs: 0, ops: new Map<string, OpCost>() }));
 for (let round = 0; round < 2; round++) {
   for (const pf of profiles) {
+    measureStream();
     const r = profileAt(pf.precision);
     pf.stepMs += r.stepMs / 2;
-    for (const [op, ms] of r.ops) pf.ops.set(op, (pf.ops.get(op) ?? 0) + ms / 2);
+    for (const [op, c] of r.ops) {
+      const o = pf.ops.get(op) ?? { ms: 0, bytes: 0, flop: 0 };
+      pf.ops.set(op, { ms: o.ms + c.ms / 2, bytes: o.bytes + c.bytes / 2, flop: o.flop + c.flop / 2 });
+    }
   }
 }
 const opNames = [...new Set(profiles.flatMap((pf) => [...pf.ops.keys()]))]
-  .sort((a, b) => (profiles[0].ops.get(b) ?? 0) - (profiles[0].ops.get(a) ?? 0));
+  .sort((a, b) => (profiles[0].ops.get(b)?.ms ?? 0) - (profiles[0].ops.get(a)?.ms ?? 0));
 const cell = (pf: (typeof profiles)[number], op: string) => {
-  const ms = pf.ops.get(op);
-  return ms === undefined ? '- | -' : `${ms.toFixed(1)} | ${((ms / pf.stepMs) * 100).toFixed(1)}%`;
+  const c = pf.ops.get(op);
+  return c === undefined ? '- | -' : `${c.ms.toFixed(1)} | ${((c.ms / pf.stepMs) * 100).toFixed(1)}%`;
 };
 const profileLines = opNames.map((op) => `| ${op} | ${profiles.map((pf) => cell(pf, op)).join(' | ')} |`);
 for (const pf of profiles) console.log(`profile ${pf.precision} at batch ${nProf}: ${pf.stepMs.toFixed(1)} ms per step`);
+console.log(`streaming rate ${stream.toFixed(1)} GB/s (element-wise add over 3 x 64 MB, ${threads} threads, best before ${2 * profiles.length} profiles)`);
 for (const l of profileLines) console.log(l);
+
+// The same ops against the streaming rate: MB each moves per step, the rate it moved them at, and
+// its memory floor (MB / streaming rate); convolutions also their GFLOP/s.
+const floorMs = (c: OpCost) => c.bytes / 1e6 / stream;
+const floorCell = (pf: (typeof profiles)[number], op: string) => {
+  const c = pf.ops.get(op);
+  if (c === undefined || c.bytes === 0) return '- | - | - | -';
+  const gf = c.flop > 0 ? (c.flop / 1e6 / c.ms).toFixed(0) : '';
+  return `${(c.bytes / 1e6).toFixed(0)} | ${(c.bytes / 1e6 / c.ms).toFixed(1)} | ${floorMs(c).toFixed(1)} | ${gf}`;
+};
+const floorLines = opNames.filter((op) => op !== OTHER).map((op) => `| ${op} | ${profiles.map((pf) => floorCell(pf, op)).join(' | ')} |`);
+const floors = profiles.map((pf) => {
+  const kernels = [...pf.ops.entries()].filter(([op]) => op !== OTHER);
+  const floor = kernels.reduce((a, [, c]) => a + floorMs(c), 0), ms = kernels.reduce((a, [, c]) => a + c.ms, 0);
+  const gb = kernels.reduce((a, [, c]) => a + c.bytes, 0) / 1e9;
+  return { precision: pf.precision, floor, ms, gb };
+});
+for (const f of floors) console.log(`memory floor ${f.precision}: ${f.gb.toFixed(2)} GB per step, ${f.floor.toFixed(1)} ms at ${stream.toFixed(1)} GB/s, against ${f.ms.toFixed(1)} ms in the kernels`);
+for (const l of floorLines) console.log(l);
 
 // PyTorch twin on the identical graph.
 let torch: { torch: string; results: { batch: number; train_images_per_s: number; infer_images_per_s: number; peak_rss_mb: number }[] } | null = null;
@@ -192,6 +237,14 @@ if (!values['no-write']) {
     `| op | ${profiles.map((pf) => `${pf.precision} ms per step | share`).join(' | ')} |`,
     `|---|${profiles.map(() => '---:|---:|').join('')}`,
     ...profileLines,
+    '',
+    `The same ops against memory. Streaming rate measured in this run: ${stream.toFixed(1)} GB/s (an element-wise add over three 64 MB buffers, ${threads} threads, each buffer counted once, best of the measurements before each profile). MB per step counts every buffer an op is given once per call, what it must read or write at least (two passes over a tensor, or a write's read-for-ownership, are not counted), so the memory floor, MB / streaming rate, is a lower bound on the op's time with free arithmetic. GFLOP/s for convolutions at 2 FLOP per multiply-add.`,
+    '',
+    `| op | ${profiles.map((pf) => `${pf.precision} MB per step | GB/s | memory floor ms | GFLOP/s`).join(' | ')} |`,
+    `|---|${profiles.map(() => '---:|---:|---:|---:|').join('')}`,
+    ...floorLines,
+    '',
+    `Memory floor of the kernels per step: ${floors.map((f) => `${f.precision} ${f.gb.toFixed(2)} GB, ${f.floor.toFixed(1)} ms against ${f.ms.toFixed(1)} ms measured in them (${(f.ms / f.floor).toFixed(2)}x)`).join('; ')}. At the floor, with the JS glue as measured, batch ${nProf} would train at ${floors.map((f) => `${((nProf * 1000) / (f.floor + (profiles.find((p) => p.precision === f.precision)!.ops.get(OTHER)?.ms ?? 0))).toFixed(0)} images/s in ${f.precision}`).join(', ')}.`,
   ].join('\n');
   writeSection('bench:train', 'Training step throughput (cmv3 width 0.5)', section);
   console.log('wrote BENCHMARKS.md');

@@ -251,8 +251,10 @@ Precision InputPrecision(const Napi::CallbackInfo& info, const Geom& g, std::ini
 //     exception, 48 channels 3x3 at 32x32, is ~15% slower) and 1.5-2.7x for m > 1;
 //   - forward and backward data when m > 1, where oneDNN has no depthwise kernel and takes a
 //     generic grouped path (1.4-2.3x forward, 3.4-4.6x backward data), or stride > 1 (1.2-1.4x);
-//   - m = 1 at stride 1 stays on oneDNN's own depthwise kernels: within +-15% of these for
-//     forward, 5-17% faster for backward data, and faster on the largest of those shapes.
+//   - m = 1 at stride 1: 5x5 goes to the row-block kernels (depthwise_block.h; 25-37% faster
+//     than oneDNN forward and 8-20% backward data on cmv3's 48- and 64-channel 16x16 layers,
+//     2026-12-06), 3x3 stays on oneDNN's own depthwise kernels (as fast forward, up to 30%
+//     faster backward data on the 24-channel 32x32 layers).
 // The environment variable CMV3_DW, read on every call, overrides that choice:
 //   CMV3_DW=onednn  every depthwise pass through oneDNN (the previous path, for comparison)
 //   CMV3_DW=custom  every depthwise pass through the hand-written kernels
@@ -268,7 +270,7 @@ bool UseDepthwise(const Geom& g, Op op) {
   const char* env = std::getenv("CMV3_DW");
   if (env != nullptr && std::strcmp(env, "onednn") == 0) return false;
   if (env != nullptr && std::strcmp(env, "custom") == 0) return true;
-  return op == kBwdWeights || g.cout != g.cin || g.stride > 1;
+  return op == kBwdWeights || g.cout != g.cin || g.stride > 1 || (g.kh == 5 && g.kw == 5);
 }
 
 DwShape ToDw(const Geom& g) {

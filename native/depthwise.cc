@@ -16,8 +16,12 @@
 //    size compile-time for 3x3 and 5x5, so each load feeds several FMAs. GCC keeps a
 //    `#pragma omp simd` loop's accumulator in memory across an enclosing tap loop (and does
 //    not vectorize the lane loop as an outer loop), so these use GCC vector types.
+//  - Blocks of output rows at stride 1 (3x3, 5x5; depthwise_block.h): forward and backward
+//    data compute two output rows x 8 pixels at once, so each source load feeds up to 2*K*8
+//    FMAs. Measured in a training step's shapes, not only in cache (DEVELOPERS.md).
 #include "depthwise.h"
 #include "depthwise_rows.h"
+#include "depthwise_block.h"
 
 #include <omp.h>
 
@@ -229,10 +233,82 @@ int64_t Work(const DwShape& s) { return s.n * s.oh * s.ow * s.c * s.m * s.kh * s
 // the last output column's last tap.
 int64_t PaddedWidth(const DwShape& s) { return (s.ow - 1) * s.stride + s.kw; }
 
+// Stride 1, 3x3 or 5x5: parallel over blocks of kBlockRows output rows of one image (the last
+// block of an image may be shorter). Rows above and below the image are zero rows.
+void ForwardBlocks(const DwShape& s, const float* x, const float* w, const float* bias, float* y) {
+  const int64_t co = s.c * s.m, k = s.kh, per = (s.oh + kBlockRows - 1) / kBlockRows, blocks = s.n * per;
+#pragma omp parallel num_threads(Threads()) if (Work(s) >= kParallelMin)
+  {
+    RowCache cache(x, s.h, s.w, s.c, s.m, s.pl, PaddedWidth(s), k + kBlockRows - 1);
+    const float* rows[kBlockRows + 4];
+    float* outs[kBlockRows];
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t n = b / per, oy0 = (b % per) * kBlockRows, r = std::min(kBlockRows, s.oh - oy0);
+      for (int64_t i = 0; i < r + k - 1; ++i) {
+        const int64_t iy = oy0 + i - s.pt;
+        rows[i] = iy < 0 || iy >= s.h ? cache.Zeros() : cache.Row(n, iy);
+      }
+      for (int64_t o = 0; o < r; ++o) outs[o] = y + ((n * s.oh) + oy0 + o) * s.ow * co;
+      if (b + 1 < blocks) {  // the rows the next block adds, and its output
+        const int64_t n1 = (b + 1) / per, oy1 = ((b + 1) % per) * kBlockRows;
+        for (int64_t i = k - 1; i < k - 1 + kBlockRows; ++i) cache.Prefetch(n1, oy1 + i - s.pt);
+        PrefetchForWrite(y + ((n1 * s.oh) + oy1) * s.ow * co, std::min(kBlockRows, s.oh - oy1) * s.ow * co);
+      }
+      const BlockTaps t{rows, outs, w, k * co, co, co, bias};
+      RunBlock(r, k, co, t, s.ow);
+    }
+  }
+}
+
+// Stride 1, 3x3 or 5x5: parallel over blocks of kBlockRows dx rows of one image. dx row iy
+// gathers dy rows iy + pt - ky (ky = 0 .. K-1) with weight row ky, and dy pixel ix + pl - kx
+// with weight column kx, so the block's dy rows go in descending order and its dx rows come out
+// last first (BlockTaps' out row o' is dx row iy0 + r - 1 - o'), with the weight columns flipped:
+// the same order of terms as BackwardDataRow.
+void BackwardDataBlocks(const DwShape& s, const float* dy, const float* w, float* dx) {
+  const int64_t co = s.c * s.m, k = s.kh, per = (s.h + kBlockRows - 1) / kBlockRows, blocks = s.n * per;
+  const int64_t lp = std::max<int64_t>(0, k - 1 - s.pl), padded = s.w + s.pl + lp;
+  const int64_t shift = (s.pl - (k - 1) + lp) * co;  // dy pixel of dx pixel 0's first tap, in the padded row
+#pragma omp parallel num_threads(Threads()) if (Work(s) >= kParallelMin)
+  {
+    RowCache cache(dy, s.oh, s.ow, co, 1, lp, padded, k + kBlockRows - 1);
+    // Cout-space rows (m > 1) for the block, then Contract's scratch.
+    std::vector<float> acc(s.m > 1 ? (kBlockRows + 1) * s.w * co : 0);
+    const float* rows[kBlockRows + 4];
+    float* outs[kBlockRows];
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t n = b / per, iy0 = (b % per) * kBlockRows, r = std::min(kBlockRows, s.h - iy0);
+      for (int64_t i = 0; i < r + k - 1; ++i) {
+        const int64_t oy = iy0 + r - 1 + s.pt - i;
+        rows[i] = oy < 0 || oy >= s.oh ? cache.Zeros() + shift : cache.Row(n, oy) + shift;
+      }
+      for (int64_t o = 0; o < r; ++o) {
+        float* dxr = dx + ((n * s.h) + iy0 + r - 1 - o) * s.w * s.c;
+        outs[o] = s.m > 1 ? acc.data() + o * s.w * co : dxr;
+      }
+      if (b + 1 < blocks) {
+        const int64_t n1 = (b + 1) / per, iy1 = ((b + 1) % per) * kBlockRows;
+        for (int64_t i = 0; i < kBlockRows; ++i) cache.Prefetch(n1, iy1 + i + s.pt);
+        PrefetchForWrite(dx + ((n1 * s.h) + iy1) * s.w * s.c, std::min(kBlockRows, s.h - iy1) * s.w * s.c);
+      }
+      const BlockTaps t{rows, outs, w + (k - 1) * co, k * co, -co, co, nullptr};
+      RunBlock(r, k, co, t, s.w);
+      if (s.m > 1) {
+        for (int64_t o = 0; o < r; ++o) {
+          Contract(outs[o], s.w * s.c, s.m, dx + ((n * s.h) + iy0 + r - 1 - o) * s.w * s.c, acc.data() + kBlockRows * s.w * co);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 // Parallel over output rows (n, oy).
 void DepthwiseForward(const DwShape& s, const float* x, const float* w, const float* bias, float* y) {
+  if (BlockKernel(s.stride, s.kh, s.kw)) return ForwardBlocks(s, x, w, bias, y);
   const int64_t co = s.c * s.m, rows = s.n * s.oh;
 #pragma omp parallel num_threads(Threads()) if (Work(s) >= kParallelMin)
   {
@@ -262,6 +338,7 @@ void DepthwiseForward(const DwShape& s, const float* x, const float* w, const fl
 // Parallel over dx rows (n, iy), so no two threads write the same dx. A dx row gathers the dy
 // rows oy with oy*s + ky - pt == iy, from copies padded so every kx of every pixel is in bounds.
 void DepthwiseBackwardData(const DwShape& s, const float* dy, const float* w, float* dx) {
+  if (BlockKernel(s.stride, s.kh, s.kw)) return BackwardDataBlocks(s, dy, w, dx);
   const int64_t co = s.c * s.m, rows = s.n * s.h;
   // dy pixel (ix + pl - kx)/s ranges over [-lp, (W - 1 + pl)/s]: lp zeros before, zeros after.
   const int64_t lp = s.kw - 1 - s.pl > 0 ? (s.kw - 1 - s.pl + s.stride - 1) / s.stride : 0;

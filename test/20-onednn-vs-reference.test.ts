@@ -260,6 +260,12 @@ test('conv2d depthwise: hand-written kernels and oneDNN, multipliers 1..12, kern
   cases.push(geometry(6, 10, 14, 16, 16, 3, 1, 16, true));
   cases.push(geometry(8, 32, 32, 16, 16, 3, 1, 16, true)); // dw sums 8192 products per weight
   cases.push(geometry(3, 17, 15, 12, 36, 3, 2, 12, false)); // 'valid', odd sizes
+  // The stride-1 row-block kernels (depthwise_block.h): odd row counts (a last block of one row),
+  // widths with 8-, 4- and 1-pixel steps, 'valid' (rows of the block past the image) and 'same'.
+  cases.push(geometry(3, 13, 21, 17, 17, 5, 1, 17, false));
+  cases.push(geometry(2, 7, 13, 9, 18, 3, 1, 9, false));
+  cases.push(geometry(3, 11, 15, 24, 24, 5, 1, 24, true));
+  cases.push(geometry(2, 5, 3, 3, 18, 5, 1, 3, true)); // rows and columns fewer than the taps
   // Stride 3 and a non-square kernel (no compile-time specialization), asymmetric padding.
   cases.push(geometry(2, 10, 11, 4, 8, 3, 3, 4, true));
   cases.push(geometry(2, 13, 9, 3, 3, 7, 3, 3, true));
@@ -275,7 +281,10 @@ test('conv2d depthwise: hand-written kernels and oneDNN, multipliers 1..12, kern
   // One thread takes the sequential path of every kernel.
   O.setThreads(1);
   try {
-    withDwMode('custom', () => checkConv(O, geometry(3, 16, 16, 8, 48, 5, 2, 8, true), true));
+    withDwMode('custom', () => {
+      checkConv(O, geometry(3, 16, 16, 8, 48, 5, 2, 8, true), true);
+      checkConv(O, geometry(3, 9, 13, 8, 48, 3, 1, 8, true), true);
+    });
   } finally {
     O.setThreads(2);
   }

@@ -1,0 +1,90 @@
+// npm run bench:dw [-- --modes default,onednn --baseline COPY.node --batch 128 --rounds 6 --threads 2]
+// Each depthwise layer of cmv3 width 0.5 timed alone, forward, backward data and backward weights,
+// for every variant in turn: a variant is a build of the addon (this one, or --baseline, a copy of
+// build/Release/cmv3_native.node from before a native change) and a CMV3_DW mode (native/conv.cc:
+// 'default' the measured routing, 'custom' every pass on native/depthwise.cc, 'onednn' every pass
+// on oneDNN). The layers' shapes come from a forward pass of the network itself. Per pass the
+// best of the rounds is kept; variants alternate within each round, so they see the same machine.
+// It is how native/conv.cc's routing between oneDNN and the hand-written kernels is decided.
+import { existsSync, realpathSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ADDON_PATH, loadOnednnBackend } from '../src/backend/onednn.js';
+import type { Backend, ConvGeometry } from '../src/backend/types.js';
+import { Model } from '../src/model.js';
+import { buildNetwork } from '../src/models/build.js';
+import { resolveSpec } from '../src/models/registry.js';
+
+const { values } = parseArgs({
+  options: {
+    modes: { type: 'string', default: 'default,custom,onednn' },
+    baseline: { type: 'string' },
+    batch: { type: 'string', default: '128' },
+    rounds: { type: 'string', default: '6' },
+    threads: { type: 'string', default: '2' },
+  },
+});
+function fail(message: string): never {
+  console.error(`bench:dw: ${message}`);
+  process.exit(2);
+}
+const MODES = ['default', 'custom', 'onednn'];
+const modes = values.modes.split(',');
+for (const m of modes) if (!MODES.includes(m)) fail(`unknown mode ${m} (known: ${MODES.join(', ')})`);
+const [batch, rounds, threads] = [values.batch, values.rounds, values.threads].map(Number);
+for (const [k, v] of Object.entries({ batch, rounds, threads })) if (!Number.isInteger(v) || v < 1) fail(`--${k} must be a positive integer`);
+if (!existsSync(ADDON_PATH)) fail('needs the native addon (npm run build:native)');
+if (values.baseline !== undefined) {
+  if (!existsSync(values.baseline)) fail(`--baseline ${values.baseline} not found (a copy of build/Release/cmv3_native.node)`);
+  if (realpathSync(values.baseline) === realpathSync(ADDON_PATH)) fail('--baseline is the current build itself: pass a copy made before the native change');
+}
+const builds: [string, Backend][] = [['', loadOnednnBackend()], ...(values.baseline ? [['@baseline', loadOnednnBackend(values.baseline)] as [string, Backend]] : [])];
+for (const [, b] of builds) b.setThreads(threads);
+
+// The network's depthwise geometries, in order, from one inference forward at this batch.
+const layers: ConvGeometry[] = [];
+const probe = builds[0][1];
+const capture = new Proxy(probe, {
+  get(target, key: keyof Backend) {
+    const v = target[key];
+    if (key !== 'conv2dForward') return typeof v === 'function' ? v.bind(target) : v;
+    return (g: ConvGeometry, ...rest: unknown[]) => {
+      if (g.groups === g.cin && g.groups > 1) layers.push(g);
+      return (v as (...a: unknown[]) => void).call(target, g, ...rest);
+    };
+  },
+});
+const model = new Model(buildNetwork(resolveSpec('cmv3', { width: 0.5 }), { backend: capture }, 1), capture);
+model.forward(new Float32Array(batch * 32 * 32 * 3), batch, false);
+
+const variants = builds.flatMap(([suffix, b]) => modes.map((mode) => ({ name: mode + suffix, mode, b })));
+const PASSES = ['forward', 'backward data', 'backward weights'];
+const totals = new Map(variants.map((v) => [v.name, [0, 0, 0]]));
+console.log(`cmv3 width 0.5 depthwise layers at batch ${batch}, ${threads} threads, best of ${rounds} rounds, ms per pass (forward / backward data / backward weights)`);
+console.log(`| layer | ${variants.map((v) => v.name).join(' | ')} |`);
+console.log(`|---|${variants.map(() => '---:|').join('')}`);
+for (const g of layers) {
+  const x = Float32Array.from({ length: g.n * g.h * g.w * g.cin }, (_, i) => Math.sin(i * 0.37));
+  const w = Float32Array.from({ length: g.kh * g.kw * g.cout }, (_, i) => Math.cos(i * 0.11));
+  const y = new Float32Array(g.n * g.oh * g.ow * g.cout), dx = new Float32Array(x.length), dw = new Float32Array(w.length);
+  const best = new Map(variants.map((v) => [v.name, [Infinity, Infinity, Infinity]]));
+  for (let round = 0; round <= rounds; round++) { // round 0 warms up (primitives, pages)
+    for (let j = 0; j < variants.length; j++) {
+      const v = variants[(round + j) % variants.length];
+      if (v.mode === 'default') delete process.env.CMV3_DW; // the addon reads it on every call
+      else process.env.CMV3_DW = v.mode;
+      const passes = [() => v.b.conv2dForward(g, x, w, null, y), () => v.b.conv2dBackwardData(g, y, w, dx), () => v.b.conv2dBackwardWeights(g, x, y, dw, null)];
+      passes.forEach((pass, i) => {
+        const t0 = performance.now();
+        pass();
+        const ms = performance.now() - t0;
+        if (round > 0) best.get(v.name)![i] = Math.min(best.get(v.name)![i], ms);
+      });
+    }
+  }
+  delete process.env.CMV3_DW;
+  for (const v of variants) best.get(v.name)!.forEach((ms, i) => { totals.get(v.name)![i] += ms; });
+  const label = `${g.cin}x${g.cout / g.cin} ${g.kh}x${g.kw} s${g.stride} ${g.h}x${g.w}`;
+  console.log(`| ${label} | ${variants.map((v) => best.get(v.name)!.map((ms) => ms.toFixed(2)).join(' / ')).join(' | ')} |`);
+}
+console.log(`| all ${layers.length} | ${variants.map((v) => totals.get(v.name)!.map((ms) => ms.toFixed(1)).join(' / ')).join(' | ')} |`);
+console.log(`(${PASSES.join(' / ')})`);
