@@ -5,7 +5,9 @@
 // 'default' the measured routing, 'custom' every pass on native/depthwise.cc, 'onednn' every pass
 // on oneDNN). The layers' shapes come from a forward pass of the network itself. Per pass the
 // best of the rounds is kept; variants alternate within each round, so they see the same machine.
-// It is how native/conv.cc's routing between oneDNN and the hand-written kernels is decided.
+// It is how native/conv.cc's routing between oneDNN and the hand-written kernels is decided. Each
+// variant writes its own outputs, and the largest difference of every variant's outputs from the
+// first variant's is printed at the end (0 = the same bits, as two builds of one kernel should).
 import { existsSync, realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ADDON_PATH, loadOnednnBackend } from '../src/backend/onednn.js';
@@ -30,6 +32,7 @@ function fail(message: string): never {
 const MODES = ['default', 'custom', 'onednn'];
 const modes = values.modes.split(',');
 for (const m of modes) if (!MODES.includes(m)) fail(`unknown mode ${m} (known: ${MODES.join(', ')})`);
+if (new Set(modes).size !== modes.length) fail(`--modes names a mode twice: ${values.modes}`);
 const [batch, rounds, threads] = [values.batch, values.rounds, values.threads].map(Number);
 for (const [k, v] of Object.entries({ batch, rounds, threads })) if (!Number.isInteger(v) || v < 1) fail(`--${k} must be a positive integer`);
 if (!existsSync(ADDON_PATH)) fail('needs the native addon (npm run build:native)');
@@ -59,20 +62,32 @@ model.forward(new Float32Array(batch * 32 * 32 * 3), batch, false);
 const variants = builds.flatMap(([suffix, b]) => modes.map((mode) => ({ name: mode + suffix, mode, b })));
 const PASSES = ['forward', 'backward data', 'backward weights'];
 const totals = new Map(variants.map((v) => [v.name, [0, 0, 0]]));
+const maxDiff = new Map(variants.map((v) => [v.name, [0, 0, 0]]));
+function largestDifference(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (Object.is(a[i], b[i])) continue;
+    d = Math.max(d, Number.isNaN(a[i] - b[i]) ? Infinity : Math.abs(a[i] - b[i]));
+  }
+  return d;
+}
 console.log(`cmv3 width 0.5 depthwise layers at batch ${batch}, ${threads} threads, best of ${rounds} rounds, ms per pass (forward / backward data / backward weights)`);
 console.log(`| layer | ${variants.map((v) => v.name).join(' | ')} |`);
 console.log(`|---|${variants.map(() => '---:|').join('')}`);
 for (const g of layers) {
   const x = Float32Array.from({ length: g.n * g.h * g.w * g.cin }, (_, i) => Math.sin(i * 0.37));
   const w = Float32Array.from({ length: g.kh * g.kw * g.cout }, (_, i) => Math.cos(i * 0.11));
-  const y = new Float32Array(g.n * g.oh * g.ow * g.cout), dx = new Float32Array(x.length), dw = new Float32Array(w.length);
+  const outs = new Map(variants.map((v) => [v.name, [new Float32Array(g.n * g.oh * g.ow * g.cout), new Float32Array(x.length), new Float32Array(w.length)]]));
   const best = new Map(variants.map((v) => [v.name, [Infinity, Infinity, Infinity]]));
   for (let round = 0; round <= rounds; round++) { // round 0 warms up (primitives, pages)
     for (let j = 0; j < variants.length; j++) {
       const v = variants[(round + j) % variants.length];
       if (v.mode === 'default') delete process.env.CMV3_DW; // the addon reads it on every call
       else process.env.CMV3_DW = v.mode;
-      const passes = [() => v.b.conv2dForward(g, x, w, null, y), () => v.b.conv2dBackwardData(g, y, w, dx), () => v.b.conv2dBackwardWeights(g, x, y, dw, null)];
+      const [y, dx, dw] = outs.get(v.name)!;
+      // backward passes take the first variant's y as dy, so every variant sees the same inputs
+      const dy = outs.get(variants[0].name)![0];
+      const passes = [() => v.b.conv2dForward(g, x, w, null, y), () => v.b.conv2dBackwardData(g, dy, w, dx), () => v.b.conv2dBackwardWeights(g, x, dy, dw, null)];
       passes.forEach((pass, i) => {
         const t0 = performance.now();
         pass();
@@ -82,9 +97,16 @@ for (const g of layers) {
     }
   }
   delete process.env.CMV3_DW;
-  for (const v of variants) best.get(v.name)!.forEach((ms, i) => { totals.get(v.name)![i] += ms; });
+  for (const v of variants) {
+    best.get(v.name)!.forEach((ms, i) => { totals.get(v.name)![i] += ms; });
+    outs.get(v.name)!.forEach((o, i) => { maxDiff.get(v.name)![i] = Math.max(maxDiff.get(v.name)![i], largestDifference(o, outs.get(variants[0].name)![i])); });
+  }
   const label = `${g.cin}x${g.cout / g.cin} ${g.kh}x${g.kw} s${g.stride} ${g.h}x${g.w}`;
   console.log(`| ${label} | ${variants.map((v) => best.get(v.name)!.map((ms) => ms.toFixed(2)).join(' / ')).join(' | ')} |`);
 }
 console.log(`| all ${layers.length} | ${variants.map((v) => totals.get(v.name)!.map((ms) => ms.toFixed(1)).join(' / ')).join(' | ')} |`);
 console.log(`(${PASSES.join(' / ')})`);
+for (const v of variants.slice(1)) {
+  const d = maxDiff.get(v.name)!;
+  console.log(`${v.name} against ${variants[0].name}: largest output difference ${d.map((x) => (x === 0 ? '0 (same bits)' : x.toExponential(2))).join(' / ')}`);
+}

@@ -118,7 +118,7 @@ for (const [pr, mb] of rss) console.log(`cmv3 ${pr} peak RSS at batch ${Math.max
 
 /**
  * The machine's streaming rate through the same backend: a plain element-wise add over three
- * 64 MB buffers, counted as the profile counts an op (each buffer once), best of 5 after one
+ * 67 MB buffers, counted as the profile counts an op (each buffer once), best of 5 after one
  * warm-up, in GB/s. An op that moved its buffers at this rate with free arithmetic would take
  * bytes / rate: its memory floor. This rate swings by a third from minute to minute here (other
  * tenants), so it is taken before each profile and the best of those is kept.
@@ -170,7 +170,7 @@ const cell = (pf: (typeof profiles)[number], op: string) => {
 };
 const profileLines = opNames.map((op) => `| ${op} | ${profiles.map((pf) => cell(pf, op)).join(' | ')} |`);
 for (const pf of profiles) console.log(`profile ${pf.precision} at batch ${nProf}: ${pf.stepMs.toFixed(1)} ms per step`);
-console.log(`streaming rate ${stream.toFixed(1)} GB/s (element-wise add over 3 x 64 MB, ${threads} threads, best before ${2 * profiles.length} profiles)`);
+console.log(`streaming rate ${stream.toFixed(1)} GB/s (element-wise add over 3 x 67 MB, ${threads} threads, best before ${2 * profiles.length} profiles)`);
 for (const l of profileLines) console.log(l);
 
 // The same ops against the streaming rate: MB each moves per step, the rate it moved them at, and
@@ -238,7 +238,7 @@ if (!values['no-write']) {
     `|---|${profiles.map(() => '---:|---:|').join('')}`,
     ...profileLines,
     '',
-    `The same ops against memory. Streaming rate measured in this run: ${stream.toFixed(1)} GB/s (an element-wise add over three 64 MB buffers, ${threads} threads, each buffer counted once, best of the measurements before each profile). MB per step counts every buffer an op is given once per call, what it must read or write at least (two passes over a tensor, or a write's read-for-ownership, are not counted), so the memory floor, MB / streaming rate, is a lower bound on the op's time with free arithmetic. GFLOP/s for convolutions at 2 FLOP per multiply-add.`,
+    `The same ops against memory. Streaming rate measured in this run: ${stream.toFixed(1)} GB/s (an element-wise add over three 67 MB buffers, ${threads} threads, each buffer counted once, best of the measurements before each profile). MB per step counts every buffer an op is given once per call, what it must read or write at least (two passes over a tensor, or a write's read-for-ownership, are not counted), so the memory floor, MB / streaming rate, is the op's time with free arithmetic if its data streamed from DRAM once (data the op before left in the L2 or L3 can beat it). GFLOP/s for convolutions at 2 FLOP per multiply-add.`,
     '',
     `| op | ${profiles.map((pf) => `${pf.precision} MB per step | GB/s | memory floor ms | GFLOP/s`).join(' | ')} |`,
     `|---|${profiles.map(() => '---:|---:|---:|---:|').join('')}`,

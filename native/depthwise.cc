@@ -17,8 +17,9 @@
 //    `#pragma omp simd` loop's accumulator in memory across an enclosing tap loop (and does
 //    not vectorize the lane loop as an outer loop), so these use GCC vector types.
 //  - Blocks of output rows at stride 1 (3x3, 5x5; depthwise_block.h): forward and backward
-//    data compute two output rows x 8 pixels at once, so each source load feeds up to 2*K*8
-//    FMAs. Measured in a training step's shapes, not only in cache (DEVELOPERS.md).
+//    data compute two output rows x 8 pixels at once, so each source vector loaded serves both
+//    rows (about half as many loads per FMA). Measured in a training step's shapes, not only
+//    in cache (DEVELOPERS.md).
 #include "depthwise.h"
 #include "depthwise_rows.h"
 #include "depthwise_block.h"

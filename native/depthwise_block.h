@@ -4,11 +4,14 @@
 //
 // Why blocks of rows: one output row at a time (ForwardRow) loads every source vector once per
 // output row it feeds, and each 4-pixel block reloads its weights, so the loads keep pace with
-// the FMAs. Two output rows x 8 pixels share each loaded source vector among up to 2 x K x 8
-// FMAs. Measured on one core, in cache, one image (2026-12-06, a standalone copy of both loops):
-// 32x32x144 3x3 45.7 -> 85.5 GFLOP/s, 16x16x288 5x5 39.1 -> 114.8 (this machine's sgemm runs at
-// about 113 per core). Every output still sums its taps in the same order as ForwardRow /
-// BackwardDataRow: rows in the order given, columns in ascending source pixel.
+// the FMAs. A block of two output rows x 8 pixels loads (K + 1) x (K + 7) source vectors for
+// 2 x 8 x K x K FMAs (3x3: 40 source loads for 144 FMAs; one row x 4 pixels: 18 for 36).
+// Measured on one core, in cache, one image (2026-12-06, a standalone copy of both loops):
+// 32x32x144 3x3 45.7 -> 85.5 GFLOP/s, 16x16x288 5x5 39.1 -> 114.8 (this machine's sgemm runs
+// at about 113 per core). Every output still sums its taps in the same order as ForwardRow /
+// BackwardDataRow: rows in the order given, columns in ascending source pixel. One difference:
+// rows outside the image are zero rows here (the old kernels skipped them), which changes the
+// sign of an exact zero at most, or gives NaN where a weight is infinite (0 x Inf).
 #pragma once
 
 #include <cstdint>

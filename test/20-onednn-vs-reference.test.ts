@@ -260,12 +260,20 @@ test('conv2d depthwise: hand-written kernels and oneDNN, multipliers 1..12, kern
   cases.push(geometry(6, 10, 14, 16, 16, 3, 1, 16, true));
   cases.push(geometry(8, 32, 32, 16, 16, 3, 1, 16, true)); // dw sums 8192 products per weight
   cases.push(geometry(3, 17, 15, 12, 36, 3, 2, 12, false)); // 'valid', odd sizes
-  // The stride-1 row-block kernels (depthwise_block.h): odd row counts (a last block of one row),
-  // widths with 8-, 4- and 1-pixel steps, 'valid' (rows of the block past the image) and 'same'.
-  cases.push(geometry(3, 13, 21, 17, 17, 5, 1, 17, false));
-  cases.push(geometry(2, 7, 13, 9, 18, 3, 1, 9, false));
-  cases.push(geometry(3, 11, 15, 24, 24, 5, 1, 24, true));
-  cases.push(geometry(2, 5, 3, 3, 18, 5, 1, 3, true)); // rows and columns fewer than the taps
+  // The stride-1 row-block kernels (depthwise_block.h), each with and without bias: odd row
+  // counts (a last block of one row), widths with 8-, 4- and 1-pixel steps, 'valid' (rows of a
+  // block past the image) and 'same', channel steps of 16, 8, 4 and 1, images smaller than the
+  // kernel in either direction.
+  const blocks = [
+    geometry(3, 13, 21, 17, 17, 5, 1, 17, false), // 16 + 1 channels
+    geometry(2, 7, 13, 9, 18, 3, 1, 9, false), // 16 + 2 x 1
+    geometry(3, 11, 15, 20, 20, 5, 1, 20, true), // 16 + 4
+    geometry(2, 9, 12, 12, 12, 3, 1, 12, true), // 8 + 4
+    geometry(2, 5, 3, 3, 18, 5, 1, 3, true), // narrower than the kernel
+    geometry(2, 3, 9, 4, 8, 5, 1, 4, true), // fewer rows than the kernel
+    geometry(3, 2, 2, 8, 8, 3, 1, 8, true), // both, 3x3
+    geometry(1, 1, 6, 6, 36, 3, 1, 6, true), // one row, multiplier 6
+  ];
   // Stride 3 and a non-square kernel (no compile-time specialization), asymmetric padding.
   cases.push(geometry(2, 10, 11, 4, 8, 3, 3, 4, true));
   cases.push(geometry(2, 13, 9, 3, 3, 7, 3, 3, true));
@@ -276,6 +284,7 @@ test('conv2d depthwise: hand-written kernels and oneDNN, multipliers 1..12, kern
   for (const mode of ['custom', 'onednn']) {
     withDwMode(mode, () => {
       for (const g of cases) checkConv(O, g, rnd() < 0.5);
+      for (const g of blocks) for (const bias of [false, true]) checkConv(O, g, bias);
     });
   }
   // One thread takes the sequential path of every kernel.
