@@ -1,6 +1,6 @@
-// Stride-1 depthwise kernels over blocks of output rows (native/depthwise.cc's forward and
-// backward data for 3x3 and 5x5 at stride 1). Included by depthwise.cc only, after
-// depthwise_rows.h.
+// Stride-1 depthwise convolutions over blocks of output rows: native/depthwise.cc's forward and
+// backward data for 3x3 and 5x5 at stride 1, the kernels (BlockPixels) and the passes over a
+// tensor (ForwardBlocks, BackwardDataBlocks). Included by depthwise.cc only.
 //
 // Why blocks of rows: one output row at a time (ForwardRow) loads every source vector once per
 // output row it feeds, and each 4-pixel block reloads its weights, so the loads keep pace with
@@ -14,7 +14,16 @@
 // sign of an exact zero at most, or gives NaN where a weight is infinite (0 x Inf).
 #pragma once
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cstdint>
+#include <vector>
+
+#include "common.h"
+#include "depthwise.h"
+#include "depthwise_rows.h"
+#include "ops.h"
 
 namespace cmv3 {
 namespace {
@@ -92,6 +101,77 @@ inline void RunBlock(int64_t r, int64_t k, int64_t co, const BlockTaps& t, int64
   } else {
     if (r == 2) ForChannelBlocks<BlockRun, 2, 5>(co, t, width);
     else ForChannelBlocks<BlockRun, 1, 5>(co, t, width);
+  }
+}
+
+// Stride 1, 3x3 or 5x5: parallel over blocks of kBlockRows output rows of one image (the last
+// block of an image may be shorter). Rows above and below the image are zero rows.
+void ForwardBlocks(const DwShape& s, const float* x, const float* w, const float* bias, float* y) {
+  const int64_t co = s.c * s.m, k = s.kh, per = (s.oh + kBlockRows - 1) / kBlockRows, blocks = s.n * per;
+#pragma omp parallel num_threads(Threads()) if (Work(s) >= kParallelMin)
+  {
+    RowCache cache(x, s.h, s.w, s.c, s.m, s.pl, PaddedWidth(s), k + kBlockRows - 1);
+    const float* rows[kBlockRows + 4];
+    float* outs[kBlockRows];
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t n = b / per, oy0 = (b % per) * kBlockRows, r = std::min(kBlockRows, s.oh - oy0);
+      for (int64_t i = 0; i < r + k - 1; ++i) {
+        const int64_t iy = oy0 + i - s.pt;
+        rows[i] = iy < 0 || iy >= s.h ? cache.Zeros() : cache.Row(n, iy);
+      }
+      for (int64_t o = 0; o < r; ++o) outs[o] = y + ((n * s.oh) + oy0 + o) * s.ow * co;
+      if (b + 1 < blocks) {  // the rows the next block adds, and its output
+        const int64_t n1 = (b + 1) / per, oy1 = ((b + 1) % per) * kBlockRows;
+        for (int64_t i = k - 1; i < k - 1 + kBlockRows; ++i) cache.Prefetch(n1, oy1 + i - s.pt);
+        PrefetchForWrite(y + ((n1 * s.oh) + oy1) * s.ow * co, std::min(kBlockRows, s.oh - oy1) * s.ow * co);
+      }
+      const BlockTaps t{rows, outs, w, k * co, co, co, bias};
+      RunBlock(r, k, co, t, s.ow);
+    }
+  }
+}
+
+// Stride 1, 3x3 or 5x5: parallel over blocks of kBlockRows dx rows of one image. dx row iy
+// gathers dy rows iy + pt - ky (ky = 0 .. K-1) with weight row ky, and dy pixel ix + pl - kx
+// with weight column kx, so the block's dy rows go in descending order and its dx rows come out
+// last first (BlockTaps' out row o' is dx row iy0 + r - 1 - o'), with the weight columns flipped:
+// the same order of terms as BackwardDataRow.
+void BackwardDataBlocks(const DwShape& s, const float* dy, const float* w, float* dx) {
+  const int64_t co = s.c * s.m, k = s.kh, per = (s.h + kBlockRows - 1) / kBlockRows, blocks = s.n * per;
+  const int64_t lp = std::max<int64_t>(0, k - 1 - s.pl), padded = s.w + s.pl + lp;
+  const int64_t shift = (s.pl - (k - 1) + lp) * co;  // dy pixel of dx pixel 0's first tap, in the padded row
+#pragma omp parallel num_threads(Threads()) if (Work(s) >= kParallelMin)
+  {
+    RowCache cache(dy, s.oh, s.ow, co, 1, lp, padded, k + kBlockRows - 1);
+    // Cout-space rows (m > 1) for the block, then Contract's scratch.
+    std::vector<float> acc(s.m > 1 ? (kBlockRows + 1) * s.w * co : 0);
+    const float* rows[kBlockRows + 4];
+    float* outs[kBlockRows];
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t n = b / per, iy0 = (b % per) * kBlockRows, r = std::min(kBlockRows, s.h - iy0);
+      for (int64_t i = 0; i < r + k - 1; ++i) {
+        const int64_t oy = iy0 + r - 1 + s.pt - i;
+        rows[i] = oy < 0 || oy >= s.oh ? cache.Zeros() + shift : cache.Row(n, oy) + shift;
+      }
+      for (int64_t o = 0; o < r; ++o) {
+        float* dxr = dx + ((n * s.h) + iy0 + r - 1 - o) * s.w * s.c;
+        outs[o] = s.m > 1 ? acc.data() + o * s.w * co : dxr;
+      }
+      if (b + 1 < blocks) {
+        const int64_t n1 = (b + 1) / per, iy1 = ((b + 1) % per) * kBlockRows;
+        for (int64_t i = 0; i < kBlockRows; ++i) cache.Prefetch(n1, iy1 + i + s.pt);
+        PrefetchForWrite(dx + ((n1 * s.h) + iy1) * s.w * s.c, std::min(kBlockRows, s.h - iy1) * s.w * s.c);
+      }
+      const BlockTaps t{rows, outs, w + (k - 1) * co, k * co, -co, co, nullptr};
+      RunBlock(r, k, co, t, s.w);
+      if (s.m > 1) {
+        for (int64_t o = 0; o < r; ++o) {
+          Contract(outs[o], s.w * s.c, s.m, dx + ((n * s.h) + iy0 + r - 1 - o) * s.w * s.c, acc.data() + kBlockRows * s.w * co);
+        }
+      }
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-// Building blocks of native/depthwise.cc: GCC vector types, channel-multiplier expansion and
+// Building blocks of native/depthwise.cc: a pass's size and padded width, GCC vector types, channel-multiplier expansion and
 // contraction, prefetch helpers and RowCache (padded, expanded source rows). Included by
 // depthwise.cc only; everything is internal to that translation unit.
 #pragma once
@@ -10,8 +10,18 @@
 #include <cstring>
 #include <vector>
 
+#include "depthwise.h"
+
 namespace cmv3 {
 namespace {
+
+// Multiply-adds of one pass (the OpenMP regions' size test).
+inline int64_t Work(const DwShape& s) { return s.n * s.oh * s.ow * s.c * s.m * s.kh * s.kw; }
+
+// Padded x rows for forward and backward weights: pl zeros on the left, and wide enough for
+// the last output column's last tap.
+inline int64_t PaddedWidth(const DwShape& s) { return (s.ow - 1) * s.stride + s.kw; }
+
 
 // A GCC/Clang vector of L floats (plain float for L = 1); arithmetic on it is element-wise.
 template <int L> struct VecOf;
