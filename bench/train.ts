@@ -1,4 +1,4 @@
-// npm run bench:train [-- --batch-sizes 32,64,128 --steps 20 --threads 2 --precisions f32,bf16 --no-torch --no-write]
+// npm run bench:train [-- --batch-sizes 32,64,128 --steps 20 --rounds 5 --threads 2 --precisions f32,bf16 --no-torch --no-write]
 // Training-step and inference throughput of cmv3 width 0.5 on the oneDNN backend, in float32 and
 // with bf16 mixed precision (`cmv3 train --precision bf16`, where the CPU has AVX512_BF16), a
 // per-op profile with each op's bytes set against the machine's streaming rate (its memory floor),
@@ -26,17 +26,28 @@ const { values } = parseArgs({
   options: {
     'batch-sizes': { type: 'string', default: '32,64,128' }, steps: { type: 'string', default: '20' },
     threads: { type: 'string', default: '2' }, precisions: { type: 'string', default: 'f32,bf16' },
+    rounds: { type: 'string', default: '5' },
     'no-torch': { type: 'boolean' }, 'no-write': { type: 'boolean' }, 'rss-only': { type: 'string' },
   },
 });
+function fail(message: string): never {
+  console.error(`bench:train: ${message}`);
+  process.exit(2);
+}
 const batches = values['batch-sizes']!.split(',').map(Number);
-const steps = Number(values.steps), threads = Number(values.threads);
+for (const b of batches) if (!Number.isInteger(b) || b < 1) fail(`--batch-sizes takes positive integers separated by commas, not ${values['batch-sizes']}`);
+const steps = Number(values.steps), threads = Number(values.threads), rounds = Number(values.rounds);
+for (const [k, v] of Object.entries({ steps, threads, rounds })) {
+  if (!Number.isInteger(v) || v < 1) fail(`--${k} must be a positive integer, not ${values[k as keyof typeof values]}`);
+}
+if (steps % rounds !== 0) fail(`--steps (${steps}) must be a multiple of --rounds (${rounds})`);
+const perRound = steps / rounds;
 const spec = resolveSpec('cmv3', { width: 0.5 });
 const backend = await getBackend('onednn');
 backend.setThreads(threads);
 const GFLOP_PER_TRAIN_IMAGE = (6 * summarize(buildNetwork(spec, { backend })).macs) / 1e9; // fwd 2 + bwd 4 FLOP per MAC
 const precisions = values.precisions!.split(',') as Precision[];
-for (const p of precisions) if (!PRECISIONS.includes(p)) throw new Error(`Expected f32 and/or bf16 for --precisions but received ${p}`);
+for (const p of precisions) if (!PRECISIONS.includes(p)) fail(`--precisions takes f32 and/or bf16, not ${p}`);
 if (precisions.includes('bf16') && !backend.bf16Supported()) {
   console.log('bf16 rows skipped: this CPU has no AVX512_BF16');
   precisions.splice(precisions.indexOf('bf16'), 1);
@@ -102,15 +113,32 @@ console.log(`sgemm peak ${peak.gflops.toFixed(1)} GFLOP/s (n = ${peak.size}, ${t
 
 interface Result { precision: Precision; batch: number; train: number; infer: number }
 const ours: Result[] = [];
+const median = (a: number[]) => {
+  const s = [...a].sort((p, q) => p - q), mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+// Per batch size, the precisions' models live side by side and take turns, `rounds` times
+// `steps / rounds` steps each (the first precision rotates), and the median round is the figure:
+// the machine's speed moves from minute to minute here, and a turn-by-turn median keeps a slow
+// minute from landing on one precision only.
 for (const n of batches) {
-  for (const precision of precisions) {
+  const runs = precisions.map((precision) => {
     const { model, x, labels, opt } = setup(backend, n, precision);
     const step = () => model.trainStep(x, labels, opt, 0.01);
     time(step, 3);
-    const train = (n * steps) / time(step, steps);
-    const infer = (n * steps) / time(() => model.forward(x, n, false), steps);
-    ours.push({ precision, batch: n, train, infer });
-    console.log(`cmv3 ${precision} batch ${n}: train ${train.toFixed(1)} img/s (${(train / limit).toFixed(3)} of the limit), inference ${infer.toFixed(1)} img/s`);
+    return { precision, step, infer: () => model.forward(x, n, false), train: [] as number[], inference: [] as number[] };
+  });
+  for (let round = 0; round < rounds; round++) {
+    for (let j = 0; j < runs.length; j++) {
+      const r = runs[(round + j) % runs.length];
+      r.train.push((n * perRound) / time(r.step, perRound));
+      r.inference.push((n * perRound) / time(r.infer, perRound));
+    }
+  }
+  for (const r of runs) {
+    const train = median(r.train), infer = median(r.inference);
+    ours.push({ precision: r.precision, batch: n, train, infer });
+    console.log(`cmv3 ${r.precision} batch ${n}: train ${train.toFixed(1)} img/s (${(train / limit).toFixed(3)} of the limit; rounds ${Math.min(...r.train).toFixed(1)}-${Math.max(...r.train).toFixed(1)}), inference ${infer.toFixed(1)} img/s`);
   }
 }
 const rss = new Map(precisions.map((pr) => [pr, childPeakRssMb(pr)]));
@@ -223,13 +251,13 @@ if (!values['no-write']) {
   const best = bestOf('f32');
   const section = [
     `Measured ${date} on ${cpu}, ${cpus().length} cores, ${threads} threads, Node ${process.version}, oneDNN backend; PyTorch ${torch?.torch ?? 'not run'} (Debian python3-torch, channels_last, same thread count, same network built from the same graph).`,
-    `Command: \`npm run bench:train\` (${steps} timed steps per batch size after 3 warm-up steps; random inputs; SGD+Nesterov update included).`,
+    `Command: \`npm run bench:train\` (${steps} timed steps per batch size and precision after 3 warm-up steps, in ${rounds} turns of ${perRound} alternating between the precisions, the median turn reported; random inputs; SGD+Nesterov update included).`,
     '',
     '| precision | batch | cmv3 train img/s | share of the compute limit | cmv3 inference img/s | cmv3 peak RSS MB | PyTorch train img/s (float32) | PyTorch inference img/s | train speed-up |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...table,
     '',
-    `Precision bf16 is \`cmv3 train --precision bf16\`: the 1x1 convolutions over feature maps take bfloat16 inputs (rounded inside the batch norm before them where there is one, else by a pass of their own, \`toBf16\` in the profile) and sum in float32; everything else is float32. Inference rows run the same network in the same precision. The two precisions alternate, batch size by batch size. Peak RSS is that of a separate process training 3 steps at the largest batch in that precision; PyTorch's is its process peak after that batch size ran.`,
+    `Precision bf16 is \`cmv3 train --precision bf16\`: the 1x1 convolutions over feature maps take bfloat16 inputs (rounded inside the batch norm before them where there is one, else by a pass of their own, \`toBf16\` in the profile) and sum in float32; everything else is float32. Inference rows run the same network in the same precision. The two precisions take turns within each batch size. Peak RSS is that of a separate process training 3 steps at the largest batch in that precision; PyTorch's is its process peak after that batch size ran.`,
     `Compute limit: ${GFLOP_PER_TRAIN_IMAGE.toFixed(4)} GFLOP per training image (3 x 2 FLOP per MAC) against oneDNN's float32 sgemm measured in this run at ${peak.gflops.toFixed(1)} GFLOP/s (${threads} threads, best of n = 512, 1024, 2048) is ${limit.toFixed(0)} images/s; the best float32 rate here, ${best.toFixed(1)} images/s, is ${(best / limit).toFixed(3)} of it (${(best * GFLOP_PER_TRAIN_IMAGE).toFixed(1)} GFLOP/s)${precisions.includes('bf16') ? `; the best bf16 rate, ${bestOf('bf16').toFixed(1)} images/s, is ${(bestOf('bf16') / limit).toFixed(3)} of the float32 limit` : ''}.`,
     '',
     `Where a training step's time goes at batch ${nProf} (${profiles.map((pf) => `${pf.precision} ${pf.stepMs.toFixed(1)} ms per step, ${((nProf * 1000) / pf.stepMs).toFixed(1)} img/s`).join('; ')}; timing wrappers on):`,
