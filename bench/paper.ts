@@ -1,4 +1,4 @@
-// npm run bench:paper [-- --no-write]
+// npm run bench:paper [-- --no-write]   |   npm run bench:paper -- --train [--dry-run]
 // The paper's Table II and its ablation at full training, beside the paper's figures: each row's
 // final-epoch float32 test accuracy (metrics.jsonl), its int8 test accuracy per observer, the int8
 // and float32 .tflite sizes, the planned arena and the estimated latency on the i.MX RT1060 (TFLite
@@ -6,7 +6,13 @@
 // Measuring a row's int8 figures takes about 12 minutes, so they are kept beside its run in
 // paper-figures.json (committed with the run) and measured again only when that file is missing.
 // Rows whose runs are missing or unfinished are listed as such. Needs the machine to itself.
+// --train instead trains, one after the other, every run of the tables that is missing (from the
+// row's `train` settings) or unfinished (`cmv3 train --resume`), and stops at the first that does
+// not finish: Ctrl-C saves that run's last.ckpt, so the runs span sessions (commit the folder, run
+// it again next time). --dry-run prints the commands without running them.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluate } from '../src/api/evaluate.js';
@@ -19,30 +25,34 @@ import { loadCheckpoint } from '../src/io/checkpoint.js';
 import { findCifar } from '../test/helpers.js';
 import { writeSection } from './section.js';
 
-interface Row { label: string; runs: string[]; weights?: string; paperAcc: number; paperSize?: string; paperParams?: number }
+/** A table row: its runs (seed i+1 in runs[i]), how they are trained (`cmv3 train` options but the seed and folder), the shipped name. */
+interface Row { label: string; runs: string[]; train: string[]; weights?: string; paperAcc: number; paperSize?: string; paperParams?: number }
 /** cmv3 emulate on the best observer's int8 model: counts on QEMU, not cycles on a board. */
 interface Emulated { images: number; bitExact: number; instructionsPerImage: number; arenaBytes: number; stackBytes: number; flashBytes: number }
 interface Figures { checkpoint: string; int8: Record<string, number>; int8Bytes: number; float32Bytes: number; arenaBytes: number; latencyMs: number; measured: string; emulated?: Emulated | string }
 
+const cmv3 = (width: number) => ['--model', 'cmv3', '--width', String(width), '--recipe', 'fast'];
 const TABLE2: Row[] = [
-  { label: 'width 0.35', runs: ['runs/table2-w0.35-fast-s1'], weights: 'cmv3-w0.35-cifar10', paperAcc: 87.36, paperSize: '1.9 MB' },
-  { label: 'width 0.5', runs: ['runs/fast-e25-s1', 'runs/fast-e25-s2', 'runs/fast-e25-s3'], weights: 'cmv3-w0.5-cifar10', paperAcc: 89.13, paperSize: '2.3 MB', paperParams: 171946 },
-  { label: 'width 0.75', runs: ['runs/table2-w0.75-fast-s1'], weights: 'cmv3-w0.75-cifar10', paperAcc: 90.10, paperSize: '3.6 MB' },
-  { label: 'width 1.0', runs: ['runs/table2-w1.0-fast-s1'], weights: 'cmv3-w1.0-cifar10', paperAcc: 90.64, paperSize: '5.2 MB' },
-  { label: 'width 1.5', runs: ['runs/table2-w1.5-fast-s1'], weights: 'cmv3-w1.5-cifar10', paperAcc: 91.39, paperSize: '10.5 MB' },
+  { label: 'width 0.35', runs: ['runs/table2-w0.35-fast-s1'], train: cmv3(0.35), weights: 'cmv3-w0.35-cifar10', paperAcc: 87.36, paperSize: '1.9 MB' },
+  { label: 'width 0.5', runs: ['runs/fast-e25-s1', 'runs/fast-e25-s2', 'runs/fast-e25-s3'], train: cmv3(0.5), weights: 'cmv3-w0.5-cifar10', paperAcc: 89.13, paperSize: '2.3 MB', paperParams: 171946 },
+  { label: 'width 0.75', runs: ['runs/table2-w0.75-fast-s1'], train: cmv3(0.75), weights: 'cmv3-w0.75-cifar10', paperAcc: 90.10, paperSize: '3.6 MB' },
+  { label: 'width 1.0', runs: ['runs/table2-w1.0-fast-s1'], train: cmv3(1), weights: 'cmv3-w1.0-cifar10', paperAcc: 90.64, paperSize: '5.2 MB' },
+  { label: 'width 1.5', runs: ['runs/table2-w1.5-fast-s1'], train: cmv3(1.5), weights: 'cmv3-w1.5-cifar10', paperAcc: 91.39, paperSize: '10.5 MB' },
 ];
 const ABLATION: Row[] = [
-  { label: 'MobileNetV3-Small width 1.0 (baseline)', runs: ['runs/ablation-mnv3s-w1.0-fast-s1'], paperAcc: 88.93, paperParams: 1846930 },
-  { label: 'DPD blocks, ReLU, original expansions', runs: ['runs/ablation-dpd-relu-fast-s1'], paperAcc: 84.56 },
-  { label: '+ enlarged expansions (ReLU)', runs: ['runs/ablation-dpd-relu-exp-fast-s1', 'runs/ablation-dpd-relu-exp-fast-s2', 'runs/ablation-dpd-relu-exp-fast-s3'], paperAcc: 88.14 },
-  { label: '+ Mish after DPD (CMV3 width 0.5)', runs: ['runs/fast-e25-s1', 'runs/fast-e25-s2', 'runs/fast-e25-s3'], weights: 'cmv3-w0.5-cifar10', paperAcc: 89.13, paperParams: 171946 },
+  { label: 'MobileNetV3-Small width 1.0 (baseline)', runs: ['runs/ablation-mnv3s-w1.0-fast-s1'], train: ['--model', 'mobilenetv3-small', '--width', '1', '--recipe', 'fast'], paperAcc: 88.93, paperParams: 1846930 },
+  { label: 'DPD blocks, ReLU, original expansions', runs: ['runs/ablation-dpd-relu-fast-s1'], train: ['--model', 'bench/specs/ablation-dpd-relu.json', '--recipe', 'fast'], paperAcc: 84.56 },
+  { label: '+ enlarged expansions (ReLU)', runs: ['runs/ablation-dpd-relu-exp-fast-s1', 'runs/ablation-dpd-relu-exp-fast-s2', 'runs/ablation-dpd-relu-exp-fast-s3'], train: ['--model', 'bench/specs/ablation-dpd-relu-exp.json', '--recipe', 'fast'], paperAcc: 88.14 },
+  { label: '+ Mish after DPD (CMV3 width 0.5)', runs: ['runs/fast-e25-s1', 'runs/fast-e25-s2', 'runs/fast-e25-s3'], train: cmv3(0.5), weights: 'cmv3-w0.5-cifar10', paperAcc: 89.13, paperParams: 171946 },
 ];
 const OBSERVERS = ['minmax', 'percentile', 'mse'] as const;
 
-const { values } = parseArgs({ options: { 'no-write': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { 'no-write': { type: 'boolean' }, train: { type: 'boolean' }, 'dry-run': { type: 'boolean' } } });
+if (values['dry-run'] && !values.train) { console.error('bench:paper: --dry-run goes with --train'); process.exit(2); }
 const found = findCifar();
 if (!found) { console.error('bench:paper: CIFAR-10 not found; set CMV3_DATA to the cifar-10-batches-bin folder'); process.exit(1); }
 const data: string = found;
+if (values.train) trainMissing();
 
 /**
  * The first seed's final weights: the shipped name when the package holds that run's final epoch
@@ -73,6 +83,34 @@ function finalEpoch(run: string): { acc: number; epochs: number; wall: number } 
   const last = m[m.length - 1];
   if (last.epoch !== config.epochs) return `${run} at epoch ${last.epoch} of ${config.epochs}`;
   return { acc: 100 * last.testAcc, epochs: last.epoch, wall: last.wallSeconds };
+}
+
+/** --train: every unfinished run of both tables, in table order, each to its end; exits. */
+function trainMissing(): never {
+  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const commands: string[][] = [];
+  const seen = new Set<string>();
+  for (const row of [...TABLE2, ...ABLATION]) {
+    row.runs.forEach((run, i) => {
+      if (seen.has(run) || typeof finalEpoch(run) !== 'string') return;
+      seen.add(run);
+      commands.push(existsSync(join(run, 'last.ckpt')) ? ['train', '--resume', run]
+        : ['train', ...row.train, '--seed', String(i + 1), '--data', data, '--out', run]);
+    });
+  }
+  if (commands.length === 0) console.log('bench:paper: every run is trained; measure them with npm run bench:paper');
+  // Ctrl-C reaches the training child too, which saves last.ckpt before it exits: wait for it.
+  process.on('SIGINT', () => {});
+  for (const args of commands) {
+    console.log(`bench:paper: npx cmv3 ${args.join(' ')}`);
+    if (values['dry-run']) continue;
+    const r = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' });
+    if (r.status !== 0) {
+      console.error(`bench:paper: stopped: that run exited with ${r.status ?? r.signal}; commit its folder (config.json, metrics.jsonl, the plots, last.ckpt) and run npm run bench:paper -- --train again to continue`);
+      process.exit(1);
+    }
+  }
+  process.exit(0);
 }
 
 /** The int8 and MCU figures of the first seed's final weights: from paper-figures.json, else measured now. */
