@@ -251,10 +251,11 @@ Precision InputPrecision(const Napi::CallbackInfo& info, const Geom& g, std::ini
 //     exception, 48 channels 3x3 at 32x32, is ~15% slower) and 1.5-2.7x for m > 1;
 //   - forward and backward data when m > 1, where oneDNN has no depthwise kernel and takes a
 //     generic grouped path (1.4-2.3x forward, 3.4-4.6x backward data), or stride > 1 (1.2-1.4x);
-//   - m = 1 at stride 1: 5x5 goes to the row-block kernels (depthwise_block.h; 25-37% faster
-//     than oneDNN forward and 8-20% backward data on cmv3's 48- and 64-channel 16x16 layers,
-//     2026-12-06), 3x3 stays on oneDNN's own depthwise kernels (as fast forward, up to 30%
-//     faster backward data on the 24-channel 32x32 layers).
+//   - m = 1 at stride 1: 5x5 goes to the row-block kernels (depthwise_block.h; on cmv3's 48-
+//     and 64-channel 16x16 layers 17-37% less time than oneDNN forward and 34-40% backward
+//     data, `npm run bench:dw -- --modes default --baseline COPY --rounds 10`, 2026-12-06);
+//     3x3 stays on oneDNN's own depthwise kernels (as fast forward, up to 30% faster backward
+//     data on the 24-channel 32x32 layers).
 // The environment variable CMV3_DW, read on every call, overrides that choice:
 //   CMV3_DW=onednn  every depthwise pass through oneDNN (the previous path, for comparison)
 //   CMV3_DW=custom  every depthwise pass through the hand-written kernels
