@@ -19,6 +19,7 @@ import { resolveSpec } from '../src/models/registry.js';
 import { BatchNormAct } from '../src/nn/batchnorm.js';
 import { leaves } from '../src/nn/container.js';
 import { Optimizer } from '../src/optim/optimizer.js';
+import { failer, median, type Fail } from './cli.js';
 
 interface Variant {
   precision: 'f32' | 'bf16';
@@ -44,10 +45,7 @@ const { values } = parseArgs({
   },
 });
 const names = values.variants.split(',');
-function fail(message: string): never {
-  console.error(`bench:ab: ${message}`);
-  process.exit(2);
-}
+const fail: Fail = failer('bench:ab');
 for (const n of names) if (!(n in VARIANTS)) fail(`unknown variant ${n} (known: ${Object.keys(VARIANTS).join(', ')})`);
 const [batch, rounds, steps, threads] = [values.batch, values.rounds, values.steps, values.threads].map(Number);
 for (const [k, v] of Object.entries({ batch, rounds, steps, threads })) {
@@ -98,7 +96,6 @@ console.log(`cmv3 width 0.5, batch ${batch}, ${threads} threads: ${rounds} round
 console.log('| variant | median ms per step | min | max | images/s (median) |');
 console.log('|---|---:|---:|---:|---:|');
 for (const r of runs) {
-  const s = [...r.ms].sort((a, b) => a - b), mid = s.length >> 1;
-  const med = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  console.log(`| ${r.name} | ${med.toFixed(1)} | ${s[0].toFixed(1)} | ${s[s.length - 1].toFixed(1)} | ${((batch * 1000) / med).toFixed(1)} |`);
+  const med = median(r.ms);
+  console.log(`| ${r.name} | ${med.toFixed(1)} | ${Math.min(...r.ms).toFixed(1)} | ${Math.max(...r.ms).toFixed(1)} | ${((batch * 1000) / med).toFixed(1)} |`);
 }

@@ -15,6 +15,7 @@ import type { Backend, ConvGeometry } from '../src/backend/types.js';
 import { Model } from '../src/model.js';
 import { buildNetwork } from '../src/models/build.js';
 import { resolveSpec } from '../src/models/registry.js';
+import { failer, type Fail } from './cli.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,10 +26,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
   },
 });
-function fail(message: string): never {
-  console.error(`bench:dw: ${message}`);
-  process.exit(2);
-}
+const fail: Fail = failer('bench:dw');
 const MODES = ['default', 'custom', 'onednn'];
 const modes = values.modes.split(',');
 for (const m of modes) if (!MODES.includes(m)) fail(`unknown mode ${m} (known: ${MODES.join(', ')})`);

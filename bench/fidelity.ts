@@ -12,12 +12,13 @@ import { specKey, type Space } from '../src/explore/space.js';
 import { spearman } from '../src/explore/stats.js';
 import { Study } from '../src/explore/store.js';
 import { readRetrained } from '../src/explore/retrained.js';
+import { failer, type Fail } from './cli.js';
 import { writeSection } from './section.js';
 
 const { values, positionals } = parseArgs({ options: { 'no-write': { type: 'boolean' } }, allowPositionals: true });
 if (positionals.length < 3) { console.error('usage: npm run bench:fidelity -- studies/NAME runs/A runs/B [...] (at least two retrained candidates: run folders, .ckpt files or pretrained names)'); process.exit(2); }
 const [studyArg, ...runs] = positionals;
-const fail = (msg: string): never => { console.error(`bench:fidelity: ${msg}`); process.exit(1); };
+const fail: Fail = failer('bench:fidelity', 1);
 let study: Study;
 try {
   study = Study.open(studyFile(studyArg));

@@ -19,6 +19,7 @@ import { resolveSpec } from '../src/models/registry.js';
 import { Rng } from '../src/nn/random.js';
 import { Optimizer } from '../src/optim/optimizer.js';
 import { summarize } from '../src/summary.js';
+import { failer, median, type Fail } from './cli.js';
 import { profiledBackend } from './profile.js';
 import { writeSection } from './section.js';
 
@@ -30,10 +31,7 @@ const { values } = parseArgs({
     'no-torch': { type: 'boolean' }, 'no-write': { type: 'boolean' }, 'rss-only': { type: 'string' },
   },
 });
-function fail(message: string): never {
-  console.error(`bench:train: ${message}`);
-  process.exit(2);
-}
+const fail: Fail = failer('bench:train');
 const batches = values['batch-sizes']!.split(',').map(Number);
 for (const b of batches) if (!Number.isInteger(b) || b < 1) fail(`--batch-sizes takes positive integers separated by commas, not ${values['batch-sizes']}`);
 const steps = Number(values.steps), threads = Number(values.threads), rounds = Number(values.rounds);
@@ -113,10 +111,6 @@ console.log(`sgemm peak ${peak.gflops.toFixed(1)} GFLOP/s (n = ${peak.size}, ${t
 
 interface Result { precision: Precision; batch: number; train: number; infer: number }
 const ours: Result[] = [];
-const median = (a: number[]) => {
-  const s = [...a].sort((p, q) => p - q), mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 // Per batch size, the precisions' models live side by side and take turns, `rounds` times
 // `steps / rounds` steps each (the first precision rotates), and the median round is the figure:
 // the machine's speed moves from minute to minute here, and a turn-by-turn median keeps a slow
@@ -152,8 +146,12 @@ for (const [pr, mb] of rss) console.log(`cmv3 ${pr} peak RSS at batch ${Math.max
  * tenants), so it is taken before each profile and the best of those is kept.
  */
 let stream = 0;
+// The three 67 MB buffers are made once and reused by each call (the first add touches y's pages).
+let streamBuffers: [Float32Array, Float32Array, Float32Array] | undefined;
 function measureStream(): void {
-  const len = 16 << 20, a = new Float32Array(len).fill(1), b = new Float32Array(len).fill(2), y = new Float32Array(len);
+  const len = 16 << 20;
+  streamBuffers ??= [new Float32Array(len).fill(1), new Float32Array(len).fill(2), new Float32Array(len)];
+  const [a, b, y] = streamBuffers;
   backend.add(a, b, y);
   for (let r = 0; r < 5; r++) {
     const t0 = performance.now();
