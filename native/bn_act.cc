@@ -8,7 +8,7 @@
 #include <cmath>
 #include <vector>
 
-#include "act_avx512.h"
+#include "act_vec.h"
 #include "common.h"
 #include "eltwise.h"
 #include "ops.h"
@@ -60,7 +60,7 @@ void ReducePartials(const std::vector<double>& partial, int parts, int64_t c, do
 // bit for bit what a separate toBf16 pass over y gives.
 inline void RoundRow(int64_t c, const float* __restrict yr, uint16_t* __restrict hr) {
 #if CMV3_AVX512_BF16_STORE
-  ForEachV16(c, [=](auto tail, int64_t ch, __mmask16 m) {
+  ForEachV(c, [=](auto tail, int64_t ch, VB m) {
     constexpr bool kT = decltype(tail)::value;
     StoreBf16V<kT>(hr + ch, m, LoadV<kT>(yr + ch, m));
   });
@@ -84,11 +84,11 @@ void Normalize(int64_t rows, int64_t c, const float* __restrict x, const float* 
     for (int64_t r = 0; r < rows; ++r) {
       const float* __restrict xr = x + r * c;
       float* __restrict yr = y != nullptr ? y + r * c : scratch.data();
-#if CMV3_AVX512
+#if CMV3_SIMD
       if constexpr (kVectorAct<A>) {
-        ForEachV16(c, [=](auto tail, int64_t ch, __mmask16 m) {
+        ForEachV(c, [=](auto tail, int64_t ch, VB m) {
           constexpr bool kT = decltype(tail)::value;
-          V16 z = _mm512_fmadd_ps(_mm512_sub_ps(LoadV<kT>(xr + ch, m), LoadV<kT>(mean + ch, m)),
+          VF z = Fmadd(Sub(LoadV<kT>(xr + ch, m), LoadV<kT>(mean + ch, m)),
                                   LoadV<kT>(scale + ch, m), LoadV<kT>(beta + ch, m));
           StoreV<kT>(yr + ch, m, ActV<A>(z));
         });
@@ -218,16 +218,16 @@ void BnBackward(int64_t rows, int64_t c, const float* x, const float* dy, const 
       const float* __restrict xr = x + r * c;
       const float* __restrict dyr = dy + r * c;
       float* __restrict dzr = dx + r * c;
-#if CMV3_AVX512
+#if CMV3_SIMD
       if constexpr (kVectorAct<A>) {
-        ForEachV16(c, [=](auto tail, int64_t ch, __mmask16 m) {
+        ForEachV(c, [=](auto tail, int64_t ch, VB m) {
           constexpr bool kT = decltype(tail)::value;
-          V16 xhat = _mm512_mul_ps(_mm512_sub_ps(LoadV<kT>(xr + ch, m), LoadV<kT>(mean + ch, m)), LoadV<kT>(rstd + ch, m));
-          V16 z = _mm512_fmadd_ps(LoadV<kT>(gamma + ch, m), xhat, LoadV<kT>(beta + ch, m));
-          V16 dz = _mm512_mul_ps(LoadV<kT>(dyr + ch, m), ActGradV<A>(z));
+          VF xhat = Mul(Sub(LoadV<kT>(xr + ch, m), LoadV<kT>(mean + ch, m)), LoadV<kT>(rstd + ch, m));
+          VF z = Fmadd(LoadV<kT>(gamma + ch, m), xhat, LoadV<kT>(beta + ch, m));
+          VF dz = Mul(LoadV<kT>(dyr + ch, m), ActGradV<A>(z));
           StoreV<kT>(dzr + ch, m, dz);
-          StoreV<kT>(bz + ch, m, _mm512_add_ps(LoadV<kT>(bz + ch, m), dz));
-          StoreV<kT>(bzx + ch, m, _mm512_fmadd_ps(dz, xhat, LoadV<kT>(bzx + ch, m)));
+          StoreV<kT>(bz + ch, m, Add(LoadV<kT>(bz + ch, m), dz));
+          StoreV<kT>(bzx + ch, m, Fmadd(dz, xhat, LoadV<kT>(bzx + ch, m)));
         });
         return;
       }
@@ -261,11 +261,11 @@ void BnBackward(int64_t rows, int64_t c, const float* x, const float* dy, const 
       uint16_t* __restrict hr = dx_half + r * c;
 #if CMV3_AVX512_BF16_STORE
       // GCC's loop for this form was slower than the float32 store it replaces.
-      ForEachV16(c, [=](auto tail, int64_t ch, __mmask16 m) {
+      ForEachV(c, [=](auto tail, int64_t ch, VB m) {
         constexpr bool kT = decltype(tail)::value;
-        V16 xhat = _mm512_mul_ps(_mm512_sub_ps(LoadV<kT>(xr + ch, m), LoadV<kT>(mean + ch, m)), LoadV<kT>(rstd + ch, m));
-        V16 d = _mm512_sub_ps(_mm512_sub_ps(LoadV<kT>(dxr + ch, m), LoadV<kT>(pb + ch, m)), _mm512_mul_ps(xhat, LoadV<kT>(pk + ch, m)));
-        StoreBf16V<kT>(hr + ch, m, _mm512_mul_ps(LoadV<kT>(pa + ch, m), d));
+        VF xhat = Mul(Sub(LoadV<kT>(xr + ch, m), LoadV<kT>(mean + ch, m)), LoadV<kT>(rstd + ch, m));
+        VF d = Sub(Sub(LoadV<kT>(dxr + ch, m), LoadV<kT>(pb + ch, m)), Mul(xhat, LoadV<kT>(pk + ch, m)));
+        StoreBf16V<kT>(hr + ch, m, Mul(LoadV<kT>(pa + ch, m), d));
       });
       continue;
 #endif

@@ -76,7 +76,7 @@ inline void BlockPixels(int64_t cb, const BlockTaps& t, int64_t ox) {
 template <int L, int K, int R>
 inline void BlockRow(int64_t cb, const BlockTaps& t, int64_t width) {
   int64_t ox = 0;
-  for (; ox + 8 <= width; ox += 8) BlockPixels<L, K, R, 8>(cb, t, ox);
+  if constexpr (CMV3_SIMD == 16) for (; ox + 8 <= width; ox += 8) BlockPixels<L, K, R, 8>(cb, t, ox);
   for (; ox + 4 <= width; ox += 4) BlockPixels<L, K, R, 4>(cb, t, ox);
   for (; ox < width; ++ox) BlockPixels<L, K, R, 1>(cb, t, ox);
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "depthwise.h"
+#include "simd.h"
 
 namespace cmv3 {
 namespace {
@@ -42,12 +43,17 @@ inline void Store(float* p, typename VecOf<L>::T v) {
   std::memcpy(p, &v, sizeof v);
 }
 
-// Calls F::template Run<L, S, K>(cb, args...) over channels [0, co) in blocks of 16, then 8, 4, 1.
+// The widest channel block: one register. Without AVX-512 a 16-float vector is two ymm
+// registers, and the kernels' accumulators (2 rows x 8 pixels in depthwise_block.h) spill.
+constexpr int kWideBlock = CMV3_SIMD == 16 ? 16 : 8;
+
+// Calls F::template Run<L, S, K>(cb, args...) over channels [0, co) in blocks of kWideBlock (16
+// or 8), then 8, 4, 1. Each lane is one channel, so the blocking changes no sum's order of terms.
 template <typename F, int S, int K, typename... A>
 inline void ForChannelBlocks(int64_t co, A&&... args) {
   int64_t cb = 0;
-  for (; cb + 16 <= co; cb += 16) F::template Run<16, S, K>(cb, args...);
-  if (cb + 8 <= co) F::template Run<8, S, K>(cb, args...), cb += 8;
+  for (; cb + kWideBlock <= co; cb += kWideBlock) F::template Run<kWideBlock, S, K>(cb, args...);
+  if (kWideBlock > 8 && cb + 8 <= co) F::template Run<8, S, K>(cb, args...), cb += 8;
   if (cb + 4 <= co) F::template Run<4, S, K>(cb, args...), cb += 4;
   for (; cb < co; ++cb) F::template Run<1, S, K>(cb, args...);
 }

@@ -3,16 +3,16 @@
 
 #include <algorithm>
 
-#include "act_avx512.h"
+#include "act_vec.h"
 #include "common.h"
 #include "ops.h"
 
 namespace cmv3 {
 namespace {
 
-#if CMV3_AVX512
-// Blocks of this many elements are the unit of work of the threads; each block runs in 16-lane
-// steps, the last one masked.
+#if CMV3_SIMD
+// Blocks of this many elements are the unit of work of the threads; each block runs in vector
+// steps (simd.h), the last one masked.
 constexpr int64_t kBlock = 1024;
 
 template <int A>
@@ -22,7 +22,7 @@ void ForwardLoop(int64_t len, const float* x, float* y) {
   for (int64_t b = 0; b < blocks; ++b) {
     const float* xb = x + b * kBlock;
     float* yb = y + b * kBlock;
-    ForEachV16(std::min(kBlock, len - b * kBlock), [=](auto tail, int64_t i, __mmask16 m) {
+    ForEachV(std::min(kBlock, len - b * kBlock), [=](auto tail, int64_t i, VB m) {
       constexpr bool kT = decltype(tail)::value;
       StoreV<kT>(yb + i, m, ActV<A>(LoadV<kT>(xb + i, m)));
     });
@@ -36,9 +36,9 @@ void BackwardLoop(int64_t len, const float* x, const float* dy, float* dx) {
   for (int64_t b = 0; b < blocks; ++b) {
     const float *xb = x + b * kBlock, *dyb = dy + b * kBlock;
     float* dxb = dx + b * kBlock;
-    ForEachV16(std::min(kBlock, len - b * kBlock), [=](auto tail, int64_t i, __mmask16 m) {
+    ForEachV(std::min(kBlock, len - b * kBlock), [=](auto tail, int64_t i, VB m) {
       constexpr bool kT = decltype(tail)::value;
-      StoreV<kT>(dxb + i, m, _mm512_mul_ps(LoadV<kT>(dyb + i, m), ActGradV<A>(LoadV<kT>(xb + i, m))));
+      StoreV<kT>(dxb + i, m, Mul(LoadV<kT>(dyb + i, m), ActGradV<A>(LoadV<kT>(xb + i, m))));
     });
   }
 }
