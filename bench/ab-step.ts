@@ -8,7 +8,6 @@
 // must take the calls this checkout's JS makes (e.g. a build from before bf16-only batch-norm
 // outputs refuses y = null): build it from this checkout with only the native change undone.
 // The starting variant rotates from round to round, so no variant always runs first.
-import { parseArgs } from 'node:util';
 import { existsSync, realpathSync } from 'node:fs';
 import { ADDON_PATH, loadOnednnBackend } from '../src/backend/onednn.js';
 import { getBackend } from '../src/backend/select.js';
@@ -19,7 +18,7 @@ import { resolveSpec } from '../src/models/registry.js';
 import { BatchNormAct } from '../src/nn/batchnorm.js';
 import { leaves } from '../src/nn/container.js';
 import { Optimizer } from '../src/optim/optimizer.js';
-import { failer, median, type Fail } from './cli.js';
+import { failer, median, parseOptions, type Fail } from './cli.js';
 
 interface Variant {
   precision: 'f32' | 'bf16';
@@ -34,7 +33,7 @@ const VARIANTS: Record<string, Variant> = {
   'bf16-no-links': { precision: 'bf16', cut: ['halfOnly', 'links'] },
 };
 
-const { values } = parseArgs({
+const { values } = parseOptions('bench:ab', {
   options: {
     variants: { type: 'string', default: 'f32,bf16,bf16-no-halfonly' },
     batch: { type: 'string', default: '128' },

@@ -9,15 +9,14 @@
 // variant writes its own outputs, and the largest difference of every variant's outputs from the
 // first variant's is printed at the end (0 = the same bits, as two builds of one kernel should).
 import { existsSync, realpathSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ADDON_PATH, loadOnednnBackend } from '../src/backend/onednn.js';
 import type { Backend, ConvGeometry } from '../src/backend/types.js';
 import { Model } from '../src/model.js';
 import { buildNetwork } from '../src/models/build.js';
 import { resolveSpec } from '../src/models/registry.js';
-import { failer, type Fail } from './cli.js';
+import { failer, parseOptions, type Fail } from './cli.js';
 
-const { values } = parseArgs({
+const { values } = parseOptions('bench:dw', {
   options: {
     modes: { type: 'string', default: 'default,custom,onednn' },
     baseline: { type: 'string' },

@@ -3,7 +3,6 @@
 // -icount shift=0): outputs byte for byte against the int8 engine, top-1, instructions per image
 // and per layer beside the cost model's estimate, flash, arena, stack. Writes BENCHMARKS.md.
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import { compileGraph } from '../src/compile/compile.js';
 import { runM7 } from '../src/compile/toolchain.js';
 import { int8Inputs, scoreOutputs } from '../src/compile/verify.js';
@@ -15,8 +14,9 @@ import { readTflite } from '../src/deploy/tflite/read.js';
 import { writeTflite } from '../src/deploy/tflite/write.js';
 import { loadTrained } from '../src/train/trained.js';
 import { writeSection } from './section.js';
+import { parseOptions } from './cli.js';
 
-const { values } = parseArgs({
+const { values } = parseOptions('bench:emulate', {
   options: {
     images: { type: 'string', default: '200' }, calibration: { type: 'string', default: '500' },
     models: { type: 'string', default: 'cmv3-w0.5-relu6-cifar10,cmv3-w0.5-cifar10' }, 'no-write': { type: 'boolean' },

@@ -7,13 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { readMetrics } from '../src/train/run.js';
 import { findCifar } from '../test/helpers.js';
 import { writeSection } from './section.js';
+import { parseOptions } from './cli.js';
 
-const { values } = parseArgs({ options: { 'no-write': { type: 'boolean' } } });
+const { values } = parseOptions('bench:explore-workers', { options: { 'no-write': { type: 'boolean' } } });
 const data = findCifar();
 if (!data) { console.error('bench:explore-workers: CIFAR-10 not found; set CMV3_DATA to the cifar-10-batches-bin folder'); process.exit(1); }
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));

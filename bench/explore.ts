@@ -4,7 +4,6 @@
 // study's fidelity (validation, float test, int8 test). Writes the BENCHMARKS.md section
 // explore:<space>, stating the fidelity, the date, the machine and the command.
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import { studyFile } from '../src/api/explore.js';
 import type { ExploreOptions } from '../src/explore/driver.js';
 import { studyResult } from '../src/explore/show.js';
@@ -13,8 +12,9 @@ import { baseGenes } from '../src/explore/strategy.js';
 import { Study } from '../src/explore/store.js';
 import { exploreArgs } from './explore-args.js';
 import { writeSection } from './section.js';
+import { parseOptions } from './cli.js';
 
-const { values, positionals } = parseArgs({ options: { 'no-write': { type: 'boolean' } }, allowPositionals: true });
+const { values, positionals } = parseOptions('bench:explore', { options: { 'no-write': { type: 'boolean' } }, allowPositionals: true });
 if (positionals.length !== 1) { console.error('usage: npm run bench:explore -- studies/NAME [--no-write]'); process.exit(2); }
 let study: Study;
 try {

@@ -5,17 +5,16 @@
 // it is matched to the study's trials by its network, and Spearman's rho is taken between each
 // rung's validation accuracy and the final test accuracy. Writes BENCHMARKS.md explore-fidelity:<space>.
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import { studyFile } from '../src/api/explore.js';
 import type { ExploreOptions } from '../src/explore/driver.js';
 import { specKey, type Space } from '../src/explore/space.js';
 import { spearman } from '../src/explore/stats.js';
 import { Study } from '../src/explore/store.js';
 import { readRetrained } from '../src/explore/retrained.js';
-import { failer, type Fail } from './cli.js';
+import { failer, parseOptions, type Fail } from './cli.js';
 import { writeSection } from './section.js';
 
-const { values, positionals } = parseArgs({ options: { 'no-write': { type: 'boolean' } }, allowPositionals: true });
+const { values, positionals } = parseOptions('bench:fidelity', { options: { 'no-write': { type: 'boolean' } }, allowPositionals: true });
 if (positionals.length < 3) { console.error('usage: npm run bench:fidelity -- studies/NAME runs/A runs/B [...] (at least two retrained candidates: run folders, .ckpt files or pretrained names)'); process.exit(2); }
 const [studyArg, ...runs] = positionals;
 const fail: Fail = failer('bench:fidelity', 1);

@@ -5,12 +5,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { dataDir } from '../src/cli/common.js';
 import { makeCases, makeFixtures, runCases, tally } from '../test/fuzz.js';
 import { writeSection } from './section.js';
+import { parseOptions } from './cli.js';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' }, parallel: { type: 'string', default: '2' }, 'no-write': { type: 'boolean' } } });
+const { values } = parseOptions('fuzz', { options: { count: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' }, parallel: { type: 'string', default: '2' }, 'no-write': { type: 'boolean' } } });
 const count = Number(values.count), seed = Number(values.seed);
 const t0 = performance.now();
 const fixtures = await makeFixtures(mkdtempSync(join(tmpdir(), 'cmv3-fuzz-')), dataDir(undefined));

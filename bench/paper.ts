@@ -14,7 +14,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { evaluate } from '../src/api/evaluate.js';
 import { exportModel, report } from '../src/api/deploy.js';
 import { emulate } from '../src/api/mcu.js';
@@ -24,6 +23,7 @@ import { pretrainedPath } from '../src/train/pretrained.js';
 import { loadCheckpoint } from '../src/io/checkpoint.js';
 import { findCifar } from '../test/helpers.js';
 import { writeSection } from './section.js';
+import { parseOptions } from './cli.js';
 
 /** A table row: its runs (seed i+1 in runs[i]), how they are trained (`cmv3 train` options but the seed and folder), the shipped name. */
 interface Row { label: string; runs: string[]; train: string[]; weights?: string; paperAcc: number; paperSize?: string; paperParams?: number }
@@ -47,7 +47,7 @@ const ABLATION: Row[] = [
 ];
 const OBSERVERS = ['minmax', 'percentile', 'mse'] as const;
 
-const { values } = parseArgs({ options: { 'no-write': { type: 'boolean' }, train: { type: 'boolean' }, 'dry-run': { type: 'boolean' } } });
+const { values } = parseOptions('bench:paper', { options: { 'no-write': { type: 'boolean' }, train: { type: 'boolean' }, 'dry-run': { type: 'boolean' } } });
 if (values['dry-run'] && !values.train) { console.error('bench:paper: --dry-run goes with --train'); process.exit(2); }
 const found = findCifar();
 if (!found) { console.error('bench:paper: CIFAR-10 not found; set CMV3_DATA to the cifar-10-batches-bin folder'); process.exit(1); }

@@ -3,7 +3,6 @@
 // in int8 for each calibration observer (int8 engine, TFLite Micro reference arithmetic), the
 // int8 file's size and planned arena, and the engines' speed; results go to BENCHMARKS.md.
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import { readDataset } from '../src/data/folder.js';
 import type { Observer } from '../src/deploy/calibrate.js';
 import { Int8Engine } from '../src/deploy/engine-int8.js';
@@ -15,8 +14,9 @@ import { writeTflite } from '../src/deploy/tflite/write.js';
 import { evaluateSet } from '../src/train/evaluate.js';
 import { loadTrained } from '../src/train/trained.js';
 import { writeSection } from './section.js';
+import { parseOptions } from './cli.js';
 
-const { values } = parseArgs({
+const { values } = parseOptions('bench:quant', {
   options: {
     model: { type: 'string', default: 'cmv3-w0.5-cifar10' }, calibration: { type: 'string', default: '500' },
     observers: { type: 'string', default: 'minmax,percentile,mse' }, limit: { type: 'string' }, 'no-write': { type: 'boolean' },

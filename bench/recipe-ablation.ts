@@ -5,7 +5,6 @@
 // back, an interrupted one resumed, so the bench continues across sessions. Writes BENCHMARKS.md.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { dataDir } from '../src/cli/common.js';
 import { resolveSpec } from '../src/models/registry.js';
 import { PAPER_RECIPE, type Recipe } from '../src/train/recipe.js';
@@ -13,6 +12,7 @@ import { createRun, readMetrics, readRunConfig, runPaths } from '../src/train/ru
 import { newRunConfig, train } from '../src/train/trainer.js';
 import { formatDuration } from '../src/train/time-to.js';
 import { writeSection } from './section.js';
+import { parseOptions } from './cli.js';
 
 interface Row { name: string; change: string; apply(r: Recipe): Recipe }
 
@@ -27,7 +27,7 @@ export const ROWS: Row[] = [
   { name: 'altflip', change: '+ alternating flips (from random)', apply: (r) => ({ ...r, aug: { ...r.aug, alternateFlip: true } }) },
 ];
 
-const { values } = parseArgs({ options: { epochs: { type: 'string', default: '6' }, rows: { type: 'string' }, threads: { type: 'string', default: '2' }, data: { type: 'string' } } });
+const { values } = parseOptions('bench:recipe', { options: { epochs: { type: 'string', default: '6' }, rows: { type: 'string' }, threads: { type: 'string', default: '2' }, data: { type: 'string' } } });
 const epochs = Number(values.epochs), threads = Number(values.threads);
 const wanted = values.rows ? new Set(values.rows.split(',')) : null;
 const root = `runs/recipe-ablation-e${epochs}`;

@@ -9,7 +9,6 @@ import { spawnSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadOnednnAddon } from '../src/backend/onednn.js';
 import { getBackend } from '../src/backend/select.js';
 import { PRECISIONS, type Backend, type Precision } from '../src/backend/types.js';
@@ -19,11 +18,11 @@ import { resolveSpec } from '../src/models/registry.js';
 import { Rng } from '../src/nn/random.js';
 import { Optimizer } from '../src/optim/optimizer.js';
 import { summarize } from '../src/summary.js';
-import { failer, median, type Fail } from './cli.js';
+import { failer, median, parseOptions, type Fail } from './cli.js';
 import { profiledBackend } from './profile.js';
 import { writeSection } from './section.js';
 
-const { values } = parseArgs({
+const { values } = parseOptions('bench:train', {
   options: {
     'batch-sizes': { type: 'string', default: '32,64,128' }, steps: { type: 'string', default: '20' },
     threads: { type: 'string', default: '2' }, precisions: { type: 'string', default: 'f32,bf16' },
