@@ -120,6 +120,19 @@ void CorrGrad(const float* const* rows, int64_t off, int64_t ss, const float* d,
     }
 }
 
+// CorrGrad over KR rows in groups whose KR*T accumulators, 4 dy vectors and a source vector fit
+// the vector registers (32 with AVX-512: 5x5 in one group; 16 with AVX2: 5x5 in groups of 2, 2
+// and 1, which spilled as one). Each accumulator is one (row, tap) sum over the same outputs in
+// the same order, so the grouping changes no bit.
+constexpr int kVecRegs = CMV3_SIMD == 16 ? 32 : 16;
+template <int L, int KR, int T>
+void CorrGradRows(const float* const* rows, int64_t off, int64_t ss, const float* d, int64_t ds, int64_t n,
+                  float* out, int64_t ok, int64_t ot) {
+  constexpr int G = std::min(KR, std::max(1, (kVecRegs - 5) / T));
+  CorrGrad<L, G, T>(rows, off, ss, d, ds, n, out, ok, ot);
+  if constexpr (G < KR) CorrGradRows<L, KR - G, T>(rows + G, off, ss, d, ds, n, out + G * ok, ok, ot);
+}
+
 // One input row, any tap count (chunks of at most 5): the path for kernel sizes without a
 // compile-time specialization.
 template <int L>
@@ -214,8 +227,8 @@ struct BackwardWeightsRow {
     const int64_t co = t.co;
     if constexpr (K > 0) {  // all K rows at once: the dy loads are shared
       static_assert(S == 1 || S == 2, "");
-      CorrGrad<L, K, (K + S - 1) / S>(t.rows, cb, S * co, dy + cb, co, ow, racc + cb, K * co, S * co);
-      if constexpr (S == 2) CorrGrad<L, K, K / 2>(t.rows, co + cb, 2 * co, dy + cb, co, ow, racc + co + cb, K * co, 2 * co);
+      CorrGradRows<L, K, (K + S - 1) / S>(t.rows, cb, S * co, dy + cb, co, ow, racc + cb, K * co, S * co);
+      if constexpr (S == 2) CorrGradRows<L, K, K / 2>(t.rows, co + cb, 2 * co, dy + cb, co, ow, racc + co + cb, K * co, 2 * co);
     } else {
       const int64_t s = t.stride, kw = t.kw;
       for (int64_t k = 0; k < t.nk; ++k) {
