@@ -19,6 +19,7 @@ export const PRETRAINED: PretrainedEntry[] = [
   { name: 'cmv3-w0.5-relu6-cifar10', file: `${ROOT}cmv3-w0.5-relu6-cifar10.ckpt`, description: 'the same, fine-tuned with ReLU6 in place of Mish (the int8 deployment model)' },
   { name: 'cmv3-w0.75-cifar10', file: `${ROOT}cmv3-w0.75-cifar10.ckpt`, description: 'cmv3 width 0.75 (the paper\'s Table II) with the fast recipe (25 epochs)' },
   { name: 'cmv3-w1.0-cifar10', file: `${ROOT}cmv3-w1.0-cifar10.ckpt`, description: 'cmv3 width 1.0 (the paper\'s Table II) with the fast recipe (25 epochs)' },
+  { name: 'cmv3-w1.5-cifar10', file: `${ROOT}cmv3-w1.5-cifar10.ckpt`, description: 'cmv3 width 1.5 (the paper\'s Table II) with the fast recipe (25 epochs)' },
 ];
 
 /** The packaged checkpoint for a pretrained name, or null when the name is not one (or not shipped). */
