@@ -237,6 +237,9 @@ if (!values['no-torch']) {
 
 if (!values['no-write']) {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  // The model name does not tell these EPYCs apart: the vector extensions do (native/simd.h).
+  const flags = existsSync('/proc/cpuinfo') ? (/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').split(/\s+/) : [];
+  const isa = flags.includes('avx512f') ? `AVX-512${flags.includes('avx512_bf16') ? ' with BF16' : ''}` : flags.includes('avx2') ? 'AVX2, no AVX-512' : 'no AVX2';
   const date = new Date().toISOString().slice(0, 10);
   const table = ours.map((o) => {
     const t = torch?.results.find((r) => r.batch === o.batch);
@@ -247,7 +250,7 @@ if (!values['no-write']) {
   const bestOf = (pr: Precision) => Math.max(...ours.filter((o) => o.precision === pr).map((o) => o.train));
   const best = bestOf('f32');
   const section = [
-    `Measured ${date} on ${cpu}, ${cpus().length} cores, ${threads} threads, Node ${process.version}, oneDNN backend; PyTorch ${torch?.torch ?? 'not run'} (Debian python3-torch, channels_last, same thread count, same network built from the same graph).`,
+    `Measured ${date} on ${cpu} (${isa}), ${cpus().length} cores, ${threads} threads, Node ${process.version}, oneDNN backend; PyTorch ${torch?.torch ?? 'not run'} (Debian python3-torch, channels_last, same thread count, same network built from the same graph).`,
     `Command: \`npm run bench:train\` (${steps} timed steps per batch size and precision after 3 warm-up steps, in ${rounds} turns of ${perRound} alternating between the precisions, the median turn reported; random inputs; SGD+Nesterov update included).`,
     '',
     '| precision | batch | cmv3 train img/s | share of the compute limit | cmv3 inference img/s | cmv3 peak RSS MB | PyTorch train img/s (float32) | PyTorch inference img/s | train speed-up |',
