@@ -1,6 +1,7 @@
 // What the bench scripts' command lines share: one error format (the script's name, one line, an
-// exit code, no stack trace), option parsing that uses it, and the median they report. `fail` needs its explicit `Fail` type
-// where it is declared, so that TypeScript narrows after a call as it does for a `never` function.
+// exit code, no stack trace), option parsing that uses it, and the median they report. `fail`
+// needs its explicit `Fail` type where it is declared, so that TypeScript narrows after a call as
+// it does for a `never` function.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export type Fail = (message: string) => never;

@@ -89,7 +89,7 @@ void Normalize(int64_t rows, int64_t c, const float* __restrict x, const float* 
         ForEachV(c, [=](auto tail, int64_t ch, VB m) {
           constexpr bool kT = decltype(tail)::value;
           VF z = Fmadd(Sub(LoadV<kT>(xr + ch, m), LoadV<kT>(mean + ch, m)),
-                                  LoadV<kT>(scale + ch, m), LoadV<kT>(beta + ch, m));
+                       LoadV<kT>(scale + ch, m), LoadV<kT>(beta + ch, m));
           StoreV<kT>(yr + ch, m, ActV<A>(z));
         });
         if (yh != nullptr) RoundRow(c, yr, yh + r * c);

@@ -124,11 +124,10 @@ void CorrGrad(const float* const* rows, int64_t off, int64_t ss, const float* d,
 // the vector registers (32 with AVX-512: 5x5 in one group; 16 with AVX2: 5x5 in groups of 2, 2
 // and 1, which spilled as one). Each accumulator is one (row, tap) sum over the same outputs in
 // the same order, so the grouping changes no bit.
-constexpr int kVecRegs = CMV3_SIMD == 16 ? 32 : 16;
 template <int L, int KR, int T>
 void CorrGradRows(const float* const* rows, int64_t off, int64_t ss, const float* d, int64_t ds, int64_t n,
                   float* out, int64_t ok, int64_t ot) {
-  constexpr int G = std::min(KR, std::max(1, (kVecRegs - 5) / T));
+  constexpr int G = std::min(KR, std::max(1, (kVectorRegisters - 5) / T));
   CorrGrad<L, G, T>(rows, off, ss, d, ds, n, out, ok, ot);
   if constexpr (G < KR) CorrGradRows<L, KR - G, T>(rows + G, off, ss, d, ds, n, out + G * ok, ok, ot);
 }

@@ -4,7 +4,7 @@
 //
 // Why blocks of rows: one output row at a time (ForwardRow) loads every source vector once per
 // output row it feeds, and each 4-pixel block reloads its weights, so the loads keep pace with
-// the FMAs. A block of two output rows x 8 pixels loads (K + 1) x (K + 7) source vectors for
+// the FMAs. A block of two output rows x 8 pixels (4 without AVX-512: kBlockPixels) loads (K + 1) x (K + 7) source vectors for
 // 2 x 8 x K x K FMAs (3x3: 40 source loads for 144 FMAs; one row x 4 pixels: 18 for 36).
 // Measured on one core, in cache, one image (2026-12-06, a standalone copy of both loops):
 // 32x32x144 3x3 45.7 -> 85.5 GFLOP/s, 16x16x288 5x5 39.1 -> 114.8 (this machine's sgemm runs
@@ -72,12 +72,16 @@ inline void BlockPixels(int64_t cb, const BlockTaps& t, int64_t ox) {
     for (int p = 0; p < P; ++p) Store<L>(t.outs[o] + (ox + p) * co + cb, a[o][p]);
 }
 
-// All pixels of one channel block: 8 at a time, then 4, then 1.
+// Pixels per block: 2 rows x 8 pixels of accumulators fit AVX-512's 32 registers; with 16 (AVX2)
+// they spilled, and 4 pixels measured faster there (bench:dw, 2026-12-06).
+constexpr int kBlockPixels = CMV3_SIMD == 16 ? 8 : 4;
+
+// All pixels of one channel block: kBlockPixels at a time, then 4, then 1.
 template <int L, int K, int R>
 inline void BlockRow(int64_t cb, const BlockTaps& t, int64_t width) {
   int64_t ox = 0;
-  if constexpr (CMV3_SIMD == 16) for (; ox + 8 <= width; ox += 8) BlockPixels<L, K, R, 8>(cb, t, ox);
-  for (; ox + 4 <= width; ox += 4) BlockPixels<L, K, R, 4>(cb, t, ox);
+  for (; ox + kBlockPixels <= width; ox += kBlockPixels) BlockPixels<L, K, R, kBlockPixels>(cb, t, ox);
+  if constexpr (kBlockPixels > 4) for (; ox + 4 <= width; ox += 4) BlockPixels<L, K, R, 4>(cb, t, ox);
   for (; ox < width; ++ox) BlockPixels<L, K, R, 1>(cb, t, ox);
 }
 

@@ -14,6 +14,11 @@
 #define CMV3_SIMD 0
 #endif
 
+// Vector registers the kernels may count on for accumulators: 32 zmm with AVX-512, else 16.
+namespace cmv3 {
+constexpr int kVectorRegisters = CMV3_SIMD == 16 ? 32 : 16;
+}  // namespace cmv3
+
 #if CMV3_SIMD
 // GCC 12 warns about _mm512_undefined_ps() (its self-initialised placeholder for the unused
 // masked-off source) in every min/max/roundscale/scalef: a known false positive, silenced for
