@@ -10,7 +10,9 @@
         "native/bn_act.cc",
         "native/eltwise.cc",
         "native/misc.cc",
-        "native/int8.cc"
+        "native/int8.cc",
+        "native/int8_lookup.cc",
+        "native/float_conv.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

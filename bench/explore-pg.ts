@@ -11,11 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { findCifar } from '../test/helpers.js';
 import { fakeQueue, PG_PASSWORD, startCluster } from '../test/pg-cluster.js';
 import { writeSection } from './section.js';
-import { parseOptions } from './cli.js';
+import { failer, parseOptions, type Fail } from './cli.js';
 
 const { values } = parseOptions('bench:explore-pg', { options: { 'no-write': { type: 'boolean' } } });
 const data = findCifar();
-if (!data) { console.error('bench:explore-pg: CIFAR-10 not found; set CMV3_DATA to the cifar-10-batches-bin folder'); process.exit(1); }
+const fail: Fail = failer('bench:explore-pg', 1);
+if (!data) fail('CIFAR-10 not found; set CMV3_DATA to the cifar-10-batches-bin folder');
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const CLAIMER = fileURLToPath(new URL('../test/pg-claimer.js', import.meta.url));
 const STUDY = ['--space', 'paper-widths', '--strategy', 'grid', '--trials', '5', '--rungs', '1x2000', '--validation', '500', '--limit-test', '500', '--int8-images', '0', '--seed', '1'];

@@ -11,11 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { readMetrics } from '../src/train/run.js';
 import { findCifar } from '../test/helpers.js';
 import { writeSection } from './section.js';
-import { parseOptions } from './cli.js';
+import { failer, parseOptions, type Fail } from './cli.js';
 
 const { values } = parseOptions('bench:explore-workers', { options: { 'no-write': { type: 'boolean' } } });
 const data = findCifar();
-if (!data) { console.error('bench:explore-workers: CIFAR-10 not found; set CMV3_DATA to the cifar-10-batches-bin folder'); process.exit(1); }
+const fail: Fail = failer('bench:explore-workers', 1);
+if (!data) fail('CIFAR-10 not found; set CMV3_DATA to the cifar-10-batches-bin folder');
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const STUDY = ['--space', 'paper-widths', '--trials', '2', '--rungs', '2x20000', '--limit-test', '2000', '--int8-images', '0', '--seed', '1', '--data', data];
 
@@ -25,7 +26,7 @@ for (const [workers, threads] of [[1, 2], [2, 1]]) {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [CLI, 'explore', ...STUDY, '--workers', String(workers), '--threads', String(threads), '--out', out], { encoding: 'utf8' });
   const wall = (performance.now() - t0) / 1000;
-  if (r.status !== 0) { console.error(`bench:explore-workers: the study failed (${r.status}): ${r.stderr.trim().split('\n').at(-1)}`); process.exit(1); }
+  if (r.status !== 0) fail(`the study failed (${r.status}): ${r.stderr.trim().split('\n').at(-1)}`);
   const ips = ['0001', '0002'].map((id) => readMetrics(join(out, 'trials', id)).map((m) => m.imagesPerSec));
   const acc = ['0001', '0002'].map((id) => readMetrics(join(out, 'trials', id)).at(-1)?.testAcc ?? NaN);
   const line = `| ${workers} x ${threads} | ${wall.toFixed(1)} s | ${ips.map((v) => v.map((x) => x.toFixed(0)).join(', ')).join(' / ')} | ${acc.map((a) => `${(100 * a).toFixed(2)}%`).join(' / ')} |`;

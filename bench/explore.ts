@@ -12,16 +12,16 @@ import { baseGenes } from '../src/explore/strategy.js';
 import { Study } from '../src/explore/store.js';
 import { exploreArgs } from './explore-args.js';
 import { writeSection } from './section.js';
-import { parseOptions } from './cli.js';
+import { failer, parseOptions, type Fail } from './cli.js';
 
 const { values, positionals } = parseOptions('bench:explore', { options: { 'no-write': { type: 'boolean' } }, allowPositionals: true });
-if (positionals.length !== 1) { console.error('usage: npm run bench:explore -- studies/NAME [--no-write]'); process.exit(2); }
+const usage: Fail = failer('bench:explore'), fail: Fail = failer('bench:explore', 1);
+if (positionals.length !== 1) usage('usage: npm run bench:explore -- studies/NAME [--no-write]');
 let study: Study;
 try {
   study = Study.open(studyFile(positionals[0]));
 } catch (err) {
-  console.error(`bench:explore: ${(err as Error).message}`);
-  process.exit(1);
+  fail((err as Error).message);
 }
 const meta = study.meta(), space = meta.space as Space, o = meta.options as ExploreOptions;
 const res = await studyResult(study);

@@ -15,7 +15,8 @@ import { failer, parseOptions, type Fail } from './cli.js';
 import { writeSection } from './section.js';
 
 const { values, positionals } = parseOptions('bench:fidelity', { options: { 'no-write': { type: 'boolean' } }, allowPositionals: true });
-if (positionals.length < 3) { console.error('usage: npm run bench:fidelity -- studies/NAME runs/A runs/B [...] (at least two retrained candidates: run folders, .ckpt files or pretrained names)'); process.exit(2); }
+const usage: Fail = failer('bench:fidelity');
+if (positionals.length < 3) usage('usage: npm run bench:fidelity -- studies/NAME runs/A runs/B [...] (at least two retrained candidates: run folders, .ckpt files or pretrained names)');
 const [studyArg, ...runs] = positionals;
 const fail: Fail = failer('bench:fidelity', 1);
 let study: Study;

@@ -3,15 +3,16 @@
 // final-epoch float32 test accuracy (metrics.jsonl), its int8 test accuracy per observer, the int8
 // and float32 .tflite sizes, the planned arena and the estimated latency on the i.MX RT1060 (TFLite
 // Micro), and cmv3's own C on the emulated Cortex-M7 (`cmv3 emulate`: instructions per image, arena).
-// Measuring a row's int8 figures takes about 12 minutes, so they are kept beside its run in
-// paper-figures.json (committed with the run) and measured again only when that file is missing.
+// Measuring a row's int8 figures takes minutes (three calibrations and 10,000 int8 images each), so
+// they are kept beside its run in paper-figures.json (committed with the run) and measured again only
+// when that file is missing; paper-figures.partial.json keeps the observers done so far.
 // Rows whose runs are missing or unfinished are listed as such. Needs the machine to itself.
 // --train instead trains, one after the other, every run of the tables that is missing (from the
 // row's `train` settings) or unfinished (`cmv3 train --resume`), and stops at the first that does
 // not finish: Ctrl-C saves that run's last.ckpt, so the runs span sessions (commit the folder, run
 // it again next time). --dry-run prints the commands without running them.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { evaluate } from '../src/api/evaluate.js';
@@ -23,7 +24,7 @@ import { pretrainedPath } from '../src/train/pretrained.js';
 import { loadCheckpoint } from '../src/io/checkpoint.js';
 import { findCifar } from '../test/helpers.js';
 import { writeSection } from './section.js';
-import { parseOptions } from './cli.js';
+import { failer, parseOptions, type Fail } from './cli.js';
 
 /** A table row: its runs (seed i+1 in runs[i]), how they are trained (`cmv3 train` options but the seed and folder), the shipped name. */
 interface Row { label: string; runs: string[]; train: string[]; weights?: string; paperAcc: number; paperSize?: string; paperParams?: number }
@@ -48,9 +49,10 @@ const ABLATION: Row[] = [
 const OBSERVERS = ['minmax', 'percentile', 'mse'] as const;
 
 const { values } = parseOptions('bench:paper', { options: { 'no-write': { type: 'boolean' }, train: { type: 'boolean' }, 'dry-run': { type: 'boolean' } } });
-if (values['dry-run'] && !values.train) { console.error('bench:paper: --dry-run goes with --train'); process.exit(2); }
+const usage: Fail = failer('bench:paper'), fail: Fail = failer('bench:paper', 1);
+if (values['dry-run'] && !values.train) usage('--dry-run goes with --train');
 const found = findCifar();
-if (!found) { console.error('bench:paper: CIFAR-10 not found; set CMV3_DATA to the cifar-10-batches-bin folder'); process.exit(1); }
+if (!found) fail('CIFAR-10 not found; set CMV3_DATA to the cifar-10-batches-bin folder');
 const data: string = found;
 if (values.train) trainMissing();
 
@@ -106,8 +108,7 @@ function trainMissing(): never {
     if (values['dry-run']) continue;
     const r = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' });
     if (r.status !== 0) {
-      console.error(`bench:paper: stopped: that run exited with ${r.status ?? r.signal}; commit its folder (config.json, metrics.jsonl, the plots, last.ckpt) and run npm run bench:paper -- --train again to continue`);
-      process.exit(1);
+      fail(`stopped: that run exited with ${r.status ?? r.signal}; commit its folder (config.json, metrics.jsonl, the plots, last.ckpt) and run npm run bench:paper -- --train again to continue`);
     }
   }
   process.exit(0);
@@ -128,14 +129,23 @@ async function figures(row: Row): Promise<Figures | string> {
   const checkpoint = weightsOf(row);
   if (!checkpoint) return `${run}/last.ckpt missing`;
   const model = await loadModel(checkpoint);
-  const int8: Record<string, number> = {};
-  for (const observer of OBSERVERS) int8[observer] = 100 * (await evaluate(model, { data, int8: { data, observer } })).top1;
+  // Each observer's figure is kept as it comes, so a row stopped part-way (a session's end) goes on
+  // from the next observer; the partial file goes once the row is whole.
+  const partialFile = join(run, 'paper-figures.partial.json');
+  const partial = existsSync(partialFile) ? JSON.parse(readFileSync(partialFile, 'utf8')) as { checkpoint: string; int8: Record<string, number> } : null;
+  const int8: Record<string, number> = partial?.checkpoint === checkpoint ? partial.int8 : {};
+  for (const observer of OBSERVERS) {
+    if (int8[observer] !== undefined) continue;
+    int8[observer] = 100 * (await evaluate(model, { data, int8: { data, observer } })).top1;
+    writeFileSync(partialFile, JSON.stringify({ checkpoint, int8 }, null, 2) + '\n');
+  }
   const best = OBSERVERS.reduce((a, b) => (int8[b] > int8[a] ? b : a));
   const r = await report(model, { data, observer: best });
   const f32 = await exportModel(model, { format: 'tflite' });
   const out: Figures = { checkpoint, int8, int8Bytes: r.flash.modelBytes, float32Bytes: f32.bytes.length, arenaBytes: r.sram.arenaBytes, latencyMs: r.latencyMs, measured: new Date().toISOString().slice(0, 10),
     emulated: await emulated(checkpoint, best) };
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  rmSync(partialFile, { force: true });
   return out;
 }
 

@@ -12,7 +12,7 @@ import { createRun, readMetrics, readRunConfig, runPaths } from '../src/train/ru
 import { newRunConfig, train } from '../src/train/trainer.js';
 import { formatDuration } from '../src/train/time-to.js';
 import { writeSection } from './section.js';
-import { parseOptions } from './cli.js';
+import { failer, parseOptions, type Fail } from './cli.js';
 
 interface Row { name: string; change: string; apply(r: Recipe): Recipe }
 
@@ -34,8 +34,8 @@ const root = `runs/recipe-ablation-e${epochs}`;
 // Rows of an ablation train on one dataset: without --data, the one the first row recorded.
 const data = dataDir(values.data, `${root}/${ROWS[0].name}`);
 if (!existsSync(join(data, 'data_batch_1.bin'))) {
-  console.error(`bench:recipe: no CIFAR-10 training batches in ${data}; pass --data DIR (the cifar-10-batches-bin folder) or set CMV3_DATA`);
-  process.exit(2);
+  const usage: Fail = failer('bench:recipe');
+  usage(`no CIFAR-10 training batches in ${data}; pass --data DIR (the cifar-10-batches-bin folder) or set CMV3_DATA`);
 }
 const signal = { stop: false };
 process.on('SIGINT', () => { signal.stop = true; console.error('stopping after this step and saving'); });

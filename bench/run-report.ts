@@ -5,18 +5,19 @@ import { buildNetwork } from '../src/models/build.js';
 import { summarize } from '../src/summary.js';
 import { readRunConfig, readMetrics } from '../src/train/run.js';
 import { REPORT_LEVELS, timeToAccuracy, wallCountsEval } from '../src/train/time-to.js';
+import { failer, type Fail } from './cli.js';
 
 const dir = process.argv[2];
-if (!dir) {
-  console.error('usage: node dist/bench/run-report.js <run folder>');
-  process.exit(2);
+const usage: Fail = failer('run-report'), fail: Fail = failer('run-report', 1);
+if (!dir) usage('usage: node dist/bench/run-report.js <run folder>');
+let config: ReturnType<typeof readRunConfig>;
+try {
+  config = readRunConfig(dir);
+} catch (err) {
+  fail((err as Error).message);
 }
-const config = readRunConfig(dir);
 const m = readMetrics(dir);
-if (!m.length) {
-  console.error(`${dir} has no finished epoch yet`);
-  process.exit(1);
-}
+if (!m.length) fail(`${dir} has no finished epoch yet`);
 // The parameter count tells a study candidate from its base: both carry the base's name.
 const params = summarize(buildNetwork(config.spec, { backend: referenceBackend })).params.total;
 const best = m.reduce((a, r) => (r.testAcc > a.testAcc ? r : a));

@@ -3,13 +3,12 @@
 // first reached the paper's 89.13%, and the mean and spread over the runs.
 import { readMetrics, readRunConfig } from '../src/train/run.js';
 import { timeToAccuracy } from '../src/train/time-to.js';
+import { failer, type Fail } from './cli.js';
 
 const PAPER = 0.8913;
 const dirs = process.argv.slice(2);
-if (!dirs.length) {
-  console.error('usage: node dist/bench/seeds-report.js <run folder> [<run folder> ...]');
-  process.exit(2);
-}
+const usage: Fail = failer('seeds-report'), fail: Fail = failer('seeds-report', 1);
+if (!dirs.length) usage('usage: node dist/bench/seeds-report.js <run folder> [<run folder> ...]');
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 // rounded to the second first, so 59.6 s carries into the minute instead of printing 60s
 const mmss = (s: number) => { const t = Math.round(s); return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s`; };
@@ -22,14 +21,10 @@ const rows = dirs.map((dir) => {
   try {
     config = readRunConfig(dir);
   } catch (err) {
-    console.error((err as Error).message);
-    process.exit(1);
+    fail((err as Error).message);
   }
   const m = readMetrics(dir);
-  if (!m.length) {
-    console.error(`${dir} has no finished epoch yet`);
-    process.exit(1);
-  }
+  if (!m.length) fail(`${dir} has no finished epoch yet`);
   const last = m.at(-1)!, reached = timeToAccuracy(m, PAPER);
   if (last.epoch !== config.epochs) console.error(`note: ${dir} stopped at epoch ${last.epoch} of ${config.epochs}`);
   return { dir, seed: config.seed, epochs: last.epoch, acc: last.testAcc, wall: last.wallSeconds, reached };

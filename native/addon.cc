@@ -31,6 +31,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"bf16Supported", Guarded<Bf16Supported>},
       {"sgemm", Guarded<Sgemm>},
       {"int8Conv", Guarded<Int8Conv>},
+      {"int8Lookup", Guarded<Int8Lookup>},
+      {"int8PairLookup", Guarded<Int8PairLookup>},
+      {"floatConv", Guarded<FloatConv>},
   };
   for (const auto& [name, fn] : kExports) exports.Set(name, Napi::Function::New(env, fn, name));
   ApplyDenormalMode();

@@ -5,9 +5,15 @@
 //   0 double rounding  MultiplyByQuantizedMultiplier (reference kernels, TFLite Micro)
 //   1 single rounding  ruy's (x * m + 2^(s-1)) >> s (TFLite's builtin CONV_2D)
 //   2 fp32             lrintf(float(acc) * scale[c]) (XNNPACK's QC8 microkernels)
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "common.h"
 #include "ops.h"
@@ -22,81 +28,169 @@ struct Geom {
 };
 constexpr int kGeomLength = 18;
 
-// gemmlowp SaturatingRoundingDoublingHighMul.
-inline int32_t Srdhm(int32_t a, int32_t b) {
-  if (a == b && a == INT32_MIN) return INT32_MAX;
-  const int64_t ab = static_cast<int64_t>(a) * b;
-  const int64_t nudge = ab >= 0 ? (int64_t(1) << 30) : (1 - (int64_t(1) << 30));
-  return static_cast<int32_t>((ab + nudge) / (int64_t(1) << 31));  // truncating, as in C++ there
-}
-
-// gemmlowp RoundingDivideByPOT: ties away from zero.
-inline int32_t RoundingDivideByPot(int32_t x, int e) {
-  if (e == 0) return x;
-  const int32_t mask = e >= 31 ? 0x7fffffff : static_cast<int32_t>((uint32_t(1) << e) - 1);
-  const int32_t remainder = x & mask;
-  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-  return (x >> e) + (remainder > threshold ? 1 : 0);
-}
-
-inline int64_t Requantize(int32_t acc, int mode, int32_t m, int32_t shift, float scale) {
-  if (mode == 0) {
-    const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-    // x * (1 << left_shift) is an int32 product in TFLite; it wraps in practice.
-    const int32_t xs = left ? static_cast<int32_t>(static_cast<uint32_t>(acc) << left) : acc;
-    return RoundingDivideByPot(Srdhm(xs, m), right);
-  }
-  if (mode == 1) {
-    const int total = 31 - shift;
-    return (static_cast<int64_t>(acc) * m + (int64_t(1) << (total - 1))) >> total;
-  }
-  return static_cast<int64_t>(std::nearbyint(static_cast<float>(acc) * scale));
-}
-
+// Requantizes one pixel's accumulators, all output channels at once. Each mode is one branch-free
+// loop with only 32-bit lanes and 64-bit products, adds, compares and logical shifts, which AVX2
+// has, so GCC vectorizes it; a per-element switch with 64-bit arithmetic shifts stays scalar and
+// cost more than the multiply-adds of the narrower convolutions. The clamp bounds are moved
+// before the zero point is added, so no lane leaves int32.
 struct Quant {
   const int32_t* mult;
-  const int32_t* shift;
   const float* scale;
+  std::vector<int32_t> left, right, total;  // per channel: mode 0's two shifts, mode 1's one
   int mode, out_zp, lo, hi;
-  int8_t Out(int32_t acc, int c) const {
-    int64_t v = Requantize(acc, mode, mult[c], shift[c], scale[c]) + out_zp;
-    return static_cast<int8_t>(v < lo ? lo : v > hi ? hi : v);
+  Quant(const int32_t* m, const int32_t* shift, const float* s, int count, int mode_, int zp, int lo_, int hi_)
+      : mult(m), scale(s), left(count), right(count), total(count), mode(mode_), out_zp(zp), lo(lo_), hi(hi_) {
+    for (int c = 0; c < count; ++c) {
+      left[c] = shift[c] > 0 ? shift[c] : 0;
+      right[c] = shift[c] > 0 ? 0 : -shift[c];
+      total[c] = 31 - shift[c];
+    }
+  }
+
+  void Row(const int32_t* __restrict acc, int n, int8_t* __restrict out) const {
+    const int32_t qlo = lo - out_zp, qhi = hi - out_zp;
+    const int32_t *__restrict m = mult, *__restrict ls = left.data(), *__restrict rs = right.data(), *__restrict ts = total.data();
+    if (mode == 0) {
+      // MultiplyByQuantizedMultiplier: x * 2^left wraps in int32 as in TFLite, then gemmlowp's
+      // SaturatingRoundingDoublingHighMul (the product's high half, truncated toward zero after
+      // the nudge) and RoundingDivideByPOT (ties away from zero).
+#pragma omp simd
+      for (int c = 0; c < n; ++c) {
+        const int32_t xs = static_cast<int32_t>(static_cast<uint32_t>(acc[c]) << ls[c]);
+        const int64_t ab = static_cast<int64_t>(xs) * m[c];
+        const int64_t nudged = ab + (ab >= 0 ? (int64_t(1) << 30) : 1 - (int64_t(1) << 30));
+        const int64_t toward_zero = nudged + (nudged < 0 ? (int64_t(1) << 31) - 1 : 0);
+        int32_t high = static_cast<int32_t>(static_cast<uint64_t>(toward_zero) >> 31);
+        high = (xs == INT32_MIN && m[c] == INT32_MIN) ? INT32_MAX : high;
+        const int32_t mask = static_cast<int32_t>((uint32_t(1) << rs[c]) - 1);
+        const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+        int32_t v = (high >> rs[c]) + ((high & mask) > threshold ? 1 : 0);
+        v = v < qlo ? qlo : v > qhi ? qhi : v;
+        out[c] = static_cast<int8_t>(v + out_zp);
+      }
+    } else if (mode == 1) {
+      // ruy: (x * m + 2^(total-1)) >> total, an arithmetic shift written as a logical one on the
+      // sign-flipped value.
+#pragma omp simd
+      for (int c = 0; c < n; ++c) {
+        const int64_t p = static_cast<int64_t>(acc[c]) * m[c] + (int64_t(1) << (ts[c] - 1));
+        const int64_t sign = p < 0 ? -1 : 0;
+        int64_t v = static_cast<int64_t>((static_cast<uint64_t>(p ^ sign)) >> ts[c]) ^ sign;
+        v = v < qlo ? qlo : v > qhi ? qhi : v;
+        out[c] = static_cast<int8_t>(v + out_zp);
+      }
+    } else {
+      const float* __restrict sc = scale;
+#pragma omp simd
+      for (int c = 0; c < n; ++c) {
+        float v = std::nearbyint(static_cast<float>(acc[c]) * sc[c]);
+        v = v < qlo ? qlo : v > qhi ? qhi : v;
+        out[c] = static_cast<int8_t>(static_cast<int32_t>(v) + out_zp);
+      }
+    }
   }
 };
 
-// Products w * (x - zp) fit in int16 (|w| <= 128, |x - zp| <= 255: at most 32,640), so the inner
-// loops multiply int16 by int16 and widen once to the int32 accumulator, vectorized over output
-// channels; weights are laid out (taps, Cout) as int16 once per call.
+// Products w * (x - zp) fit in int16 (|w| <= 128, |x - zp| <= 255: at most 32,640) and a sum of
+// two fits in int32, which is what vpmaddwd computes: the full convolution multiplies pairs of
+// taps against pairs of weights, 4 pixels x 16 output channels at a time, the accumulators (8
+// AVX2 registers) staying in registers over the whole reduction. Integer sums are exact in any
+// order, so the bytes are the reference's.
+constexpr int kPixelBlock = 4;
+constexpr int kChannelBlock = 16;
 
-// One output row (N, oy, :, :) of a full convolution; wt (KH*KW*Cin, Cout) int16.
-void ConvRow(const Geom& g, const int8_t* x, const int16_t* wt, const int32_t* bias, const Quant& q,
-             int b, int oy, int16_t* patch, int32_t* acc, int8_t* y) {
-  const int k = g.kh * g.kw * g.cin, cout = g.cout;
-  for (int ox = 0; ox < g.ow; ++ox) {
-    int p = 0;
-    for (int ky = 0; ky < g.kh; ++ky) {
-      const int iy = oy * g.stride - g.pad_t + ky;
-      for (int kx = 0; kx < g.kw; ++kx, p += g.cin) {
-        const int ix = ox * g.stride - g.pad_l + kx;
-        int16_t* __restrict dst = patch + p;
-        if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) {
-          for (int c = 0; c < g.cin; ++c) dst[c] = 0;  // padded taps contribute 0
-          continue;
-        }
-        const int8_t* __restrict src = x + ((static_cast<int64_t>(b) * g.h + iy) * g.w + ix) * g.cin;
-        for (int c = 0; c < g.cin; ++c) dst[c] = static_cast<int16_t>(src[c] - g.in_zp);
+// Conv weights packed for that: (K / 2 pairs, coutp, 2) int16, K rounded up to even and Cout up
+// to kChannelBlock with zero weights.
+struct PackedWeights {
+  int kp, coutp;
+  std::vector<int16_t> w;
+};
+
+PackedWeights PackConvWeights(const int8_t* w, int64_t k, int cout) {
+  PackedWeights p{static_cast<int>((k + 1) / 2 * 2), (cout + kChannelBlock - 1) / kChannelBlock * kChannelBlock, {}};
+  p.w.assign(static_cast<int64_t>(p.kp) * p.coutp, 0);
+  for (int64_t c = 0; c < cout; ++c) {
+    for (int64_t i = 0; i < k; ++i) p.w[((i / 2) * p.coutp + c) * 2 + (i & 1)] = w[c * k + i];
+  }
+  return p;
+}
+
+// acc (NP, coutp) = patch (NP, kp) x weights: NP pixels' sums without the bias.
+template <int NP>
+void ConvBlock(const int16_t* patch, const PackedWeights& pw, int32_t* acc) {
+  const int pairs = pw.kp / 2;
+  for (int c0 = 0; c0 < pw.coutp; c0 += kChannelBlock) {
+#if defined(__AVX2__)
+    __m256i s[NP][2];
+    for (int p = 0; p < NP; ++p) s[p][0] = s[p][1] = _mm256_setzero_si256();
+    for (int j = 0; j < pairs; ++j) {
+      const int16_t* wj = pw.w.data() + (static_cast<int64_t>(j) * pw.coutp + c0) * 2;
+      const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wj));
+      const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wj + 16));
+      for (int p = 0; p < NP; ++p) {
+        int32_t pair;
+        std::memcpy(&pair, patch + p * pw.kp + 2 * j, sizeof pair);
+        const __m256i xp = _mm256_set1_epi32(pair);
+        s[p][0] = _mm256_add_epi32(s[p][0], _mm256_madd_epi16(w0, xp));
+        s[p][1] = _mm256_add_epi32(s[p][1], _mm256_madd_epi16(w1, xp));
       }
     }
-    int32_t* __restrict a = acc;
-    for (int c = 0; c < cout; ++c) a[c] = bias ? bias[c] : 0;
-    for (int i = 0; i < k; ++i) {
-      const int16_t xv = patch[i];
-      const int16_t* __restrict wr = wt + static_cast<int64_t>(i) * cout;
-#pragma omp simd
-      for (int c = 0; c < cout; ++c) a[c] += static_cast<int16_t>(wr[c] * xv);
+    for (int p = 0; p < NP; ++p) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + p * pw.coutp + c0), s[p][0]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + p * pw.coutp + c0 + 8), s[p][1]);
     }
-    int8_t* out = y + ((static_cast<int64_t>(b) * g.oh + oy) * g.ow + ox) * cout;
-    for (int c = 0; c < cout; ++c) out[c] = q.Out(a[c], c);
+#else
+    // The same sums, for targets without AVX2.
+    for (int p = 0; p < NP; ++p) {
+      for (int t = 0; t < kChannelBlock; ++t) {
+        int32_t sum = 0;
+        for (int j = 0; j < pairs; ++j) {
+          const int16_t* wj = pw.w.data() + (static_cast<int64_t>(j) * pw.coutp + c0 + t) * 2;
+          sum += wj[0] * patch[p * pw.kp + 2 * j] + wj[1] * patch[p * pw.kp + 2 * j + 1];
+        }
+        acc[p * pw.coutp + c0 + t] = sum;
+      }
+    }
+#endif
+  }
+}
+
+// One output row (N, oy, :, :) of a full convolution. patch (kPixelBlock, kp) and acc
+// (kPixelBlock, coutp) are the thread's scratch.
+void ConvRow(const Geom& g, const int8_t* x, const PackedWeights& pw, const int32_t* bias, const Quant& q,
+             int b, int oy, int16_t* patch, int32_t* acc, int8_t* y) {
+  for (int ox0 = 0; ox0 < g.ow; ox0 += kPixelBlock) {
+    const int np = std::min(kPixelBlock, g.ow - ox0);
+    for (int p = 0; p < np; ++p) {
+      int16_t* row = patch + p * pw.kp;
+      int i = 0;
+      for (int ky = 0; ky < g.kh; ++ky) {
+        const int iy = oy * g.stride - g.pad_t + ky;
+        for (int kx = 0; kx < g.kw; ++kx, i += g.cin) {
+          const int ix = (ox0 + p) * g.stride - g.pad_l + kx;
+          int16_t* __restrict dst = row + i;
+          if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) {
+            for (int c = 0; c < g.cin; ++c) dst[c] = 0;  // padded taps contribute 0
+            continue;
+          }
+          const int8_t* __restrict src = x + ((static_cast<int64_t>(b) * g.h + iy) * g.w + ix) * g.cin;
+          for (int c = 0; c < g.cin; ++c) dst[c] = static_cast<int16_t>(src[c] - g.in_zp);
+        }
+      }
+      if (i < pw.kp) row[i] = 0;  // the odd tap's partner
+    }
+    if (np == kPixelBlock) {
+      ConvBlock<kPixelBlock>(patch, pw, acc);
+    } else {
+      for (int p = 0; p < np; ++p) ConvBlock<1>(patch + p * pw.kp, pw, acc + p * pw.coutp);
+    }
+    for (int p = 0; p < np; ++p) {
+      int32_t* a = acc + p * pw.coutp;
+      if (bias) {
+        for (int c = 0; c < g.cout; ++c) a[c] += bias[c];
+      }
+      q.Row(a, g.cout, y + ((static_cast<int64_t>(b) * g.oh + oy) * g.ow + ox0 + p) * g.cout);
+    }
   }
 }
 
@@ -120,8 +214,7 @@ void DepthwiseRow(const Geom& g, const int16_t* xe, const int16_t* wt, const int
         for (int c = 0; c < cout; ++c) a[c] += static_cast<int16_t>(wr[c] * xs[c]);
       }
     }
-    int8_t* out = y + ((static_cast<int64_t>(b) * g.oh + oy) * g.ow + ox) * cout;
-    for (int c = 0; c < cout; ++c) out[c] = q.Out(a[c], c);
+    q.Row(a, cout, y + ((static_cast<int64_t>(b) * g.oh + oy) * g.ow + ox) * cout);
   }
 }
 
@@ -146,21 +239,20 @@ Napi::Value Int8Conv(const Napi::CallbackInfo& info) {
   const int8_t* x = I8Arg(info, 1, "x", static_cast<int64_t>(g.n) * g.h * g.w * g.cin);
   const int8_t* w = I8Arg(info, 2, "w", g.depthwise ? taps * g.cout : taps * g.cin * g.cout);
   const int32_t* bias = I32ArgOrNull(info, 3, "bias", g.cout);
-  Quant q{I32Arg(info, 4, "mult", g.cout), I32Arg(info, 5, "shift", g.cout), F32Arg(info, 6, "scale", g.cout),
-          g.requant, g.out_zp, g.act_min, g.act_max};
-  int8_t* y = I8Arg(info, 7, "y", static_cast<int64_t>(g.n) * g.oh * g.ow * g.cout);
+  const int32_t* shift = I32Arg(info, 5, "shift", g.cout);
   for (int c = 0; c < g.cout; ++c) {
-    if (q.shift[c] < -31 || q.shift[c] > 30) ThrowNative(info.Env(), "ERR_ARG", "Expected requantization shifts in [-31, 30]");
+    if (shift[c] < -31 || shift[c] > 30) ThrowNative(info.Env(), "ERR_ARG", "Expected requantization shifts in [-31, 30]");
   }
+  const Quant q(I32Arg(info, 4, "mult", g.cout), shift, F32Arg(info, 6, "scale", g.cout), g.cout, g.requant, g.out_zp,
+                g.act_min, g.act_max);
+  int8_t* y = I8Arg(info, 7, "y", static_cast<int64_t>(g.n) * g.oh * g.ow * g.cout);
   const int64_t rows = static_cast<int64_t>(g.n) * g.oh;
   const int64_t work = rows * g.ow * g.cout * (g.depthwise ? taps : taps * g.cin);
   const int64_t k = g.depthwise ? taps : taps * g.cin;
-  // Weights as int16 (taps, Cout): depthwise weights already are (1, KH, KW, Cout); conv
-  // weights (Cout, KH, KW, Cin) are transposed.
-  std::vector<int16_t> wt(k * g.cout);
-  for (int64_t c = 0; c < g.cout; ++c) {
-    for (int64_t i = 0; i < k; ++i) wt[i * g.cout + c] = g.depthwise ? w[i * g.cout + c] : w[c * k + i];
-  }
+  // Depthwise weights as int16 (taps, Cout), as they are in the graph; conv weights packed in pairs.
+  std::vector<int16_t> wt(g.depthwise ? k * g.cout : 0);
+  if (g.depthwise) std::copy(w, w + k * g.cout, wt.begin());
+  const PackedWeights pw = g.depthwise ? PackedWeights{} : PackConvWeights(w, k, g.cout);
   std::vector<int16_t> xe;
   if (g.depthwise) {
     const int m = g.cout / g.cin;
@@ -172,13 +264,13 @@ Napi::Value Int8Conv(const Napi::CallbackInfo& info) {
   }
 #pragma omp parallel num_threads(Threads()) if (work >= (int64_t(1) << 18))
   {
-    std::vector<int16_t> patch(g.depthwise ? 0 : k);
-    std::vector<int32_t> acc(g.cout);
+    std::vector<int16_t> patch(g.depthwise ? 0 : static_cast<int64_t>(kPixelBlock) * pw.kp);
+    std::vector<int32_t> acc(g.depthwise ? g.cout : kPixelBlock * pw.coutp);
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       const int b = static_cast<int>(r / g.oh), oy = static_cast<int>(r % g.oh);
       if (g.depthwise) DepthwiseRow(g, xe.data(), wt.data(), bias, q, b, oy, acc.data(), y);
-      else ConvRow(g, x, wt.data(), bias, q, b, oy, patch.data(), acc.data(), y);
+      else ConvRow(g, x, pw, bias, q, b, oy, patch.data(), acc.data(), y);
     }
   }
   return info.Env().Undefined();

@@ -45,4 +45,11 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info);
 // int8.cc
 Napi::Value Int8Conv(const Napi::CallbackInfo& info);
 
+// int8_lookup.cc
+Napi::Value Int8Lookup(const Napi::CallbackInfo& info);
+Napi::Value Int8PairLookup(const Napi::CallbackInfo& info);
+
+// float_conv.cc
+Napi::Value FloatConv(const Napi::CallbackInfo& info);
+
 }  // namespace cmv3

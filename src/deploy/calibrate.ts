@@ -4,7 +4,9 @@
 //   percentile  the 0.01% and 99.99% quantiles: a few outliers clipped, finer steps for the rest
 //   mse         the clipping range that minimises the expected squared quantization error
 // percentile and mse read a 2,048-bin histogram per tensor, built in a second pass over the
-// images once the first pass has found the extremes.
+// images once the first pass has found the extremes. Both passes depend on the graph and the
+// images only, not on the observer, so the last two (graph, images) pairs keep them: quantizing
+// one model with all three observers (bench:paper, bench:quant) runs two passes, not five.
 import { runFloat } from './engine-float.js';
 import type { Graph } from './ir.js';
 import { includeZero, type Range } from './quant-rules.js';
@@ -82,17 +84,42 @@ function mseRange(h: Histogram): Range {
   return best;
 }
 
+interface Passes { ext: Map<number, Range>; hist?: Map<number, Histogram> }
+const kept = new Map<string, Passes>();
+const KEEP = 2;
+
+/** A 32-bit multiply-xorshift hash over the words (then the odd bytes) of a typed array, from h. */
+function mix(h: number, a: ArrayBufferView): number {
+  const n = a.byteOffset % 4 === 0 ? a.byteLength >> 2 : 0;
+  const words = new Int32Array(a.buffer, a.byteOffset, n), bytes = new Uint8Array(a.buffer, a.byteOffset + 4 * n, a.byteLength - 4 * n);
+  for (let i = 0; i < n; i++) { h = Math.imul(h ^ words[i], 0x9e3779b1); h ^= h >>> 15; }
+  for (let i = 0; i < bytes.length; i++) { h = Math.imul(h ^ bytes[i], 0x85ebca6b); h ^= h >>> 13; }
+  return h;
+}
+
+/** What the passes depend on: the graph (structure and constants) and the images' values. */
+function fingerprint(g: Graph, images: Float32Array[]): string {
+  const structure = JSON.stringify({ ops: g.ops, inputs: g.inputs, shapes: g.tensors.map((t) => [t.shape, t.dtype, t.data?.length ?? -1]) });
+  const parts: ArrayBufferView[] = [new TextEncoder().encode(structure), ...g.tensors.flatMap((t) => (t.data ? [t.data] : [])), ...images];
+  const hashes = [0x12345678, 0x9abcdef0].map((seed) => parts.reduce((h, a) => mix(h, a), seed) >>> 0);
+  return `${images.length}:${hashes.map((h) => h.toString(16)).join(':')}`;
+}
+
 /** Each activation tensor's calibrated range (input included), keyed by tensor index. */
 export function calibrate(g: Graph, images: Float32Array[], observer: Observer, onImage?: (done: number, total: number) => void): Map<number, Range> {
   if (!images.length) throw new RangeError('Expected at least one calibration image but received none');
-  // minmax runs the images once, the histogram observers twice: progress counts every run.
-  const total = images.length * (observer === 'minmax' ? 1 : 2);
+  const key = fingerprint(g, images), passes = kept.get(key);
+  // minmax runs the images once, the histogram observers twice: progress counts every run still to do.
+  const total = images.length * ((passes ? 0 : 1) + (observer === 'minmax' || passes?.hist ? 0 : 1));
   let done = 0;
   const tick = () => onImage?.(++done, total);
-  const ext = extremes(g, images, tick);
-  if (observer === 'minmax') return ext;
-  const hist = histograms(g, images, ext, tick);
+  const p: Passes = passes ?? { ext: extremes(g, images, tick) };
+  if (observer !== 'minmax') p.hist ??= histograms(g, images, p.ext, tick);
+  kept.delete(key);
+  kept.set(key, p);
+  if (kept.size > KEEP) kept.delete(kept.keys().next().value!);
+  if (observer === 'minmax') return new Map(p.ext);
   const out = new Map<number, Range>();
-  for (const [t, h] of hist) out.set(t, observer === 'percentile' ? percentileRange(h) : mseRange(h));
+  for (const [t, h] of p.hist!) out.set(t, observer === 'percentile' ? percentileRange(h) : mseRange(h));
   return out;
 }

@@ -3,6 +3,7 @@
 // files alike; it is the oracle for float .tflite and ONNX exports.
 import { elementCount, type Graph } from './ir.js';
 import { ExportError } from './lower.js';
+import { defaultFloatKernels, type FloatKernels } from './ops/conv-native.js';
 import { opSpec } from './ops/index.js';
 import type { FloatArgs } from './ops/op.js';
 
@@ -10,7 +11,7 @@ import type { FloatArgs } from './ops/op.js';
  * Runs the graph on one input. `observe` sees every tensor an op writes (calibration).
  * Returns the graph's outputs.
  */
-export function runFloat(g: Graph, input: Float32Array, observe?: (tensor: number, data: Float32Array) => void): Float32Array[] {
+export function runFloat(g: Graph, input: Float32Array, observe?: (tensor: number, data: Float32Array) => void, kernels: FloatKernels = defaultFloatKernels()): Float32Array[] {
   const vals: (Float32Array | undefined)[] = g.tensors.map((t) => (t.data instanceof Float32Array ? t.data : undefined));
   const inT = g.tensors[g.inputs[0]];
   if (input.length !== elementCount(inT.shape)) throw new ExportError(`Expected ${elementCount(inT.shape)} input values for shape (${inT.shape.join(', ')}) but received ${input.length}`, 'ERR_SHAPE');
@@ -28,7 +29,7 @@ export function runFloat(g: Graph, input: Float32Array, observe?: (tensor: numbe
         return v;
       },
       shape: (k) => g.tensors[o.inputs[k]].shape,
-      y, yShape: out.shape, yName: out.name,
+      y, yShape: out.shape, yName: out.name, kernels,
     };
     spec.float(o, args);
     vals[o.outputs[0]] = y;

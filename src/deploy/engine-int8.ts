@@ -4,12 +4,15 @@
 //   'reference'  TFLite Micro's reference kernels: what a Cortex-M board computes
 //   'builtin'    TFLite's optimized CPU kernels (the builtin op resolver)
 //   'xnnpack'    TFLite with its XNNPACK delegate (what @tensorflow/tfjs-tflite runs)
-// `kernels` picks who computes the convolutions: the native addon (native/int8.cc) or the
-// TypeScript reference in int8/conv.ts; both give the same bytes (test 57).
+// `kernels` picks the fast paths or the reference: 'native' runs the convolutions in the addon
+// (native/int8.cc), the other elementwise ops through 256- and 65,536-entry tables of their own
+// kernels, and each CAST/ADD/GATHER lookup chain (int8/lookup-chains.ts) as one lookup;
+// 'typescript' runs every op's kernel in int8/. Both give the same bytes (test 57).
 import { elementCount, type Graph, type OpDef, type Quant, type TensorDef } from './ir.js';
 import * as k from './int8/kernels.js';
 import { ExportError } from './lower.js';
-import { defaultInt8Kernels, type Int8Kernels } from './int8/native.js';
+import { lookupChains } from './int8/lookup-chains.js';
+import { defaultInt8Kernels, nativeLookupEval, type Int8Kernels } from './int8/native.js';
 import { opSpec } from './ops/index.js';
 import type { Int8Step, Int8Values } from './ops/op.js';
 
@@ -42,6 +45,15 @@ export class Int8Engine {
     // the whole graph on its builtin kernels, so we must too.
     if (runtime === 'xnnpack' && steps.some((s) => s.xnnpackFails)) { runtime = 'builtin'; steps = graph.ops.map((o) => prepareOp(graph, o, runtime, kernels)); }
     this.runtime = runtime;
+    if (kernels === 'native') {
+      const fused = new Set<number>();
+      for (const c of lookupChains(graph)) {
+        const lookup = nativeLookupEval(c.table);
+        steps[c.ops[0]] = (v) => lookup(v[c.x] as Int8Array, v[c.y] as Int8Array);
+        fused.add(c.ops[1]).add(c.ops[2]);
+      }
+      steps = steps.filter((_, i) => !fused.has(i));
+    }
     this.steps = steps;
     // Buffers allocated once; constants point at their data.
     this.vals = graph.tensors.map((d) => d.data instanceof Int8Array || d.data instanceof Int32Array ? d.data

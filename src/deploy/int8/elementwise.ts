@@ -263,3 +263,29 @@ export function mulInt8(pp: MulPrepared, a: Int8Array, b: Int8Array, out: Int8Ar
     out[i] = v < actMin ? actMin : v > actMax ? actMax : v;
   }
 }
+
+// A binary int8 op's output depends on its two input bytes only (its scales, zero points and
+// clamps are fixed by Prepare), so its own Eval run once over all 65,536 pairs is a table that
+// gives the same bytes: one load per element instead of three fixed-point multiplies.
+
+/** Entry (a & 255) << 8 | (b & 255) holds op(a, b). */
+export type Int8PairTable = Int8Array;
+
+/** The table of an elementwise Eval over two same-shape inputs (no broadcast). */
+export function tabulatePairs(kernel: (a: Int8Array, b: Int8Array, out: Int8Array) => void): Int8PairTable {
+  const a = new Int8Array(65536), b = new Int8Array(65536), out = new Int8Array(65536);
+  for (let i = 0; i < 65536; i++) { a[i] = i >> 8; b[i] = i; } // int8 stores keep the low byte
+  kernel(a, b, out);
+  return out;
+}
+
+/** A tabulated binary op: a and b broadcast to out through their index maps (null: same shape). */
+export function lookupPairs(table: Int8PairTable, idxA: Int32Array | null, idxB: Int32Array | null, a: Int8Array, b: Int8Array, out: Int8Array): void {
+  if (!idxA && !idxB) {
+    for (let i = 0; i < out.length; i++) out[i] = table[((a[i] & 255) << 8) | (b[i] & 255)];
+  } else if (!idxA) {
+    for (let i = 0; i < out.length; i++) out[i] = table[((a[i] & 255) << 8) | (b[idxB![i]] & 255)];
+  } else {
+    for (let i = 0; i < out.length; i++) out[i] = table[((a[idxA[i]] & 255) << 8) | (b[idxB ? idxB[i] : i] & 255)];
+  }
+}

@@ -1,7 +1,7 @@
 // ADD: element-wise with broadcasting, a fused activation; int32 ADD is the Mish table's index step.
 import * as k from '../int8/kernels.js';
 import { ACTIVATION, FIELDS, OPTIONS, SLOT } from '../tflite-format/schema.js';
-import { flagged, floatBinary, int8IsVersion2, outputElements } from './common.js';
+import { flagged, floatBinary, int8IsVersion2, outputElements, pairLookupOrKernel } from './common.js';
 import { CYCLES } from './cycles.js';
 import type { OpSpec } from './op.js';
 
@@ -24,7 +24,7 @@ export const ADD: OpSpec<'ADD'> = {
       return (v) => k.addInt32(pp, v[a] as Int32Array, v[b] as Int32Array, v[y] as Int32Array);
     }
     const pp = k.prepareAdd(t[a].shape, t[b].shape, { a: p.tq(a), b: p.tq(b), output: p.tq(y), act: o.act, runtime: p.runtime });
-    return flagged((v) => k.addInt8(pp, v[a] as Int8Array, v[b] as Int8Array, v[y] as Int8Array), pp);
+    return flagged(pairLookupOrKernel(p.kernels, pp, a, b, y, k.addInt8), pp);
   },
   quantize: (o, c) => {
     const out = c.act(o.outputs[0], c.calibrated(o.outputs[0]));

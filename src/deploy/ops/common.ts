@@ -1,7 +1,7 @@
 // Small rules several op modules share.
 import { broadcastIndexes } from '../int8/elementwise.js';
 import * as k from '../int8/kernels.js';
-import type { Int8Kernels } from '../int8/native.js';
+import { nativeLookupEval, nativePairLookupEval, type Int8Kernels } from '../int8/native.js';
 import { elementCount, type FusedAct, type OpDef, type TensorDef } from '../ir.js';
 import { ExportError } from '../lower.js';
 import { CYCLES } from './cycles.js';
@@ -47,8 +47,8 @@ export function floatBinary(o: OpDef & { act: FusedAct }, a: FloatArgs, f: (u: n
 /** An int8 Eval through a 256-entry table of the op's own kernel (native kernels) or the kernel itself. */
 export function lookupOrKernel(kernels: Int8Kernels, x: number, y: number, kernel: (a: Int8Array, b: Int8Array) => void): Int8Step {
   if (kernels === 'typescript') return (v) => kernel(v[x] as Int8Array, v[y] as Int8Array);
-  const table = k.tabulate(kernel);
-  return (v) => k.lookupInt8(table, v[x] as Int8Array, v[y] as Int8Array);
+  const lookup = nativeLookupEval(k.tabulate(kernel));
+  return (v) => lookup(v[x] as Int8Array, v[y] as Int8Array);
 }
 
 /** Marks a step with its Prepare's xnnpackFails flag. */
@@ -57,3 +57,12 @@ export const flagged = (step: Int8Step, pp: { xnnpackFails: boolean }): Int8Step
 /** The ONNX emission of a one-input element-wise op: one node of type `onnxOp`. */
 export const onnxUnary = (onnxOp: string) => (o: OpDef, e: OnnxEmitter): void =>
   e.node(onnxOp, [e.operand(o.inputs[0], e.rank4(o.inputs[0]))], [e.out], e.name);
+
+/** A binary int8 Eval through its 65,536-pair table (native kernels) or the kernel itself; pp's index maps broadcast. */
+export function pairLookupOrKernel<P extends { idxA: Int32Array | null; idxB: Int32Array | null }>(kernels: Int8Kernels, pp: P, a: number, b: number, y: number,
+  kernel: (pp: P, a: Int8Array, b: Int8Array, out: Int8Array) => void): Int8Step {
+  if (kernels === 'typescript') return (v) => kernel(pp, v[a] as Int8Array, v[b] as Int8Array, v[y] as Int8Array);
+  const same = { ...pp, idxA: null, idxB: null };
+  const lookup = nativePairLookupEval(k.tabulatePairs((x, z, out) => kernel(same, x, z, out)), pp.idxA, pp.idxB);
+  return (v) => lookup(v[a] as Int8Array, v[b] as Int8Array, v[y] as Int8Array);
+}

@@ -3,6 +3,7 @@ import { ACTIVATION, FIELDS, OPTIONS, PADDING, SLOT } from '../tflite-format/sch
 import { applyFused, outputElements, padBefore } from './common.js';
 import { CYCLES } from './cycles.js';
 import { convVersion, int8Conv, onnxConv, quantizeConv } from './conv-common.js';
+import { floatConvNative } from './conv-native.js';
 import type { OpSpec } from './op.js';
 
 const C = SLOT.Conv2DOptions;
@@ -31,6 +32,9 @@ export const CONV_2D: OpSpec<'CONV_2D'> = {
   // x (1,H,W,Cin), w (Cout,KH,KW,Cin), b (Cout) -> y (1,OH,OW,Cout)
   float: (o, a) => {
     const x = a.input(0), w = a.input(1), b = a.input(2), y = a.y;
+    if (a.kernels === 'native') {
+      return floatConvNative({ x, xShape: a.shape(0), w, wShape: a.shape(1), bias: b, y, yShape: a.yShape, stride: o.stride, padding: o.padding, act: o.act, multiplier: 0 });
+    }
     const [, h, wd, cin] = a.shape(0), [cout, kh, kw] = a.shape(1), [, oh, ow] = a.yShape;
     const pt = padBefore(h, kh, o.stride, o.padding), pl = padBefore(wd, kw, o.stride, o.padding);
     for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {

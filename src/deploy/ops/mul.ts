@@ -2,7 +2,7 @@
 import * as k from '../int8/kernels.js';
 import { ExportError } from '../lower.js';
 import { ACTIVATION, FIELDS, OPTIONS, SLOT } from '../tflite-format/schema.js';
-import { flagged, floatBinary, int8Input, outputElements } from './common.js';
+import { flagged, floatBinary, int8Input, outputElements, pairLookupOrKernel } from './common.js';
 import { CYCLES } from './cycles.js';
 import type { OpSpec } from './op.js';
 
@@ -29,7 +29,7 @@ export const MUL: OpSpec<'MUL'> = {
     // (the engine before ops/ ran an int32 MUL as an int32 ADD; cmv3 writes none, so refuse it)
     if (t[y].dtype === 'int32') throw new ExportError(`the int8 engine has no int32 MUL (${t[y].name})`, 'ERR_TFLITE_UNSUPPORTED');
     const pp = k.prepareMul(t[a].shape, t[b].shape, { a: p.tq(a), b: p.tq(b), output: p.tq(y), act: o.act, runtime: p.runtime });
-    return flagged((v) => k.mulInt8(pp, v[a] as Int8Array, v[b] as Int8Array, v[y] as Int8Array), pp);
+    return flagged(pairLookupOrKernel(p.kernels, pp, a, b, y, k.mulInt8), pp);
   },
   quantize: (o, c) => {
     const out = c.act(o.outputs[0], c.calibrated(o.outputs[0]));

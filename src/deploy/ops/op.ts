@@ -4,6 +4,7 @@
 // folder look facets up there instead of switching over op names.
 import type { Int8Runtime, TensorQuant } from '../int8/kernels.js';
 import type { Int8Kernels } from '../int8/native.js';
+import type { FloatKernels } from './conv-native.js';
 import type { BuiltinName, FusedAct, Graph, GraphBuilder, OpDef, OpName, Quant, TensorDef } from '../ir.js';
 import type { FbView, Table } from '../tflite-format/fbview.js';
 import type { Builder } from 'flatbuffers';
@@ -68,6 +69,8 @@ export interface FloatArgs {
   y: Float32Array;
   yShape: number[];
   yName: string;
+  /** the convolutions' kernels: native (native/float_conv.cc, same bits) or the TypeScript loops */
+  kernels: FloatKernels;
 }
 
 /** The values of every tensor of an int8 graph, by tensor index (engine-int8.ts). */
