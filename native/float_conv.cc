@@ -38,9 +38,10 @@ inline float Activate(double v, int act) {
   return static_cast<float>(v);
 }
 
-// One output row (b, oy, :, :) of a full convolution; wt (KH*KW*Cin, coutp) with zero columns past
-// Cout, so every block has kTile lanes.
-void ConvRow(const Geom& g, const float* x, const float* wt, const float* bias, int coutp, int b, int oy, float* y) {
+// One output row (b, oy, :, :): per pixel and block of kTile output channels, the accumulators
+// start at the bias and `tap(acc, iy, ix, c0)` adds each tap inside the image, in (ky, kx) order.
+template <class Tap>
+void Row(const Geom& g, const float* bias, int b, int oy, float* y, Tap tap) {
   for (int ox = 0; ox < g.ow; ++ox) {
     float* out = y + ((static_cast<int64_t>(b) * g.oh + oy) * g.ow + ox) * g.cout;
     for (int c0 = 0; c0 < g.cout; c0 += kTile) {
@@ -53,14 +54,7 @@ void ConvRow(const Geom& g, const float* x, const float* wt, const float* bias, 
         for (int kx = 0; kx < g.kw; ++kx) {
           const int ix = ox * g.stride - g.pad_l + kx;
           if (ix < 0 || ix >= g.w) continue;
-          const float* xs = x + ((static_cast<int64_t>(b) * g.h + iy) * g.w + ix) * g.cin;
-          const float* wr = wt + static_cast<int64_t>(ky * g.kw + kx) * g.cin * coutp + c0;
-          for (int i = 0; i < g.cin; ++i) {
-            const double xv = xs[i];
-            const float* __restrict wi = wr + static_cast<int64_t>(i) * coutp;
-#pragma omp simd
-            for (int t = 0; t < kTile; ++t) acc[t] += xv * static_cast<double>(wi[t]);
-          }
+          tap(acc, ky * g.kw + kx, (static_cast<int64_t>(b) * g.h + iy) * g.w + ix, c0);
         }
       }
       for (int t = 0; t < lanes; ++t) out[c0 + t] = Activate(acc[t], g.act);
@@ -68,30 +62,30 @@ void ConvRow(const Geom& g, const float* x, const float* wt, const float* bias, 
   }
 }
 
-// One output row of a depthwise convolution over xe (N, H, W, coutp): input channel c / m at lane c,
-// zeros past Cout; wp (KH*KW, coutp) likewise.
-void DepthwiseRow(const Geom& g, const float* xe, const float* wp, const float* bias, int coutp, int b, int oy, float* y) {
-  for (int ox = 0; ox < g.ow; ++ox) {
-    float* out = y + ((static_cast<int64_t>(b) * g.oh + oy) * g.ow + ox) * g.cout;
-    for (int c0 = 0; c0 < g.cout; c0 += kTile) {
-      const int lanes = std::min(kTile, g.cout - c0);
-      double acc[kTile];
-      for (int t = 0; t < kTile; ++t) acc[t] = t < lanes ? static_cast<double>(bias[c0 + t]) : 0.0;
-      for (int ky = 0; ky < g.kh; ++ky) {
-        const int iy = oy * g.stride - g.pad_t + ky;
-        if (iy < 0 || iy >= g.h) continue;
-        for (int kx = 0; kx < g.kw; ++kx) {
-          const int ix = ox * g.stride - g.pad_l + kx;
-          if (ix < 0 || ix >= g.w) continue;
-          const float* __restrict xs = xe + ((static_cast<int64_t>(b) * g.h + iy) * g.w + ix) * coutp + c0;
-          const float* __restrict wr = wp + static_cast<int64_t>(ky * g.kw + kx) * coutp + c0;
+// A full convolution's row: wt (KH*KW*Cin, coutp) with zero columns past Cout, so every block
+// has kTile lanes; each tap adds its Cin input channels in order.
+void ConvRow(const Geom& g, const float* x, const float* wt, const float* bias, int coutp, int b, int oy, float* y) {
+  Row(g, bias, b, oy, y, [&](double* acc, int64_t k, int64_t pixel, int c0) {
+    const float* xs = x + pixel * g.cin;
+    const float* wr = wt + k * g.cin * coutp + c0;
+    for (int i = 0; i < g.cin; ++i) {
+      const double xv = xs[i];
+      const float* __restrict wi = wr + static_cast<int64_t>(i) * coutp;
 #pragma omp simd
-          for (int t = 0; t < kTile; ++t) acc[t] += static_cast<double>(xs[t]) * static_cast<double>(wr[t]);
-        }
-      }
-      for (int t = 0; t < lanes; ++t) out[c0 + t] = Activate(acc[t], g.act);
+      for (int t = 0; t < kTile; ++t) acc[t] += xv * static_cast<double>(wi[t]);
     }
-  }
+  });
+}
+
+// A depthwise convolution's row over xe (N, H, W, coutp): input channel c / m at lane c, zeros
+// past Cout; wp (KH*KW, coutp) likewise.
+void DepthwiseRow(const Geom& g, const float* xe, const float* wp, const float* bias, int coutp, int b, int oy, float* y) {
+  Row(g, bias, b, oy, y, [&](double* acc, int64_t k, int64_t pixel, int c0) {
+    const float* __restrict xs = xe + pixel * coutp + c0;
+    const float* __restrict wr = wp + k * coutp + c0;
+#pragma omp simd
+    for (int t = 0; t < kTile; ++t) acc[t] += static_cast<double>(xs[t]) * static_cast<double>(wr[t]);
+  });
 }
 
 }  // namespace
