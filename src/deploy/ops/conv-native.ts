@@ -5,8 +5,9 @@
 import { loadOnednnAddon } from '../../backend/onednn.js';
 import type { FusedAct } from '../ir.js';
 import { padBefore } from './common.js';
+import type { FloatKernels } from './op.js';
 
-export type FloatKernels = 'native' | 'typescript';
+export type { FloatKernels } from './op.js';
 
 type NativeFloatConv = (geom: Int32Array, x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array) => void;
 

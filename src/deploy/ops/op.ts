@@ -4,7 +4,6 @@
 // folder look facets up there instead of switching over op names.
 import type { Int8Runtime, TensorQuant } from '../int8/kernels.js';
 import type { Int8Kernels } from '../int8/native.js';
-import type { FloatKernels } from './conv-native.js';
 import type { BuiltinName, FusedAct, Graph, GraphBuilder, OpDef, OpName, Quant, TensorDef } from '../ir.js';
 import type { FbView, Table } from '../tflite-format/fbview.js';
 import type { Builder } from 'flatbuffers';
@@ -63,6 +62,9 @@ export interface OpCost {
 }
 
 /** One op in the float engine (engine-float.ts): read the inputs, fill y. */
+/** Who computes the float engine's convolutions: native/float_conv.cc (same bits) or the TypeScript loops (conv-native.ts). */
+export type FloatKernels = 'native' | 'typescript';
+
 export interface FloatArgs {
   input(k: number): Float32Array;
   shape(k: number): number[];
