@@ -28,11 +28,12 @@ struct Geom {
 };
 constexpr int kGeomLength = 18;
 
-// Requantizes one pixel's accumulators, all output channels at once. Each mode is one branch-free
-// loop with only 32-bit lanes and 64-bit products, adds, compares and logical shifts, which AVX2
-// has, so GCC vectorizes it; a per-element switch with 64-bit arithmetic shifts stays scalar and
-// cost more than the multiply-adds of the narrower convolutions. The clamp bounds are moved
-// before the zero point is added, so no lane leaves int32.
+// Requantizes one pixel's accumulators, all output channels at once, one branch-free loop per
+// mode. A per-element switch with 64-bit arithmetic shifts stayed scalar and cost more than the
+// multiply-adds of the narrower convolutions (16 -> 288 channels: 6.2 -> 2.7 ns per output).
+// GCC 12 vectorizes modes 0 (TFLite Micro, the default) and 2 with AVX2 (-fopt-info-vec); mode 1's
+// per-lane 64-bit shifts stay scalar. The clamp bounds are moved before the zero point is added,
+// so no lane leaves int32.
 struct Quant {
   const int32_t* mult;
   const float* scale;
