@@ -132,12 +132,14 @@ async function figures(row: Row): Promise<Figures | string> {
   // Each observer's figure is kept as it comes, so a row stopped part-way (a session's end) goes on
   // from the next observer; the partial file goes once the row is whole.
   const partialFile = join(run, 'paper-figures.partial.json');
-  const partial = existsSync(partialFile) ? JSON.parse(readFileSync(partialFile, 'utf8')) as { checkpoint: string; int8: Record<string, number> } : null;
-  const int8: Record<string, number> = partial?.checkpoint === checkpoint ? partial.int8 : {};
+  // Keyed by the weights and the run's final accuracy: a run trained again into the folder starts over.
+  const final = finalEpoch(run), testAcc = typeof final === 'string' ? null : final.acc;
+  const partial = existsSync(partialFile) ? JSON.parse(readFileSync(partialFile, 'utf8')) as { checkpoint: string; testAcc: number | null; int8: Record<string, number> } : null;
+  const int8: Record<string, number> = partial?.checkpoint === checkpoint && partial.testAcc === testAcc ? partial.int8 : {};
   for (const observer of OBSERVERS) {
     if (int8[observer] !== undefined) continue;
     int8[observer] = 100 * (await evaluate(model, { data, int8: { data, observer } })).top1;
-    writeFileSync(partialFile, JSON.stringify({ checkpoint, int8 }, null, 2) + '\n');
+    writeFileSync(partialFile, JSON.stringify({ checkpoint, testAcc, int8 }, null, 2) + '\n');
   }
   const best = OBSERVERS.reduce((a, b) => (int8[b] > int8[a] ? b : a));
   const r = await report(model, { data, observer: best });

@@ -1,6 +1,6 @@
 // float32 CONV_2D and DEPTHWISE_CONV_2D of the deployment graph's float engine (calibration, float
 // .tflite inference): the fast path of the float facets in src/deploy/ops/conv-2d.ts and
-// depthwise-conv-2d.ts, which stay the reference (test 57 checks that both give the same bits).
+// depthwise-conv-2d.ts, which stay the reference (test 57b checks that both give the same bits).
 // The arithmetic is theirs: each output starts at its float32 bias and adds the products of float32
 // inputs and weights in float64, in the same order (ky, kx, then input channel), skipping padded
 // taps. A product of two float32 values is exact in float64, so a fused multiply-add rounds as the

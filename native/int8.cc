@@ -31,8 +31,8 @@ constexpr int kGeomLength = 18;
 // Requantizes one pixel's accumulators, all output channels at once, one branch-free loop per
 // mode. A per-element switch with 64-bit arithmetic shifts stayed scalar and cost more than the
 // multiply-adds of the narrower convolutions (16 -> 288 channels: 6.2 -> 2.7 ns per output).
-// GCC 12 vectorizes modes 0 (TFLite Micro, the default) and 2 with AVX2 (-fopt-info-vec); mode 1's
-// per-lane 64-bit shifts stay scalar. The clamp bounds are moved before the zero point is added,
+// GCC 12 vectorizes modes 0 (TFLite Micro, the default) and 2 with AVX2 (-fopt-info-vec) and leaves
+// mode 1 scalar. The clamp bounds are moved before the zero point is added,
 // so no lane leaves int32.
 struct Quant {
   const int32_t* mult;
@@ -86,7 +86,8 @@ struct Quant {
       for (int c = 0; c < n; ++c) {
         float v = std::nearbyint(static_cast<float>(acc[c]) * sc[c]);
         v = v < qlo ? qlo : v > qhi ? qhi : v;
-        out[c] = static_cast<int8_t>(static_cast<int32_t>(v) + out_zp);
+        // NaN (a 0 accumulator times an infinite scale) is stored as 0, as an Int8Array stores it.
+        out[c] = v == v ? static_cast<int8_t>(static_cast<int32_t>(v) + out_zp) : 0;
       }
     }
   }

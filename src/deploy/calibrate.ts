@@ -118,7 +118,7 @@ export function calibrate(g: Graph, images: Float32Array[], observer: Observer, 
   kept.delete(key);
   kept.set(key, p);
   if (kept.size > KEEP) kept.delete(kept.keys().next().value!);
-  if (observer === 'minmax') return new Map(p.ext);
+  if (observer === 'minmax') return new Map([...p.ext].map(([t, r]) => [t, { ...r }]));
   const out = new Map<number, Range>();
   for (const [t, h] of p.hist!) out.set(t, observer === 'percentile' ? percentileRange(h) : mseRange(h));
   return out;

@@ -37,7 +37,7 @@ export function lookupChains(g: Graph): LookupChain[] {
     const table = new Int8Array(256);
     for (let q = -128; q < 128; q++) {
       const i = (q + c[0]) | 0;
-      if (i < 0 || i >= values.data.length) return;
+      if (i < 0 || i >= values.shape[0]) return;
       table[q & 255] = values.data[i];
     }
     chains.push({ ops: [ci, ai!, gi!], x: cast.inputs[0], y: gather.outputs[0], table });

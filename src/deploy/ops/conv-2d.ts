@@ -32,7 +32,7 @@ export const CONV_2D: OpSpec<'CONV_2D'> = {
   // x (1,H,W,Cin), w (Cout,KH,KW,Cin), b (Cout) -> y (1,OH,OW,Cout)
   float: (o, a) => {
     const x = a.input(0), w = a.input(1), b = a.input(2), y = a.y;
-    if (a.kernels === 'native') {
+    if (a.kernels === 'native' && a.shape(0)[0] === 1) {
       return floatConvNative({ x, xShape: a.shape(0), w, wShape: a.shape(1), bias: b, y, yShape: a.yShape, stride: o.stride, padding: o.padding, act: o.act, multiplier: 0 });
     }
     const [, h, wd, cin] = a.shape(0), [cout, kh, kw] = a.shape(1), [, oh, ow] = a.yShape;

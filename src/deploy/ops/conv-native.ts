@@ -1,7 +1,9 @@
 // The native fast path of the float facet of CONV_2D and DEPTHWISE_CONV_2D (native/float_conv.cc):
 // the same float64 sums in the same order as the loops in conv-2d.ts and depthwise-conv-2d.ts,
-// which stay the reference, so both give the same bits (test 57). The float engine picks it when
-// the addon is built; CMV3_FLOAT_KERNELS=typescript forces the reference loops.
+// which stay the reference, so both give the same bits (test 57b) in one process (the addon's
+// denormal mode, set when it loads, applies to both). The float engine runs one image per call,
+// and the ops take this path for a batch of one. It is picked when the addon is built;
+// CMV3_FLOAT_KERNELS=typescript forces the reference loops.
 import { loadOnednnAddon } from '../../backend/onednn.js';
 import type { FusedAct } from '../ir.js';
 import { padBefore } from './common.js';
@@ -32,7 +34,7 @@ export function defaultFloatKernels(): FloatKernels {
   return nativeConv() ? 'native' : 'typescript';
 }
 
-/** One float convolution: x (1,H,W,Cin) NHWC; shapes as in the TFLite graph. multiplier 0: full conv. */
+/** One float convolution: x (N,H,W,Cin) NHWC; shapes as in the TFLite graph. multiplier 0: full conv. */
 export interface FloatConvCall {
   x: Float32Array; xShape: number[]; w: Float32Array; wShape: number[]; bias: Float32Array; y: Float32Array; yShape: number[];
   stride: number; padding: 'SAME' | 'VALID'; act: FusedAct; multiplier: number;

@@ -38,7 +38,7 @@ export const DEPTHWISE_CONV_2D: OpSpec<'DEPTHWISE_CONV_2D'> = {
   // x (1,H,W,Cin), w (1,KH,KW,Cin*m), b (Cin*m) -> y (1,OH,OW,Cin*m); channel c*m+j reads c
   float: (o, a) => {
     const x = a.input(0), w = a.input(1), b = a.input(2), y = a.y, m = o.multiplier;
-    if (a.kernels === 'native') {
+    if (a.kernels === 'native' && a.shape(0)[0] === 1) {
       return floatConvNative({ x, xShape: a.shape(0), w, wShape: a.shape(1), bias: b, y, yShape: a.yShape, stride: o.stride, padding: o.padding, act: o.act, multiplier: m });
     }
     const [, h, wd, cin] = a.shape(0), [, kh, kw, cout] = a.shape(1), [, oh, ow] = a.yShape;

@@ -61,10 +61,10 @@ export interface OpCost {
   cycles: number;
 }
 
-/** One op in the float engine (engine-float.ts): read the inputs, fill y. */
-/** Who computes the float engine's convolutions: native/float_conv.cc (same bits) or the TypeScript loops (conv-native.ts). */
+/** Who computes the float engine's convolutions: native/float_conv.cc (same bits) or the TypeScript loops in conv-2d.ts and depthwise-conv-2d.ts. */
 export type FloatKernels = 'native' | 'typescript';
 
+/** One op in the float engine (engine-float.ts): read the inputs, fill y. */
 export interface FloatArgs {
   input(k: number): Float32Array;
   shape(k: number): number[];
