@@ -31,6 +31,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"bf16Supported", Guarded<Bf16Supported>},
       {"sgemm", Guarded<Sgemm>},
       {"int8Conv", Guarded<Int8Conv>},
+      {"int8PackConv", Guarded<Int8PackConv>},
       {"int8Lookup", Guarded<Int8Lookup>},
       {"int8PairLookup", Guarded<Int8PairLookup>},
       {"floatConv", Guarded<FloatConv>},

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #if defined(__AVX2__)
@@ -102,19 +103,22 @@ constexpr int kPixelBlock = 4;
 constexpr int kChannelBlock = 16;
 
 // Conv weights packed for that: (K / 2 pairs, coutp, 2) int16, K rounded up to even and Cout up
-// to kChannelBlock with zero weights.
+// to kChannelBlock with zero weights. Packed once per graph (int8PackConv, the engine's Prepare):
+// packing on every call cost as much as the arithmetic in the small late layers.
 struct PackedWeights {
   int kp, coutp;
-  std::vector<int16_t> w;
+  const int16_t* w;
 };
 
-PackedWeights PackConvWeights(const int8_t* w, int64_t k, int cout) {
-  PackedWeights p{static_cast<int>((k + 1) / 2 * 2), (cout + kChannelBlock - 1) / kChannelBlock * kChannelBlock, {}};
-  p.w.assign(static_cast<int64_t>(p.kp) * p.coutp, 0);
+int PackedK(int64_t k) { return static_cast<int>((k + 1) / 2 * 2); }
+int PackedCout(int cout) { return (cout + kChannelBlock - 1) / kChannelBlock * kChannelBlock; }
+
+void PackConvWeights(const int8_t* w, int64_t k, int cout, int16_t* out) {
+  const int coutp = PackedCout(cout);
+  std::fill(out, out + static_cast<int64_t>(PackedK(k)) * coutp, int16_t(0));
   for (int64_t c = 0; c < cout; ++c) {
-    for (int64_t i = 0; i < k; ++i) p.w[((i / 2) * p.coutp + c) * 2 + (i & 1)] = w[c * k + i];
+    for (int64_t i = 0; i < k; ++i) out[((i / 2) * coutp + c) * 2 + (i & 1)] = w[c * k + i];
   }
-  return p;
 }
 
 // acc (NP, coutp) = patch (NP, kp) x weights: NP pixels' sums without the bias.
@@ -126,7 +130,7 @@ void ConvBlock(const int16_t* patch, const PackedWeights& pw, int32_t* acc) {
     __m256i s[NP][2];
     for (int p = 0; p < NP; ++p) s[p][0] = s[p][1] = _mm256_setzero_si256();
     for (int j = 0; j < pairs; ++j) {
-      const int16_t* wj = pw.w.data() + (static_cast<int64_t>(j) * pw.coutp + c0) * 2;
+      const int16_t* wj = pw.w + (static_cast<int64_t>(j) * pw.coutp + c0) * 2;
       const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wj));
       const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wj + 16));
       for (int p = 0; p < NP; ++p) {
@@ -147,7 +151,7 @@ void ConvBlock(const int16_t* patch, const PackedWeights& pw, int32_t* acc) {
       for (int t = 0; t < kChannelBlock; ++t) {
         int32_t sum = 0;
         for (int j = 0; j < pairs; ++j) {
-          const int16_t* wj = pw.w.data() + (static_cast<int64_t>(j) * pw.coutp + c0 + t) * 2;
+          const int16_t* wj = pw.w + (static_cast<int64_t>(j) * pw.coutp + c0 + t) * 2;
           sum += wj[0] * patch[p * pw.kp + 2 * j] + wj[1] * patch[p * pw.kp + 2 * j + 1];
         }
         acc[p * pw.coutp + c0 + t] = sum;
@@ -222,7 +226,18 @@ void DepthwiseRow(const Geom& g, const int16_t* xe, const int16_t* wt, const int
 
 }  // namespace
 
-// (geom Int32Array(18), x, w, bias | null, mult, shift, scale, y); see Geom for the order.
+// (w Int8Array (Cout, KH, KW, Cin), k = KH*KW*Cin, Cout) -> the packed Int16Array Int8Conv takes.
+Napi::Value Int8PackConv(const Napi::CallbackInfo& info) {
+  const int64_t k = IntArg(info, 1, "k", 1, INT32_MAX / 2), cout = IntArg(info, 2, "cout", 1, INT32_MAX / 2);
+  if (k * cout > (int64_t(1) << 31)) ThrowNative(info.Env(), "ERR_ARG", "Expected at most 2^31 weights");
+  const int8_t* w = I8Arg(info, 0, "w", k * cout);
+  auto packed = Napi::TypedArrayOf<int16_t>::New(info.Env(), static_cast<size_t>(PackedK(k)) * PackedCout(static_cast<int>(cout)));
+  PackConvWeights(w, k, static_cast<int>(cout), packed.Data());
+  return packed;
+}
+
+// (geom Int32Array(18), x, w, bias | null, mult, shift, scale, y[, packed]); see Geom for the
+// order. packed: a full convolution's weights from int8PackConv (else they are packed per call).
 Napi::Value Int8Conv(const Napi::CallbackInfo& info) {
   const int32_t* gp = I32Arg(info, 0, "geometry", kGeomLength);
   Geom g;
@@ -254,7 +269,26 @@ Napi::Value Int8Conv(const Napi::CallbackInfo& info) {
   // Depthwise weights as int16 (taps, Cout), as they are in the graph; conv weights packed in pairs.
   std::vector<int16_t> wt(g.depthwise ? k * g.cout : 0);
   if (g.depthwise) std::copy(w, w + k * g.cout, wt.begin());
-  const PackedWeights pw = g.depthwise ? PackedWeights{} : PackConvWeights(w, k, g.cout);
+  std::vector<int16_t> packed_here;
+  PackedWeights pw{PackedK(k), PackedCout(g.cout), nullptr};
+  if (!g.depthwise) {
+    const int64_t length = static_cast<int64_t>(pw.kp) * pw.coutp;
+    const bool given = info.Length() > 8 && !info[8].IsNull() && !info[8].IsUndefined();
+    if (given) {
+      if (!info[8].IsTypedArray() || info[8].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array) {
+        ThrowNative(info.Env(), "ERR_ARG", "Expected packed weights as an Int16Array from int8PackConv");
+      }
+      auto a = info[8].As<Napi::TypedArrayOf<int16_t>>();
+      if (static_cast<int64_t>(a.ElementLength()) != length) {
+        ThrowNative(info.Env(), "ERR_SHAPE", "Expected length " + std::to_string(length) + " for packed but received " + std::to_string(a.ElementLength()));
+      }
+      pw.w = a.Data();
+    } else {
+      packed_here.resize(length);
+      PackConvWeights(w, k, g.cout, packed_here.data());
+      pw.w = packed_here.data();
+    }
+  }
   std::vector<int16_t> xe;
   if (g.depthwise) {
     const int m = g.cout / g.cin;

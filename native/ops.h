@@ -44,6 +44,7 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info);
 
 // int8.cc
 Napi::Value Int8Conv(const Napi::CallbackInfo& info);
+Napi::Value Int8PackConv(const Napi::CallbackInfo& info);
 
 // int8_lookup.cc
 Napi::Value Int8Lookup(const Napi::CallbackInfo& info);

@@ -49,6 +49,10 @@ test('native int8 conv/depthwise give the reference kernels\' bytes (geometries 
             (depthwise ? K.depthwiseConv2d : K.conv2d)(pp, x, w, bias, want);
             nativeConvEval(pp)(x, w, bias, got);
             assert.deepEqual(got, want, `${depthwise ? 'depthwise' : 'conv'} k${k} s${stride} ${padding} ${runtime} ${act} ${JSON.stringify(g)}`);
+            // Weights packed once at Prepare, as the engine does.
+            got.fill(0);
+            nativeConvEval(pp, w)(x, w, bias, got);
+            assert.deepEqual(got, want, `prepared ${depthwise ? 'depthwise' : 'conv'} k${k} s${stride} ${padding} ${runtime} ${act} ${JSON.stringify(g)}`);
             cases++;
           }
         }

@@ -8,10 +8,11 @@ import type { ConvPrepared } from './conv.js';
 export type Int8Kernels = 'native' | 'typescript';
 
 type NativeInt8Conv = (geom: Int32Array, x: Int8Array, w: Int8Array, bias: Int32Array | null,
-  mult: Int32Array, shift: Int32Array, scale: Float32Array, y: Int8Array) => void;
+  mult: Int32Array, shift: Int32Array, scale: Float32Array, y: Int8Array, packed?: Int16Array | null) => void;
 
 interface NativeInt8 {
   int8Conv: NativeInt8Conv;
+  int8PackConv(w: Int8Array, k: number, cout: number): Int16Array;
   int8Lookup(table: Int8Array, x: Int8Array, y: Int8Array, n: number): void;
   int8PairLookup(table: Int8Array, a: Int8Array, b: Int8Array, idxA: Int32Array | null, idxB: Int32Array | null, y: Int8Array, lengths: Int32Array): void;
 }
@@ -23,7 +24,7 @@ function nativeInt8(): NativeInt8 | null {
   if (native === undefined) {
     try {
       const addon = loadOnednnAddon() as unknown as Partial<NativeInt8>;
-      native = addon.int8Conv && addon.int8Lookup && addon.int8PairLookup ? (addon as NativeInt8) : null;
+      native = addon.int8Conv && addon.int8PackConv && addon.int8Lookup && addon.int8PairLookup ? (addon as NativeInt8) : null;
     } catch {
       native = null;
     }
@@ -54,10 +55,18 @@ export function packInt8Geometry(pp: ConvPrepared): Int32Array {
     pp.depthwise ? 1 : 0, pp.inputZp, pp.outputZp, pp.actMin, pp.actMax, REQUANT_ID[pp.requant]);
 }
 
-/** A conv/depthwise Eval over the native kernel, geometry packed once; throws if the addon lacks it. */
-export function nativeConvEval(pp: ConvPrepared): (x: Int8Array, w: Int8Array, bias: Int32Array | null, y: Int8Array) => void {
-  const n = required(), geom = packInt8Geometry(pp);
-  return (x, w, bias, y) => n.int8Conv(geom, x, w, bias, pp.mult, pp.shift, pp.fscale, y);
+/**
+ * A conv/depthwise Eval over the native kernel, geometry packed once; throws if the addon lacks it.
+ * `weights`: a full convolution's weights known at Prepare, packed once for the kernel (the Eval
+ * must then be given the same array); without them each call packs its own.
+ */
+export function nativeConvEval(pp: ConvPrepared, weights?: Int8Array): (x: Int8Array, w: Int8Array, bias: Int32Array | null, y: Int8Array) => void {
+  const n = required(), geom = packInt8Geometry(pp), g = pp.g;
+  const packed = weights && !pp.depthwise ? n.int8PackConv(weights, g.kH * g.kW * g.inC, g.outC) : null;
+  return (x, w, bias, y) => {
+    if (packed && w !== weights) throw new Error('nativeConvEval: the Eval was prepared for other weights');
+    n.int8Conv(geom, x, w, bias, pp.mult, pp.shift, pp.fscale, y, packed);
+  };
 }
 
 /** lookupInt8 over the native loop: y[i] = table[x[i] & 255]. */

@@ -24,7 +24,7 @@ export function int8Conv(o: ConvOp, p: Int8Prepare): Int8Step {
   const pp = dw ? k.prepareDepthwiseConv2d(geometry, params) : k.prepareConv2d(geometry, params);
   const wd = w.data as Int8Array, bd = t[bi].data as Int32Array;
   if (p.kernels === 'native') {
-    const run = nativeConvEval(pp);
+    const run = nativeConvEval(pp, wd);
     return flagged((v) => run(v[x] as Int8Array, wd, bd, v[y] as Int8Array), pp);
   }
   return flagged(dw ? (v) => k.depthwiseConv2d(pp, v[x] as Int8Array, wd, bd, v[y] as Int8Array)
