@@ -5,7 +5,9 @@
 import { cpus } from 'node:os';
 import { readDataset } from '../src/data/folder.js';
 import type { Observer } from '../src/deploy/calibrate.js';
+import { runFloat } from '../src/deploy/engine-float.js';
 import { Int8Engine } from '../src/deploy/engine-int8.js';
+import { lowerTrained } from '../src/deploy/from-model.js';
 import { GraphModel } from '../src/deploy/graph-model.js';
 import { int8Graph } from '../src/deploy/pipeline.js';
 import { mcuReport, TARGETS } from '../src/deploy/report.js';
@@ -45,7 +47,7 @@ for (const observer of values.observers!.split(',') as Observer[]) {
 }
 
 // Engine speed: one image at a time, as eval runs it, after one warm-up image.
-const speed: string[] = [];
+const speed: string[] = [], floatSpeed: string[] = [];
 const img = new Int8Array(test.size * test.size * test.channels).map((_, i) => ((i * 37) % 255) - 128);
 for (const kernels of ['native', 'typescript'] as const) {
   const e = new Int8Engine(speedGraph!, 'reference', kernels);
@@ -55,7 +57,15 @@ for (const kernels of ['native', 'typescript'] as const) {
   const cu = process.cpuUsage(c0), wall = (performance.now() - t0) / n;
   speed.push(`| ${kernels} | ${wall.toFixed(1)} | ${((cu.user + cu.system) / 1000 / n).toFixed(1)} | ${(1000 / wall).toFixed(1)} |`);
 }
-console.log(speed.join('\n'));
+// The float engine over the lowered graph: what calibration runs per image.
+const lowered = lowerTrained(trained), fimg = new Float32Array(img.length).map((_, i) => ((i * 37) % 255) / 128 - 1);
+for (const kernels of ['native', 'typescript'] as const) {
+  runFloat(lowered, fimg, undefined, kernels);
+  const n = kernels === 'native' ? 20 : 5, t0 = performance.now();
+  for (let i = 0; i < n; i++) runFloat(lowered, fimg, undefined, kernels);
+  floatSpeed.push(`| ${kernels} | ${((performance.now() - t0) / n).toFixed(1)} |`);
+}
+console.log([...speed, ...floatSpeed].join('\n'));
 
 const body = [
   `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}.`,
@@ -67,11 +77,19 @@ const body = [
   '|---|---:|---:|---:|---:|---:|',
   ...rows,
   '',
-  'int8 engine speed, one image at a time (cmv3 width 0.5 graph above, CMV3_THREADS threads for the native convolutions):',
+  `Calibration keeps its passes between observers (src/deploy/calibrate.ts): the first observer above runs the extremes pass, the first histogram observer the histogram pass, the others neither; each time is that observer's share.`,
   '',
-  '| convolution kernels | ms per image (wall) | ms CPU per image | images/s |',
+  `int8 engine speed, one image at a time (the ${values.model} graph above; native: convolutions and lookups in the addon, CMV3_THREADS threads for the convolutions; typescript: every op's reference kernel):`,
+  '',
+  '| kernels | ms per image (wall) | ms CPU per image | images/s |',
   '|---|---:|---:|---:|',
   ...speed,
+  '',
+  'Float engine over the lowered graph (what calibration runs per image; native: the convolutions in the addon, the same bits; Mish and the other ops in TypeScript either way):',
+  '',
+  '| convolution kernels | ms per image (wall) |',
+  '|---|---:|',
+  ...floatSpeed,
 ].join('\n');
 if (!values['no-write']) {
   writeSection(`bench:quant:${values.model}`, `int8 quantization: ${values.model}`, body);
