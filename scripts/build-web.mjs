@@ -1,5 +1,5 @@
 // Builds the dashboard page into dist/web: web/src bundled by esbuild (the engine and the .tflite
-// reader from src/ included, the native int8 kernels swapped for the browser stand-in), plus the
+// reader from src/ included, the native int8 and float kernels swapped for the browser stand-ins), plus the
 // static index.html and style.css. `npm run build` runs it; cmv3 serve only serves the result.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -10,9 +10,10 @@ const out = `${root}dist/web/`;
 mkdirSync(out, { recursive: true });
 
 const browserNative = {
-  name: 'browser-native-int8',
+  name: 'browser-native-kernels',
   setup(b) {
     b.onResolve({ filter: /\/int8\/native\.js$/ }, () => ({ path: `${root}web/src/native-browser.ts` }));
+    b.onResolve({ filter: /(^|\/)conv-native\.js$/ }, () => ({ path: `${root}web/src/float-native-browser.ts` }));
   },
 };
 

@@ -6,6 +6,10 @@ export type Int8Kernels = 'native' | 'typescript';
 
 export const defaultInt8Kernels = (): Int8Kernels => 'typescript';
 
-export function nativeConvEval(_pp: ConvPrepared): never {
+const none = (): never => {
   throw new Error('the native int8 kernels do not exist in a browser; use the typescript kernels');
-}
+};
+
+export const nativeConvEval = (_pp: ConvPrepared, _weights?: Int8Array): never => none();
+export const nativeLookupEval = (_table: Int8Array): never => none();
+export const nativePairLookupEval = (_table: Int8Array, _idxA: Int32Array | null, _idxB: Int32Array | null): never => none();
