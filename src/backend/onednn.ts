@@ -71,6 +71,15 @@ export function loadOnednnAddon(given = ADDON_PATH): NativeAddon {
   return loaded;
 }
 
+/** The addon when it is built and loads, else null: for fast paths that keep a TypeScript reference. */
+export function optionalAddon(): NativeAddon | null {
+  try {
+    return loadOnednnAddon();
+  } catch {
+    return null;
+  }
+}
+
 function expectLength(name: string, a: F32 | Uint16Array, expected: number): void {
   if (a.length !== expected) throw new RangeError(`Expected length ${expected} for ${name} but received ${a.length}`);
 }

@@ -2,7 +2,7 @@
 // the same three requantizations as conv.ts) and the table lookups (native/int8_lookup.cc: as
 // lookupInt8 and lookupPairs); the TypeScript kernels stay the reference. The engine picks them
 // when the addon is built; CMV3_INT8_KERNELS=typescript forces the reference kernels.
-import { loadOnednnAddon } from '../../backend/onednn.js';
+import { optionalAddon } from '../../backend/onednn.js';
 import type { ConvPrepared } from './conv.js';
 
 export type Int8Kernels = 'native' | 'typescript';
@@ -22,12 +22,8 @@ let native: NativeInt8 | null | undefined;
 /** The addon's int8 kernels, or null when it is not built (or predates them). */
 function nativeInt8(): NativeInt8 | null {
   if (native === undefined) {
-    try {
-      const addon = loadOnednnAddon() as unknown as Partial<NativeInt8>;
-      native = addon.int8Conv && addon.int8PackConv && addon.int8Lookup && addon.int8PairLookup ? (addon as NativeInt8) : null;
-    } catch {
-      native = null;
-    }
+    const addon = optionalAddon() as unknown as Partial<NativeInt8> | null;
+    native = addon?.int8Conv && addon.int8PackConv && addon.int8Lookup && addon.int8PairLookup ? (addon as NativeInt8) : null;
   }
   return native;
 }

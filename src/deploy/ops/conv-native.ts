@@ -4,7 +4,7 @@
 // denormal mode, set when it loads, applies to both). The float engine runs one image per call,
 // and the ops take this path for a batch of one. It is picked when the addon is built;
 // CMV3_FLOAT_KERNELS=typescript forces the reference loops.
-import { loadOnednnAddon } from '../../backend/onednn.js';
+import { optionalAddon } from '../../backend/onednn.js';
 import type { FusedAct } from '../ir.js';
 import { padBefore } from './common.js';
 import type { FloatKernels } from './op.js';
@@ -16,13 +16,7 @@ type NativeFloatConv = (geom: Int32Array, x: Float32Array, w: Float32Array, bias
 let native: NativeFloatConv | null | undefined;
 
 function nativeConv(): NativeFloatConv | null {
-  if (native === undefined) {
-    try {
-      native = (loadOnednnAddon() as unknown as { floatConv?: NativeFloatConv }).floatConv ?? null;
-    } catch {
-      native = null;
-    }
-  }
+  if (native === undefined) native = (optionalAddon() as unknown as { floatConv?: NativeFloatConv } | null)?.floatConv ?? null;
   return native;
 }
 
