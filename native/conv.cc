@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <initializer_list>
 #include <unordered_map>
@@ -133,6 +134,24 @@ void SetupScratch(Plan& p, const memory::desc& md) {
   if (p.scratch_bytes > 0) p.args[DNNL_ARG_SCRATCHPAD] = Unbound(md);
 }
 
+// oneDNN 2.6's 1x1 weight gradients (jit_1x1 for AVX2 and AVX-512; the bf16 one is built alike)
+// copy a strided NHWC source into a unit-stride workspace ("rtus") at ic_block spacing in space
+// sized for IC channels: with fewer input channels than a block (8 or 16) and stride > 1 they write
+// past their share of the scratchpad. Found here as test 20 failing 1 run in 4 (a wrong weight
+// gradient, then a batch norm reading a corrupted heap); 18-20 of 20 calls wrong at n 32, 32x32,
+// cin 4 or 7 (uxlfoundation/oneDNN#6035). Such convolutions take oneDNN's next implementation:
+// none of cmv3's own networks has one, a spec with a strided pointwise layer may.
+std::string Describe(const Geom& g);
+bool RtusOverflowRisk(const Geom& g) { return g.kh == 1 && g.kw == 1 && g.stride > 1 && g.cin / g.groups < 16; }
+
+template <typename Pd>
+void AvoidRtusOverflow(Pd& pd, const Geom& g) {
+  if (!RtusOverflowRisk(g)) return;
+  while (std::string(pd.impl_info_str()).find("1x1") != std::string::npos) {
+    if (!pd.next_impl()) throw std::runtime_error("no oneDNN weight gradient without the 1x1 stride workspace for " + Describe(g));
+  }
+}
+
 std::unique_ptr<Plan> Prepare(Op op, const Geom& g, bool bias, Precision pr) {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -162,7 +181,10 @@ std::unique_ptr<Plan> Prepare(Op op, const Geom& g, bool bias, Precision pr) {
                                                AnyWeights(g), bias ? BiasDesc(g) : memory::desc(),
                                                ActDesc(g.n, g.cout, g.oh, g.ow, In(pr)), {g.stride, g.stride},
                                                {g.pt, g.pl}, {g.pb, g.pr});
-    dnnl::convolution_backward_weights::primitive_desc pd(d, attr, Engine(), FwdPd(g, bias, attr, pr));
+    // The hint outlives the constructor: the descriptor's iterator reads it again in next_impl().
+    const auto hint = FwdPd(g, bias, attr, pr);
+    dnnl::convolution_backward_weights::primitive_desc pd(d, attr, Engine(), hint);
+    AvoidRtusOverflow(pd, g);
     p->prim = dnnl::convolution_backward_weights(pd);
     SetupWeights(*p, g, pd.diff_weights_desc(), true);
     p->args = {{DNNL_ARG_SRC, Unbound(pd.src_desc())}, {DNNL_ARG_DIFF_DST, Unbound(pd.diff_dst_desc())},

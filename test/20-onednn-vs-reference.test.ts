@@ -473,3 +473,17 @@ test('errors: bad shapes and geometries throw, never crash', (t) => {
   // Still usable afterwards.
   checkConv(O, geometry(1, 5, 5, 3, 4, 3, 1, 1, true), true);
 });
+
+// oneDNN 2.6's 1x1 weight gradient writes past its strided-input workspace when a strided NHWC
+// convolution has fewer input channels than its channel block (uxlfoundation/oneDNN#6035): here
+// 18-20 of 20 such calls gave a wrong gradient, and the heap it corrupts broke later cases. The
+// backend steers these geometries to another implementation (native/conv.cc AvoidRtusOverflow).
+// Last in the file: the cases above keep their random streams.
+test('conv2d: strided 1x1 weight gradients with fewer input channels than a block are right every call', (t) => {
+  const O = nativeOrSkip(t);
+  if (!O) return;
+  for (const cin of [4, 7, 15]) {
+    const g = geometry(32, 32, 32, cin, 8, 1, 2, 1, true);
+    for (let call = 0; call < 3; call++) checkConv(O, g, call === 1);
+  }
+});
