@@ -29,7 +29,8 @@ export {
   quantize, exportModel, report, EXPORT_FORMATS,
   type QuantizeOptions, type Calibration, type ExportFormat, type ExportOptions, type ExportResult, type ReportOptions,
 } from './api/deploy.js';
-export { evaluate, predict, predictMany, INT8_RUNTIMES, type EvaluateOptions, type EvaluateResult, type ImageInput, type PredictOptions } from './api/evaluate.js';
+export { evaluate, int8Errors, predict, predictMany, INT8_RUNTIMES, type EvaluateOptions, type EvaluateResult, type ImageInput, type Int8ErrorOptions, type PredictOptions } from './api/evaluate.js';
+export type { TensorError } from './deploy/int8-error.js';
 export { train, resumeTraining, type TrainOptions, type TrainCallOptions, type TrainResult, type StepProgress } from './api/train.js';
 export type { EpochMetrics, RunConfig } from './train/run.js';
 export type { Evaluation } from './train/evaluate.js';

@@ -58,6 +58,8 @@ test('bad input: one clear line, a non-zero exit, no stack trace', () => {
     [['train', '--model', 'resnet', '--data', '/nonexistent'], 1, /unknown model 'resnet'/],
     [['train', '--precision', 'fp16', '--data', '/nonexistent'], 2, /Expected f32 or bf16 for --precision but received "fp16"/],
     [['train', '--epochs', '1', '--data', '/nonexistent'], 2, /no training data in \/nonexistent: .*cmv3 data fetch cifar10/],
+    [['eval', 'cmv3-w0.5-cifar10', '--per-tensor', '5'], 2, /--per-tensor compares the int8 model with the float one; add --int8/],
+    [['eval', 'cmv3-w0.5-cifar10', '--int8', '--per-tensor', '0'], 2, /Expected a positive integer for --per-tensor but received "0"/],
   ];
   for (const [args, code, re] of cases) {
     const r = run(...args);

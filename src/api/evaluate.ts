@@ -6,11 +6,13 @@ import { topClasses, type ClassScore } from '../deploy/classify.js';
 import { GraphModel } from '../deploy/graph-model.js';
 import type { Int8Runtime } from '../deploy/int8/kernels.js';
 import { loadPredictor, type Loaded } from '../deploy/load.js';
-import { int8Graph } from '../deploy/pipeline.js';
+import { lowerTrained } from '../deploy/from-model.js';
+import { int8TensorErrors, type TensorError } from '../deploy/int8-error.js';
+import { int8Graph, splitImages } from '../deploy/pipeline.js';
 import { evaluateSetAsync, type Evaluation } from '../train/evaluate.js';
-import { oneOf, positiveInteger, progressTicker, throwIfAborted, type LongCallOptions } from './common.js';
+import { OptionError, oneOf, positiveInteger, progressTicker, throwIfAborted, type LongCallOptions } from './common.js';
 import { calibrationOf, type Calibration, type QuantizeOptions } from './deploy.js';
-import type { TrainedModel } from './model.js';
+import { asTrained, type TrainedModel } from './model.js';
 
 /** The int8 arithmetic the engine can mirror: TFLite Micro, TFLite's CPU kernels, TFLite with XNNPACK. */
 export const INT8_RUNTIMES: readonly Int8Runtime[] = ['reference', 'builtin', 'xnnpack'];
@@ -58,6 +60,34 @@ export async function evaluate(model: TrainedModel | string, options: EvaluateOp
   const set = readDataset(dataDir(options.data, source), 'test', t.predictor.spec.inputSize, limit);
   const e = await evaluateSetAsync(t.predictor, set, t.normalization, t.labels, 250, progressTicker('evaluate', options));
   return { ...e, source: t.source, engine: t.predictor.backend.name, calibration: int8 };
+}
+
+/** Options of `int8Errors`. */
+export interface Int8ErrorOptions extends LongCallOptions, QuantizeOptions {
+  /** compare on the first N test images; default 20 */
+  images?: number;
+  /** the int8 arithmetic to mirror; default 'reference' (TFLite Micro) */
+  runtime?: Int8Runtime;
+}
+
+/**
+ * Where the int8 model loses accuracy: each int8 activation tensor against its float32 twin on the
+ * first test images (relative RMS error, its own rounding, the error its op added), in graph
+ * order. Needs the float model, so a checkpoint, run or pretrained name, not a .tflite file.
+ */
+export async function int8Errors(model: TrainedModel | string, options: Int8ErrorOptions = {}): Promise<TensorError[]> {
+  const runtime = oneOf(options.runtime ?? 'reference', INT8_RUNTIMES, 'runtime');
+  const images = options.images === undefined ? 20 : positiveInteger(options.images, 'images');
+  if (typeof model === 'string' && model.toLowerCase().endsWith('.tflite')) {
+    throw new OptionError(`per-tensor int8 errors compare with the float model, which ${model} does not hold; give the checkpoint, run folder or pretrained name instead`);
+  }
+  const source = typeof model === 'string' ? model : model.runDir ?? undefined;
+  const c = calibrationOf(options, source);
+  throwIfAborted(options.signal);
+  const t = await asTrained(model);
+  const float = lowerTrained(t);
+  const int8 = int8Graph(t, { ...c, onImage: progressTicker('calibrate', options) }, float);
+  return int8TensorErrors(float, int8, splitImages(t, c.data, 'test', images), runtime);
 }
 
 /** An image: decoded RGB pixels, the bytes of a PNG or JPEG file, or a path to one. */

@@ -55,6 +55,7 @@ const COMMANDS: Record<string, Record<string, OptionHelp>> = {
   eval: {
     'limit-test': { value: 'N', text: 'evaluate on the first N test images only', default: 'all' },
     svg: { value: 'PATH', text: 'write the confusion matrix as SVG', default: "RUN/confusion.svg for a run folder, else none" },
+    'per-tensor': { value: 'N', text: 'with --int8: also each int8 tensor\'s error against float32 on the first N test images (where accuracy is lost)' },
   },
   predict: {
     top: { value: 'K', text: 'classes to show per image', default: '3' },

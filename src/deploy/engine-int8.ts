@@ -69,6 +69,11 @@ export class Int8Engine {
     return this.graph.outputs.map((i) => this.vals[i] as Int8Array);
   }
 
+  /** Tensor i's values after the last run (an activation or a constant), or undefined for float tensors. */
+  values(i: number): Int8Array | Int32Array | undefined {
+    return this.vals[i];
+  }
+
   /** Quantizes a float input with the input tensor's parameters, runs, dequantizes the output. */
   runFloat(x: Float32Array): { q: Int8Array; y: Float32Array } {
     const qin = new Int8Array(x.length);

@@ -22,13 +22,18 @@ export interface Int8Options {
 
 /** The first `count` training images, normalised as the model expects, one array per image. */
 export function calibrationImages(t: Trained, data: string, count: number): Float32Array[] {
+  return splitImages(t, data, 'train', count);
+}
+
+/** The first `count` images of a split, normalised as the model expects, one array per image. */
+export function splitImages(t: Trained, data: string, split: 'train' | 'test', count: number): Float32Array[] {
   const s = t.model.spec;
-  const set = readDataset(data, 'train', s.inputSize, count);
+  const set = readDataset(data, split, s.inputSize, count);
   // Images are resized to the model's input; the channel count must match.
   if (set.size !== s.inputSize || set.channels !== s.inputChannels) {
-    throw new DataError(`Expected ${s.inputSize}x${s.inputSize}x${s.inputChannels} calibration images for this model but ${data} holds ${set.size}x${set.size}x${set.channels}; calibrate on the data the model was trained on (--data DIR)`);
+    throw new DataError(`Expected ${s.inputSize}x${s.inputSize}x${s.inputChannels} ${split === 'train' ? 'calibration' : 'test'} images for this model but ${data} holds ${set.size}x${set.size}x${set.channels}; use the data the model was trained on (--data DIR)`);
   }
-  if (set.count === 0) throw new DataError(`${data} has no training images to calibrate on; point --data at the data the model was trained on`);
+  if (set.count === 0) throw new DataError(`${data} has no ${split === 'train' ? 'training images to calibrate on' : 'test images'}; point --data at the data the model was trained on`);
   const per = s.inputSize * s.inputSize * s.inputChannels;
   const x = new Float32Array(set.count * per);
   assembleBatch(set.pixels, set.labels, Uint32Array.from({ length: set.count }, (_, i) => i), set.size, set.channels, NO_AUGMENT, t.normalization, 0, x, new Int32Array(set.count));
@@ -39,7 +44,7 @@ export function floatGraph(t: Trained): Graph {
   return legalizeFloat(lowerTrained(t));
 }
 
-export function int8Graph(t: Trained, o: Int8Options): Graph {
-  const g = lowerTrained(t);
-  return quantizeGraph(g, calibrate(g, calibrationImages(t, o.data, o.calibration), o.observer, o.onImage));
+/** The int8 graph of a trained model; `lowered` when the caller also needs the float graph it came from. */
+export function int8Graph(t: Trained, o: Int8Options, lowered: Graph = lowerTrained(t)): Graph {
+  return quantizeGraph(lowered, calibrate(lowered, calibrationImages(t, o.data, o.calibration), o.observer, o.onImage));
 }

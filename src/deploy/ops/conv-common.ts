@@ -1,13 +1,14 @@
 // The rules CONV_2D and DEPTHWISE_CONV_2D share (the two differ in weight layout and kernel only).
-// Quantization: per-channel int8 weights along the output-channel axis, int32 bias at input scale
-// x weight scale; a HARD_SIGMOID gate that reads the conv alone is folded in (weights and bias / 6,
-// bias + 0.5, output exactly [0, 1]), so the int8 saturation is the clamp. ONNX: one Conv,
-// depthwise as a grouped conv with one group per input channel (output c*m+j reads channel c),
-// weights permuted once at export.
+// Quantization: per-channel int8 weights along the output-channel axis (a scale raised where the
+// bias would not fit int32, as TFLite's converter does), int32 bias at input scale x weight scale;
+// a HARD_SIGMOID gate that reads the conv alone is folded in (weights and bias / 6, bias + 0.5,
+// output exactly [0, 1]), so the int8 saturation is the clamp. ONNX: one Conv, depthwise as a
+// grouped conv with one group per input channel (output c*m+j reads channel c), weights permuted
+// once at export.
 import type { OpDef, TensorDef } from '../ir.js';
 import * as k from '../int8/kernels.js';
 import { nativeConvEval } from '../int8/native.js';
-import { GATE_RANGE, quantizeBias, quantizeWeights } from '../quant-rules.js';
+import { biasSafeWeightScales, GATE_RANGE, quantizeBias, quantizeWeights } from '../quant-rules.js';
 import { flagged, int8Input } from './common.js';
 import type { Int8Prepare, Int8Step, OnnxEmitter, QuantizeContext } from './op.js';
 
@@ -36,9 +37,10 @@ export function quantizeConv(o: ConvOp, c: QuantizeContext, axis: number): void 
   const { g, b } = c, x = c.int8(o.inputs[0]), y = o.outputs[0], gate = c.gateOf(y);
   let w = g.tensors[o.inputs[1]].data as Float32Array, bias = g.tensors[o.inputs[2]].data as Float32Array;
   if (gate) { w = w.map((v) => v / 6); bias = bias.map((v) => v / 6 + 0.5); }
-  const wt = quantizeWeights(w, g.tensors[o.inputs[1]].shape, axis, g.tensors[o.inputs[1]].name);
+  const inputScale = c.q(o.inputs[0]).scale[0];
+  const wt = quantizeWeights(w, g.tensors[o.inputs[1]].shape, axis, g.tensors[o.inputs[1]].name, biasSafeWeightScales(bias, inputScale));
   const wi = b.tensor(wt);
-  const bi = b.tensor(quantizeBias(bias, c.q(o.inputs[0]).scale[0], wt.quant!.scale, g.tensors[o.inputs[2]].name));
+  const bi = b.tensor(quantizeBias(bias, inputScale, wt.quant!.scale, g.tensors[o.inputs[2]].name));
   const out = gate ? c.act(gate.outputs[0], GATE_RANGE) : c.act(y, c.calibrated(y));
   b.op({ ...o, inputs: [x, wi, bi], outputs: [out] });
 }
