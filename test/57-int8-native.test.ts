@@ -15,13 +15,9 @@ import { lookupChains } from '../src/deploy/int8/lookup-chains.js';
 import { nativeConvEval, nativeLookupEval, nativePairLookupEval } from '../src/deploy/int8/native.js';
 import { int8Graph } from '../src/deploy/pipeline.js';
 import { loadTrained } from '../src/train/trained.js';
-import { cifarOrSkip } from './helpers.js';
+import { cifarOrSkip, lcg } from './helpers.js';
 
 const built = existsSync(ADDON_PATH);
-function lcg(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0), s / 4294967296);
-}
 const int8s = (r: () => number, n: number) => Int8Array.from({ length: n }, () => Math.floor(r() * 256) - 128);
 
 test('native int8 conv/depthwise give the reference kernels\' bytes (geometries x requantizations)', { skip: !built && 'native addon not built' }, () => {

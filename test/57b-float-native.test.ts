@@ -15,13 +15,9 @@ import { opSpec } from '../src/deploy/ops/index.js';
 import { lowerTrained } from '../src/deploy/from-model.js';
 import { calibrationImages } from '../src/deploy/pipeline.js';
 import { loadTrained } from '../src/train/trained.js';
-import { cifarOrSkip } from './helpers.js';
+import { cifarOrSkip, lcg } from './helpers.js';
 
 const built = existsSync(ADDON_PATH);
-function lcg(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0), s / 4294967296);
-}
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 interface Case { depthwise: boolean; x: Float32Array; xShape: number[]; w: Float32Array; wShape: number[]; b: Float32Array; yShape: number[]; stride: number; padding: 'SAME' | 'VALID'; act: FusedAct; multiplier: number }

@@ -8,6 +8,12 @@ export function randomArray(rng: Rng, n: number, scale = 1): Float32Array {
   return a;
 }
 
+/** A seeded linear congruential stream in [0, 1): cheap, and the same cases on every machine. */
+export function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0), s / 4294967296);
+}
+
 /** max |a - b| / max(floor, max |b|): a relative error per tensor that ignores tiny entries. */
 export function relError(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-3): number {
   let diff = 0, mag = 0;
