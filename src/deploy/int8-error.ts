@@ -6,7 +6,7 @@
 // overflowing bias, a saturating multiplier), not just coarsely.
 import { runFloat } from './engine-float.js';
 import { Int8Engine } from './engine-int8.js';
-import type { Int8Runtime } from './int8/kernels.js';
+import { quantizeInt8, type Int8Runtime } from './int8/kernels.js';
 import { elementCount, type Graph } from './ir.js';
 
 /** One int8 activation tensor's error over the images, in graph order. */
@@ -41,6 +41,7 @@ export function int8TensorErrors(float: Graph, int8: Graph, images: readonly Flo
     return [{ i, f, scale: q.scale[0], zeroPoint: q.zeroPoint[0] }];
   });
   const sums = compared.map((): Sums => ({ se: 0, sf: 0, sr: 0, clip: 0, n: 0 }));
+  let own = new Int8Array(0);
   for (const image of images) {
     const seen = new Map<number, Float32Array>();
     runFloat(float, image, (t, data) => seen.set(t, data));
@@ -50,13 +51,16 @@ export function int8TensorErrors(float: Graph, int8: Graph, images: readonly Flo
       const want = seen.get(c.f), got = engine.values(c.i);
       if (!want || !got) return;
       const s = sums[k];
+      // The float tensor through the runtime's own QUANTIZE: what this tensor's scale alone costs.
+      if (own.length < want.length) own = new Int8Array(want.length);
+      quantizeInt8(want, { scale: c.scale, zeroPoint: c.zeroPoint }, own, runtime);
       for (let j = 0; j < want.length; j++) {
-        const f = want[j], level = Math.round(f / c.scale) + c.zeroPoint;
-        const own = (Math.max(-128, Math.min(127, level)) - c.zeroPoint) * c.scale;
+        const f = want[j], ownError = (own[j] - c.zeroPoint) * c.scale - f;
         s.se += ((got[j] - c.zeroPoint) * c.scale - f) ** 2;
-        s.sr += (own - f) ** 2;
+        s.sr += ownError ** 2;
         s.sf += f * f;
-        if (level < -128 || level > 127) s.clip++;
+        // Rounding misses by at most half a step; more than that means the value was clipped.
+        if (Math.abs(ownError) > 0.5001 * c.scale) s.clip++;
       }
       s.n += want.length;
     });
