@@ -6,12 +6,11 @@
 // rounds is kept; the builds alternate within each round, so they see the same machine. Each build
 // writes its own outputs, and the largest difference from the first build's is printed at the end
 // (0 = the same bits; a changed activation formula shows its rounding here).
-import { existsSync, realpathSync } from 'node:fs';
-import { ADDON_PATH, loadOnednnBackend } from '../src/backend/onednn.js';
 import type { Activation, Backend } from '../src/backend/types.js';
 import { Model } from '../src/model.js';
 import { buildNetwork } from '../src/models/build.js';
 import { resolveSpec } from '../src/models/registry.js';
+import { addonBuilds, largestDifference } from './builds.js';
 import { failer, parseOptions, type Fail } from './cli.js';
 
 const { values } = parseOptions('bench:bn', {
@@ -25,13 +24,7 @@ const { values } = parseOptions('bench:bn', {
 const fail: Fail = failer('bench:bn');
 const [batch, rounds, threads] = [values.batch, values.rounds, values.threads].map(Number);
 for (const [k, v] of Object.entries({ batch, rounds, threads })) if (!Number.isInteger(v) || v < 1) fail(`--${k} must be a positive integer`);
-if (!existsSync(ADDON_PATH)) fail('needs the native addon (npm run build:native)');
-if (values.baseline !== undefined) {
-  if (!existsSync(values.baseline)) fail(`--baseline ${values.baseline} not found (a copy of build/Release/cmv3_native.node)`);
-  if (realpathSync(values.baseline) === realpathSync(ADDON_PATH)) fail('--baseline is the current build itself: pass a copy made before the native change');
-}
-const builds: [string, Backend][] = [['this build', loadOnednnBackend()], ...(values.baseline ? [['baseline', loadOnednnBackend(values.baseline)] as [string, Backend]] : [])];
-for (const [, b] of builds) b.setThreads(threads);
+const builds = addonBuilds(fail, values.baseline, threads, ['this build', 'baseline']);
 
 // The network's batch norms (rows = batch x pixels, channels, activation), in order, from one training forward.
 interface BnLayer { rows: number; c: number; act: Activation }
@@ -53,11 +46,6 @@ model.forward(Float32Array.from({ length: batch * 32 * 32 * 3 }, (_, i) => Math.
 const eps = 1e-5;
 const totals = new Map<string, number[]>();
 const maxDiff = builds.map(() => [0, 0]);
-function largestDifference(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) d = Math.max(d, Number.isNaN(a[i] - b[i]) ? Infinity : Math.abs(a[i] - b[i]));
-  return d;
-}
 console.log(`cmv3 width 0.5 batch norms at batch ${batch}, ${threads} threads, best of ${rounds} rounds, ms per pass (training forward / backward)`);
 console.log(`| layer (rows x channels, activation) | ${builds.map(([name]) => name).join(' | ')} |`);
 console.log(`|---|${builds.map(() => '---:|').join('')}`);

@@ -8,12 +8,11 @@
 // It is how native/conv.cc's routing between oneDNN and the hand-written kernels is decided. Each
 // variant writes its own outputs, and the largest difference of every variant's outputs from the
 // first variant's is printed at the end (0 = the same bits, as two builds of one kernel should).
-import { existsSync, realpathSync } from 'node:fs';
-import { ADDON_PATH, loadOnednnBackend } from '../src/backend/onednn.js';
 import type { Backend, ConvGeometry } from '../src/backend/types.js';
 import { Model } from '../src/model.js';
 import { buildNetwork } from '../src/models/build.js';
 import { resolveSpec } from '../src/models/registry.js';
+import { addonBuilds, largestDifference } from './builds.js';
 import { failer, parseOptions, type Fail } from './cli.js';
 
 const { values } = parseOptions('bench:dw', {
@@ -32,13 +31,7 @@ for (const m of modes) if (!MODES.includes(m)) fail(`unknown mode ${m} (known: $
 if (new Set(modes).size !== modes.length) fail(`--modes names a mode twice: ${values.modes}`);
 const [batch, rounds, threads] = [values.batch, values.rounds, values.threads].map(Number);
 for (const [k, v] of Object.entries({ batch, rounds, threads })) if (!Number.isInteger(v) || v < 1) fail(`--${k} must be a positive integer`);
-if (!existsSync(ADDON_PATH)) fail('needs the native addon (npm run build:native)');
-if (values.baseline !== undefined) {
-  if (!existsSync(values.baseline)) fail(`--baseline ${values.baseline} not found (a copy of build/Release/cmv3_native.node)`);
-  if (realpathSync(values.baseline) === realpathSync(ADDON_PATH)) fail('--baseline is the current build itself: pass a copy made before the native change');
-}
-const builds: [string, Backend][] = [['', loadOnednnBackend()], ...(values.baseline ? [['@baseline', loadOnednnBackend(values.baseline)] as [string, Backend]] : [])];
-for (const [, b] of builds) b.setThreads(threads);
+const builds = addonBuilds(fail, values.baseline, threads, ['', '@baseline']);
 
 // The network's depthwise geometries, in order, from one inference forward at this batch.
 const layers: ConvGeometry[] = [];
@@ -60,14 +53,6 @@ const variants = builds.flatMap(([suffix, b]) => modes.map((mode) => ({ name: mo
 const PASSES = ['forward', 'backward data', 'backward weights'];
 const totals = new Map(variants.map((v) => [v.name, [0, 0, 0]]));
 const maxDiff = new Map(variants.map((v) => [v.name, [0, 0, 0]]));
-function largestDifference(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (Object.is(a[i], b[i])) continue;
-    d = Math.max(d, Number.isNaN(a[i] - b[i]) ? Infinity : Math.abs(a[i] - b[i]));
-  }
-  return d;
-}
 console.log(`cmv3 width 0.5 depthwise layers at batch ${batch}, ${threads} threads, best of ${rounds} rounds, ms per pass (forward / backward data / backward weights)`);
 console.log(`| layer | ${variants.map((v) => v.name).join(' | ')} |`);
 console.log(`|---|${variants.map(() => '---:|').join('')}`);
