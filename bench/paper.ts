@@ -20,6 +20,9 @@ import { exportModel, report } from '../src/api/deploy.js';
 import { emulate } from '../src/api/mcu.js';
 import { loadModel } from '../src/api/model.js';
 import { summarize } from '../src/summary.js';
+import { buildNetwork } from '../src/models/build.js';
+import { referenceBackend } from '../src/backend/reference.js';
+import type { NetworkSpec } from '../src/models/spec.js';
 import { pretrainedPath } from '../src/train/pretrained.js';
 import { loadCheckpoint } from '../src/io/checkpoint.js';
 import { findCifar } from '../test/helpers.js';
@@ -75,6 +78,12 @@ function sameRun(packaged: string, run: string): boolean {
   const source = loadCheckpoint(packaged).meta.source as { seed?: number; testAcc?: number } | undefined;
   const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { seed?: number };
   return source?.seed === config.seed && source?.testAcc !== undefined && Math.abs(100 * source.testAcc - final.acc) < 1e-9;
+}
+
+/** The run's parameter count, from the network spec in its config.json: needs no weights, so a clone without last.ckpt shows it. */
+function paramsOf(run: string): number {
+  const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { spec: NetworkSpec };
+  return summarize(buildNetwork(config.spec, { backend: referenceBackend })).params.total;
 }
 
 /** The run's final epoch, or why there is none yet. */
@@ -170,8 +179,7 @@ async function table(rows: Row[]): Promise<string[]> {
     const finals = row.runs.map(finalEpoch);
     const done = finals.filter((f): f is { acc: number; epochs: number; wall: number } => typeof f !== 'string');
     if (typeof finals[0] === 'string') { lines.push(`| ${row.label} | ${row.paperAcc.toFixed(2)}% | ${row.paperSize ?? ''} | | ${finals[0]} | | | | | | | |`); continue; }
-    const weights = weightsOf(row);
-    const params = weights ? fmt(summarize((await loadModel(weights)).model.net).params.total) : '';
+    const params = fmt(paramsOf(row.runs[0]));
     const mean = done.reduce((s, f) => s + f.acc, 0) / done.length;
     const sd = Math.sqrt(done.reduce((s, f) => s + (f.acc - mean) ** 2, 0) / Math.max(1, done.length - 1));
     const acc = done.length > 1 ? `${mean.toFixed(2)}% (${done.map((f) => f.acc.toFixed(2)).join(' / ')}; sd ${sd.toFixed(2)})` : `${mean.toFixed(2)}%`;
