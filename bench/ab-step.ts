@@ -8,9 +8,6 @@
 // must take the calls this checkout's JS makes (e.g. a build from before bf16-only batch-norm
 // outputs refuses y = null): build it from this checkout with only the native change undone.
 // The starting variant rotates from round to round, so no variant always runs first.
-import { existsSync, realpathSync } from 'node:fs';
-import { ADDON_PATH, loadOnednnBackend } from '../src/backend/onednn.js';
-import { getBackend } from '../src/backend/select.js';
 import type { Backend } from '../src/backend/types.js';
 import { Model } from '../src/model.js';
 import { buildNetwork } from '../src/models/build.js';
@@ -18,6 +15,7 @@ import { resolveSpec } from '../src/models/registry.js';
 import { BatchNormAct } from '../src/nn/batchnorm.js';
 import { leaves } from '../src/nn/container.js';
 import { Optimizer } from '../src/optim/optimizer.js';
+import { addonBuilds } from './builds.js';
 import { failer, median, parseOptions, type Fail } from './cli.js';
 
 interface Variant {
@@ -51,22 +49,13 @@ for (const [k, v] of Object.entries({ batch, rounds, steps, threads })) {
   if (!Number.isInteger(v) || v < 1) fail(`--${k} must be a positive integer`);
 }
 
-const backend = await getBackend('onednn');
-if (backend.name !== 'onednn') fail('needs the native addon (npm run build:native)');
-if (names.some((n) => VARIANTS[n].precision === 'bf16') && !backend.bf16Supported()) fail('this CPU has no bfloat16 convolutions: use --variants f32');
-backend.setThreads(threads);
-if (values.baseline !== undefined) {
-  if (!existsSync(values.baseline)) fail(`--baseline ${values.baseline} not found (a copy of build/Release/cmv3_native.node)`);
-  if (realpathSync(values.baseline) === realpathSync(ADDON_PATH)) fail('--baseline is the current build itself: copy build/Release/cmv3_native.node before the native change and pass the copy');
-}
-const baseline = values.baseline === undefined ? null : loadOnednnBackend(values.baseline);
-baseline?.setThreads(threads);
+const builds = addonBuilds(fail, values.baseline, threads, ['', '@baseline']);
+if (names.some((n) => VARIANTS[n].precision === 'bf16') && !builds[0][1].bf16Supported()) fail('this CPU has no bfloat16 convolutions: use --variants f32');
 const spec = resolveSpec('cmv3', { width: 0.5 });
 // Deterministic inputs: the same images and labels for every variant.
 const images = Float32Array.from({ length: batch * 32 * 32 * 3 }, (_, i) => Math.sin(i * 0.37));
 const labels = Array.from({ length: batch }, (_, i) => i % 10);
 
-const builds: [string, Backend][] = [['', backend], ...(baseline ? [['@baseline', baseline] as [string, Backend]] : [])];
 const runs = names.flatMap((name) => builds.map(([suffix, b]) => variant(name, suffix, b)));
 
 function variant(name: string, suffix: string, backend: Backend) {
