@@ -1,4 +1,4 @@
-// What the per-kernel A/B benches (bench:dw, bench:bn) share: this build of the addon and, with
+// What the A/B benches (bench:ab, bench:dw, bench:bn) share: this build of the addon and, with
 // --baseline, a copy made before a native change, loaded side by side; and how far two builds'
 // outputs are apart.
 import { existsSync, realpathSync } from 'node:fs';
