@@ -8,6 +8,7 @@
         "native/conv.cc",
         "native/depthwise.cc",
         "native/bn_act.cc",
+        "native/bn_blocked.cc",
         "native/eltwise.cc",
         "native/misc.cc",
         "native/int8.cc",

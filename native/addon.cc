@@ -20,6 +20,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"bnActForwardTraining", Guarded<BnActForwardTraining>},
       {"bnActForwardInference", Guarded<BnActForwardInference>},
       {"bnActBackward", Guarded<BnActBackward>},
+      {"activationBlock", Guarded<ActivationBlock>},
       {"actForward", Guarded<ActForward>},
       {"actBackward", Guarded<ActBackward>},
       {"gapForward", Guarded<GapForward>},

@@ -2,6 +2,7 @@
 // backend and the fallback when the native addon is not built. Speed is not a goal here.
 import { activate, activateGrad } from './activation.js';
 import { checkConvInputs, roundBf16, toBf16, widen } from './bf16.js';
+import { fromBlocked, toBlocked, type BlockedLayout } from './layout.js';
 import type { Activation, Backend, ConvGeometry, ConvInput } from './types.js';
 
 let threads = 1;
@@ -107,6 +108,21 @@ function normalize(rows: number, c: number, x: Float32Array, gamma: Float32Array
   }
 }
 
+/**
+ * For a blocked layout: reorders to NHWC and back around the NHWC code, so the oracle stays one
+ * implementation. Null for NHWC (no layout or block 0).
+ */
+function nhwcView(rows: number, c: number, layout: BlockedLayout | undefined, half: Uint16Array | null | undefined) {
+  if (!layout || layout.block === 0) return null;
+  if (half) throw new TypeError('bfloat16 batch-norm outputs are not built for the blocked layout');
+  const n = rows / layout.hw;
+  if (!Number.isInteger(n)) throw new RangeError(`Expected rows (${rows}) a multiple of hw (${layout.hw})`);
+  return {
+    nhwc: (a: Float32Array) => fromBlocked(n, layout.hw, c, layout.block, a, new Float32Array(a.length)),
+    back: (a: Float32Array, dst: Float32Array) => { toBlocked(n, layout.hw, c, layout.block, a, dst); },
+  };
+}
+
 function batchNormActBackward(rows: number, c: number, x: Float32Array, dy: Float32Array, gamma: Float32Array,
   beta: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, act: Activation,
   dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dxHalf?: Uint16Array | null): void {
@@ -137,11 +153,28 @@ export const referenceBackend: Backend = {
   conv2dForward,
   conv2dBackwardData,
   conv2dBackwardWeights,
-  batchNormActForwardTraining,
-  batchNormActForwardInference(rows, c, x, gamma, beta, mean, variance, eps, act, y) {
-    normalize(rows, c, x, gamma, beta, mean, variance, eps, act, y);
+  batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf, layout) {
+    const l = nhwcView(rows, c, layout, yHalf);
+    if (!l) return batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf);
+    const yn = new Float32Array(x.length);
+    batchNormActForwardTraining(rows, c, l.nhwc(x), gamma, beta, eps, act, yn, mean, variance);
+    l.back(yn, y!);
   },
-  batchNormActBackward,
+  batchNormActForwardInference(rows, c, x, gamma, beta, mean, variance, eps, act, y, layout) {
+    const l = nhwcView(rows, c, layout, null);
+    if (!l) return normalize(rows, c, x, gamma, beta, mean, variance, eps, act, y);
+    const yn = new Float32Array(x.length);
+    normalize(rows, c, l.nhwc(x), gamma, beta, mean, variance, eps, act, yn);
+    l.back(yn, y);
+  },
+  batchNormActBackward(rows, c, x, dy, gamma, beta, mean, variance, eps, act, dx, dgamma, dbeta, dxHalf, layout) {
+    const l = nhwcView(rows, c, layout, dxHalf);
+    if (!l) return batchNormActBackward(rows, c, x, dy, gamma, beta, mean, variance, eps, act, dx, dgamma, dbeta, dxHalf);
+    const dxn = new Float32Array(x.length);
+    batchNormActBackward(rows, c, l.nhwc(x), l.nhwc(dy), gamma, beta, mean, variance, eps, act, dxn, dgamma, dbeta);
+    l.back(dxn, dx);
+  },
+  activationBlock: () => 0,
   activationForward(act, x, y) { for (let i = 0; i < x.length; i++) y[i] = activate(act, x[i]); },
   activationBackward(act, x, dy, dx) { for (let i = 0; i < x.length; i++) dx[i] = dy[i] * activateGrad(act, x[i]); },
   globalAvgPoolForward(n, hw, c, x, y) {

@@ -1,6 +1,9 @@
 // The compute interface shared by the reference (pure TypeScript) and oneDNN backends.
 // Every tensor is a plain float32 buffer owned by JS, activations in NHWC order.
 // Every op writes (never accumulates into) its outputs, so callers own all buffers.
+import type { BlockedLayout } from './layout.js';
+
+export type { BlockedLayout };
 
 /** Element-wise nonlinearities. 'none' is the identity (BN without activation); 'leaky_relu' has slope LEAKY_RELU_ALPHA below 0. */
 export type Activation = 'none' | 'relu' | 'relu6' | 'hswish' | 'hsigmoid' | 'sigmoid' | 'mish' | 'leaky_relu';
@@ -67,14 +70,16 @@ export interface Backend {
 
   /**
    * Batch norm over rows = N*H*W, per channel c, followed by an activation: y = act(gamma * (x - mean) / sqrt(var + eps) + beta). Training computes the batch mean and the biased batch variance and writes them to mean/variance.
+   * With `layout`, x and y are blocked (layout.ts: rows = N * layout.hw).
    * With yHalf, y is also written there rounded to bfloat16 (toBf16's bits), for a bf16 convolution next;
    * with y null as well, only yHalf is written (that convolution is the output's only reader).
    */
   batchNormActForwardTraining(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
-    eps: number, act: Activation, y: Float32Array | null, mean: Float32Array, variance: Float32Array, yHalf?: Uint16Array | null): void;
+    eps: number, act: Activation, y: Float32Array | null, mean: Float32Array, variance: Float32Array, yHalf?: Uint16Array | null,
+    layout?: BlockedLayout): void;
   /** Batch norm with the moving statistics, then the activation (inference). */
   batchNormActForwardInference(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
-    mean: Float32Array, variance: Float32Array, eps: number, act: Activation, y: Float32Array): void;
+    mean: Float32Array, variance: Float32Array, eps: number, act: Activation, y: Float32Array, layout?: BlockedLayout): void;
   /**
    * Gradient of the training-mode forward (batch statistics), given the saved batch mean/variance.
    * With dxHalf the input gradient goes there, rounded to bfloat16 (for a bf16 convolution before
@@ -82,7 +87,13 @@ export interface Backend {
    */
   batchNormActBackward(rows: number, c: number, x: Float32Array, dy: Float32Array, gamma: Float32Array,
     beta: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, act: Activation,
-    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dxHalf?: Uint16Array | null): void;
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dxHalf?: Uint16Array | null, layout?: BlockedLayout): void;
+  /**
+   * The block size of the blocked activation layout (layout.ts) this backend's kernels take, 0 if
+   * none: the native kernels' vector width (8 with AVX2, 16 with AVX-512). The batch norms take
+   * `layout` (x, y, dy and dx all blocked; no bfloat16 outputs); the reference takes any block.
+   */
+  activationBlock(): number;
 
   /** y = act(x), dx = dy * act'(x); lengths from x. */
   activationForward(act: Activation, x: Float32Array, y: Float32Array): void;
