@@ -1,6 +1,7 @@
 // The blocked activation layout (src/backend/layout.ts): the reorders, the reference's batch norm
-// over it (its NHWC code between two reorders, so the same bits), and the native batch-norm
-// kernels over it (native/bn_blocked.cc) against the reference within 1e-4, every activation.
+// and convolutions over it (its NHWC code between two reorders, so the same bits), and the native
+// batch-norm kernels (native/bn_blocked.cc) and oneDNN convolutions over it against the reference
+// within 1e-4.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
@@ -8,7 +9,7 @@ import { test } from 'node:test';
 import { fromBlocked, toBlocked } from '../src/backend/layout.js';
 import { ADDON_PATH, loadOnednnBackend } from '../src/backend/onednn.js';
 import { referenceBackend as R } from '../src/backend/reference.js';
-import { ACTIVATIONS, type Activation, type Backend, type BlockedLayout } from '../src/backend/types.js';
+import { ACTIVATIONS, type Activation, type Backend, type BlockedLayout, type ConvGeometry } from '../src/backend/types.js';
 import { lcg, relError } from './helpers.js';
 
 const rnd = lcg(2026_12_07);
@@ -101,4 +102,57 @@ test('native batch norm + activation over blocked planes: within 1e-4 of the ref
     /rows a multiple of hw/);
   assert.throws(() => O.batchNormActBackward(p.rows, c, p.xb, p.dyb, p.gamma, p.beta, v(), v().fill(1), 1e-3, 'mish', new Float32Array(p.rows * c), v(), v(), new Uint16Array(p.rows * c), p.layout),
     /not built for the blocked layout/);
+});
+
+/** A convolution's geometry with TensorFlow 'same' padding. */
+function convGeometry(n: number, hw: number, cin: number, cout: number, k: number, stride: number, groups: number, srcBlock: number, dstBlock: number): ConvGeometry {
+  const out = Math.ceil(hw / stride), total = Math.max((out - 1) * stride + k - hw, 0), lo = Math.floor(total / 2);
+  return { n, h: hw, w: hw, cin, cout, kh: k, kw: k, stride, groups, oh: out, ow: out, padTop: lo, padLeft: lo, padBottom: total - lo, padRight: total - lo, srcBlock, dstBlock };
+}
+
+test('native convolutions over blocked activations (oneDNN nChw8c / nChw16c): within 1e-4 of the reference, all three passes', (t) => {
+  if (!existsSync(ADDON_PATH)) return t.skip(`native addon not built (${ADDON_PATH}); run npm run build:native`);
+  const O = loadOnednnBackend();
+  O.setThreads(2);
+  const B = O.activationBlock() || 8;
+  const cases: [string, ConvGeometry][] = [
+    ['1x1, both blocked', convGeometry(3, 6, 2 * B, 3 * B, 1, 1, 1, B, B)],
+    ['1x1, NHWC in', convGeometry(2, 5, 2 * B, B, 1, 1, 1, 0, B)],
+    ['1x1, NHWC out', convGeometry(2, 5, B, 2 * B, 1, 1, 1, B, 0)],
+    ['stem 3x3 stride 2, 3 channels in', convGeometry(2, 9, 3, 2 * B, 3, 2, 1, 0, B)],
+    ['depthwise 3x3', convGeometry(2, 7, 2 * B, 2 * B, 3, 1, 2 * B, B, B)],
+    ['depthwise 5x5 stride 2, multiplier 3', convGeometry(1, 9, B, 3 * B, 5, 2, B, B, B)],
+    ['1x1, blocks of 16', convGeometry(2, 4, 32, 16, 1, 1, 1, 16, 16)],
+  ];
+  for (const [what, g] of cases) {
+    const src = g.n * g.h * g.w * g.cin, dst = g.n * g.oh * g.ow * g.cout, wl = g.kh * g.kw * (g.cin / g.groups) * g.cout;
+    const x = uniform(src), dy = uniform(dst), w = uniform(wl), bias = uniform(g.cout);
+    const sb = g.srcBlock!, db = g.dstBlock!, hw = g.h * g.w, ohw = g.oh * g.ow;
+    const toSrc = (a: Float32Array) => (sb ? toBlocked(g.n, hw, g.cin, sb, a, new Float32Array(a.length)) : a);
+    const toDst = (a: Float32Array) => (db ? toBlocked(g.n, ohw, g.cout, db, a, new Float32Array(a.length)) : a);
+    const nhwc = { ...g, srcBlock: 0, dstBlock: 0 };
+    const close = (k: string, a: Float32Array, b: Float32Array) => {
+      const err = relError(a, b);
+      assert.ok(a.every(Number.isFinite) && err <= 1e-4, `${what} ${k}: relative error ${err.toExponential(2)} > 1e-4`);
+    };
+    const y = new Float32Array(dst).fill(NaN), yWant = new Float32Array(dst);
+    O.conv2dForward(g, toSrc(x), w, bias, y);
+    R.conv2dForward(nhwc, x, w, bias, yWant);
+    close('forward', y, toDst(yWant));
+    const dx = new Float32Array(src).fill(NaN), dxWant = new Float32Array(src);
+    O.conv2dBackwardData(g, toDst(dy), w, dx);
+    R.conv2dBackwardData(nhwc, dy, w, dxWant);
+    close('backward data', dx, toSrc(dxWant));
+    const dw = new Float32Array(wl).fill(NaN), dwWant = new Float32Array(wl), db2 = new Float32Array(g.cout), dbWant = new Float32Array(g.cout);
+    O.conv2dBackwardWeights(g, toSrc(x), toDst(dy), dw, db2);
+    R.conv2dBackwardWeights(nhwc, x, dy, dwWant, dbWant);
+    close('backward weights', dw, dwWant);
+    close('backward bias', db2, dbWant);
+    // The reference over the same blocked buffers gives its NHWC answers reordered, bit for bit.
+    const yRef = new Float32Array(dst);
+    R.conv2dForward(g, toSrc(x), w, bias, yRef);
+    assert.deepEqual(yRef, toDst(yWant), `${what}: reference forward over blocked buffers`);
+  }
+  assert.throws(() => O.conv2dForward(convGeometry(1, 4, 12, 8, 1, 1, 1, 8, 8), new Float32Array(192), new Float32Array(96), null, new Float32Array(128)),
+    /Invalid convolution geometry/);
 });

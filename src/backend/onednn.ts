@@ -85,14 +85,15 @@ function expectLength(name: string, a: F32 | Uint16Array, expected: number): voi
   if (a.length !== expected) throw new RangeError(`Expected length ${expected} for ${name} but received ${a.length}`);
 }
 
-// Geometry goes over as one Int32Array (one argument instead of 15 property reads in C++).
+// Geometry goes over as one Int32Array (one argument instead of 17 property reads in C++).
 // Order matches struct Geom in native/conv.cc. Reused: calls are synchronous.
-const geometry = new Int32Array(15);
+const geometry = new Int32Array(17);
 function packGeometry(g: ConvGeometry): Int32Array {
   geometry[0] = g.n; geometry[1] = g.h; geometry[2] = g.w; geometry[3] = g.cin; geometry[4] = g.cout;
   geometry[5] = g.kh; geometry[6] = g.kw; geometry[7] = g.stride; geometry[8] = g.groups;
   geometry[9] = g.oh; geometry[10] = g.ow;
   geometry[11] = g.padTop; geometry[12] = g.padLeft; geometry[13] = g.padBottom; geometry[14] = g.padRight;
+  geometry[15] = g.srcBlock ?? 0; geometry[16] = g.dstBlock ?? 0;
   return geometry;
 }
 

@@ -109,6 +109,22 @@ function normalize(rows: number, c: number, x: Float32Array, gamma: Float32Array
 }
 
 /**
+ * For a convolution over blocked activations: its NHWC geometry and the reorders of its source
+ * side (x, dx) and destination side (y, dy). Null when both sides are NHWC.
+ */
+function convLayouts(g: ConvGeometry, inputs: ConvInput[]) {
+  const sb = g.srcBlock ?? 0, db = g.dstBlock ?? 0;
+  if (sb === 0 && db === 0) return null;
+  if (inputs.some((a) => !(a instanceof Float32Array))) throw new TypeError('precision bf16 is not built for blocked activations');
+  const side = (hw: number, c: number, b: number) => ({
+    nhwc: (a: ConvInput) => (b === 0 ? a as Float32Array : fromBlocked(g.n, hw, c, b, a, new Float32Array(a.length))),
+    back: (a: Float32Array, out: Float32Array) => { if (b === 0) out.set(a); else toBlocked(g.n, hw, c, b, a, out); },
+  });
+  const s = side(g.h * g.w, g.cin, sb), d = side(g.oh * g.ow, g.cout, db);
+  return { g: { ...g, srcBlock: 0, dstBlock: 0 }, src: s.nhwc, dst: d.nhwc, srcBack: s.back, dstBack: d.back };
+}
+
+/**
  * For a blocked layout: reorders to NHWC and back around the NHWC code, so the oracle stays one
  * implementation. Null for NHWC (no layout or block 0).
  */
@@ -150,9 +166,25 @@ export const referenceBackend: Backend = {
   name: 'reference',
   setThreads(n: number) { threads = n; }, // accepted for interface parity; the reference is single-threaded
   getThreads() { return threads; },
-  conv2dForward,
-  conv2dBackwardData,
-  conv2dBackwardWeights,
+  conv2dForward(g, x, w, bias, y) {
+    const l = convLayouts(g, [x]);
+    if (!l) return conv2dForward(g, x, w, bias, y);
+    const yn = new Float32Array(y.length);
+    conv2dForward(l.g, l.src(x), w, bias, yn);
+    l.dstBack(yn, y);
+  },
+  conv2dBackwardData(g, dy, w, dx) {
+    const l = convLayouts(g, [dy]);
+    if (!l) return conv2dBackwardData(g, dy, w, dx);
+    const dxn = new Float32Array(dx.length);
+    conv2dBackwardData(l.g, l.dst(dy), w, dxn);
+    l.srcBack(dxn, dx);
+  },
+  conv2dBackwardWeights(g, x, dy, dw, dbias) {
+    const l = convLayouts(g, [x, dy]);
+    if (!l) return conv2dBackwardWeights(g, x, dy, dw, dbias);
+    conv2dBackwardWeights(l.g, l.src(x), l.dst(dy), dw, dbias);
+  },
   batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf, layout) {
     const l = nhwcView(rows, c, layout, yHalf);
     if (!l) return batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf);

@@ -47,6 +47,12 @@ export interface ConvGeometry {
   stride: number; groups: number;
   oh: number; ow: number;
   padTop: number; padLeft: number; padBottom: number; padRight: number;
+  /**
+   * The block size of the input's (and dx's) and the output's (and dy's) blocked layout
+   * (layout.ts), absent or 0 for NHWC. The channels must be a multiple of it. Native: 8 or 16,
+   * float32 only, and depthwise then runs on oneDNN (cmv3's depthwise kernels read NHWC only).
+   */
+  srcBlock?: number; dstBlock?: number;
 }
 
 /** The compute interface both backends implement: NHWC float32 buffers owned by the caller; every op overwrites its outputs. */
