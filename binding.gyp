@@ -7,6 +7,7 @@
         "native/common.cc",
         "native/conv.cc",
         "native/depthwise.cc",
+        "native/depthwise_blocked.cc",
         "native/bn_act.cc",
         "native/bn_blocked.cc",
         "native/eltwise.cc",

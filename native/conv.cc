@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "common.h"
+#include "simd.h"
 #include "depthwise.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops.h"
@@ -292,11 +293,14 @@ Precision InputPrecision(const Napi::CallbackInfo& info, const Geom& g, std::ini
 // A geometry whose output size does not follow from its padding always goes to oneDNN, which
 // rejects it with ERR_DNNL_INVALID_ARGUMENTS as for any other conv.
 bool UseDepthwise(const Geom& g, Op op) {
-  if (g.groups != g.cin || g.sb != 0 || g.db != 0) return false;  // the kernels read NHWC only, so far
+  if (g.groups != g.cin) return false;
   auto consistent = [&](int64_t in, int64_t k, int64_t lo, int64_t hi, int64_t out) {
     return in + lo + hi >= k && (in + lo + hi - k) / g.stride + 1 == out;
   };
   if (!consistent(g.h, g.kh, g.pt, g.pb, g.oh) || !consistent(g.w, g.kw, g.pl, g.pr, g.ow)) return false;
+  // Over blocked activations only the forward is written so far (depthwise_blocked.cc), and only
+  // for blocks of this build's vector width: the rest stays on oneDNN.
+  if (g.sb != 0 || g.db != 0) return op == kFwd && g.sb == CMV3_SIMD && g.db == CMV3_SIMD;
   const char* env = std::getenv("CMV3_DW");
   if (env != nullptr && std::strcmp(env, "onednn") == 0) return false;
   if (env != nullptr && std::strcmp(env, "custom") == 0) return true;
@@ -348,6 +352,12 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   float* y = F32Arg(info, 4, "y", DstLen(g));
   const Precision pr = InputPrecision(info, g, {x});
   if (pr == kPrecF32 && UseDepthwise(g, kFwd)) {
+#if CMV3_SIMD
+    if (g.sb != 0) {
+      DepthwiseForwardBlocked(ToDw(g), static_cast<const float*>(x.data), w, bias, y);
+      return info.Env().Undefined();
+    }
+#endif
     DepthwiseForward(ToDw(g), static_cast<const float*>(x.data), w, bias, y);
     return info.Env().Undefined();
   }

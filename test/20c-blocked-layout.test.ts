@@ -156,3 +156,27 @@ test('native convolutions over blocked activations (oneDNN nChw8c / nChw16c): wi
   assert.throws(() => O.conv2dForward(convGeometry(1, 4, 12, 8, 1, 1, 1, 8, 8), new Float32Array(192), new Float32Array(96), null, new Float32Array(128)),
     /Invalid convolution geometry/);
 });
+
+test("native depthwise forward over blocked planes (cmv3's kernel): within 1e-4 of the reference, strides, multipliers, tails", (t) => {
+  if (!existsSync(ADDON_PATH)) return t.skip(`native addon not built (${ADDON_PATH}); run npm run build:native`);
+  const O = loadOnednnBackend();
+  O.setThreads(2);
+  const B = O.activationBlock();
+  if (B === 0) return t.skip('this build has no vector kernels (neither AVX2 nor AVX-512)');
+  // [images, size, input channels, multiplier, kernel, stride]: the 2-row x 4-pixel blocks and
+  // their row and pixel tails, multipliers 1 / 3 / 6 (lane permutations), and a 7x7 kernel on the
+  // general path; one of training size on two threads.
+  const cases = [[2, 8, B, 1, 3, 1], [1, 7, 2 * B, 6, 3, 1], [3, 9, B, 3, 5, 1], [2, 11, B, 1, 3, 2], [1, 10, 2 * B, 6, 5, 2],
+    [2, 6, B, 2, 7, 1], [1, 1, B, 1, 3, 1], [64, 16, 3 * B, 6, 5, 1]];
+  for (const [n, hw, cin, m, k, stride] of cases) {
+    const g = convGeometry(n, hw, cin, cin * m, k, stride, cin, B, B), what = `n=${n} ${hw}x${hw} c=${cin} m=${m} ${k}x${k} s${stride}`;
+    const x = uniform(n * hw * hw * cin), w = uniform(k * k * cin * m), bias = uniform(cin * m);
+    for (const b of [bias, null]) {
+      const want = new Float32Array(n * g.oh * g.ow * cin * m), got = new Float32Array(want.length).fill(NaN);
+      R.conv2dForward({ ...g, srcBlock: 0, dstBlock: 0 }, x, w, b, want);
+      O.conv2dForward(g, toBlocked(n, hw * hw, cin, B, x, new Float32Array(x.length)), w, b, got);
+      const err = relError(got, toBlocked(n, g.oh * g.ow, cin * m, B, want, new Float32Array(want.length)));
+      assert.ok(got.every(Number.isFinite) && err <= 1e-4, `${what}${b ? '' : ' no bias'}: relative error ${err.toExponential(2)}`);
+    }
+  }
+});
