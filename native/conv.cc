@@ -298,9 +298,9 @@ bool UseDepthwise(const Geom& g, Op op) {
     return in + lo + hi >= k && (in + lo + hi - k) / g.stride + 1 == out;
   };
   if (!consistent(g.h, g.kh, g.pt, g.pb, g.oh) || !consistent(g.w, g.kw, g.pl, g.pr, g.ow)) return false;
-  // Over blocked activations only the forward is written so far (depthwise_blocked.cc), and only
-  // for blocks of this build's vector width: the rest stays on oneDNN.
-  if (g.sb != 0 || g.db != 0) return op == kFwd && g.sb == CMV3_SIMD && g.db == CMV3_SIMD;
+  // Over blocked activations the forward and the data gradient are written (depthwise_blocked.cc),
+  // for blocks of this build's vector width; the weight gradient stays on oneDNN so far.
+  if (g.sb != 0 || g.db != 0) return op != kBwdWeights && g.sb == CMV3_SIMD && g.db == CMV3_SIMD;
   const char* env = std::getenv("CMV3_DW");
   if (env != nullptr && std::strcmp(env, "onednn") == 0) return false;
   if (env != nullptr && std::strcmp(env, "custom") == 0) return true;
@@ -379,6 +379,12 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   float* dx = F32Arg(info, 3, "dx", SrcLen(g));
   const Precision pr = InputPrecision(info, g, {dy});
   if (pr == kPrecF32 && UseDepthwise(g, kBwdData)) {
+#if CMV3_SIMD
+    if (g.sb != 0) {
+      DepthwiseBackwardDataBlocked(ToDw(g), static_cast<const float*>(dy.data), w, dx);
+      return info.Env().Undefined();
+    }
+#endif
     DepthwiseBackwardData(ToDw(g), static_cast<const float*>(dy.data), w, dx);
     return info.Env().Undefined();
   }

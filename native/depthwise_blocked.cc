@@ -113,7 +113,76 @@ void Plane(const DwShape& s, const PlaneArgs& a, float* y) {
   for (int64_t oy = 0; oy < s.oh; ++oy) Pixels(s, a, oy, 0, s.ow, y);
 }
 
+// dz[iy][ix] = sum over taps of dy[oy][ox] * w[ky][kx], oy * stride + ky - pt = iy (the same for
+// x), one input pixel at a time: the general path of the backward data pass (stride > 1, other
+// kernel sizes).
+void GatherPlane(const DwShape& s, const float* dy, const float* w, int64_t ws, float* dz) {
+  for (int64_t iy = 0; iy < s.h; ++iy) {
+    for (int64_t ix = 0; ix < s.w; ++ix) {
+      VF acc = Zero();
+      for (int64_t ky = 0; ky < s.kh; ++ky) {
+        const int64_t ty = iy + s.pt - ky;
+        if (ty < 0 || ty % s.stride != 0 || ty / s.stride >= s.oh) continue;
+        for (int64_t kx = 0; kx < s.kw; ++kx) {
+          const int64_t tx = ix + s.pl - kx;
+          if (tx < 0 || tx % s.stride != 0 || tx / s.stride >= s.ow) continue;
+          acc = Fmadd(Load(dy + ((ty / s.stride) * s.ow + tx / s.stride) * B), Load(w + (ky * s.kw + kx) * ws), acc);
+        }
+      }
+      Store(dz + (iy * s.w + ix) * B, acc);
+    }
+  }
+}
+
 }  // namespace
+
+// At stride 1 the data gradient is the forward's correlation over dy padded by K - 1 - pad, with
+// the taps flipped: Plane runs it into dz in output-channel lanes. With m > 1 each input lane
+// then sums its m output lanes (a contraction per pixel; no two output blocks share an input lane
+// order, so the sum runs over jj in order).
+void DepthwiseBackwardDataBlocked(const DwShape& s, const float* dy, const float* w, float* dx) {
+  const int64_t cbi = s.c / B, cout = s.c * s.m, cbo = cout / B, ihw = s.h * s.w, ohw = s.oh * s.ow;
+  const bool fixed = s.stride == 1 && s.kh == s.kw && (s.kh == 3 || s.kh == 5);
+  // Stride 1: dy padded so that plane row iy + a reads dy row iy + a - (K - 1 - pt).
+  const int64_t ay = s.kh - 1 - s.pt, ax = s.kw - 1 - s.pl;
+  const int64_t qh = s.h + s.kh - 1, qw = s.w + s.kw - 1;
+  const DwShape plane_shape{s.n, qh, qw, s.c, 1, s.kh, s.kw, 1, s.h, s.w, 0, 0};
+#pragma omp parallel num_threads(Threads()) if (s.n * ohw * cout * s.kh * s.kw >= kParallelMin)
+  {
+    std::vector<float> q(fixed ? static_cast<size_t>(qh * qw * B) : 0), dz(static_cast<size_t>(ihw * B));
+    std::vector<float> flipped(static_cast<size_t>(s.kh * s.kw * B));
+#pragma omp for schedule(static)
+    for (int64_t plane = 0; plane < s.n * cbi; ++plane) {
+      const int64_t b = plane / cbi, k = plane % cbi;
+      float* out = dx + plane * ihw * B;
+      for (int64_t jj = 0; jj < s.m; ++jj) {
+        const int64_t j = k * s.m + jj;
+        const float* dyj = dy + (b * cbo + j) * ohw * B;
+        float* target = s.m == 1 ? out : dz.data();
+        if (fixed) {
+          for (int64_t qy = 0; qy < qh; ++qy) {
+            float* row = q.data() + qy * qw * B;
+            std::fill(row, row + qw * B, 0.0f);
+            const int64_t oy = qy - ay;
+            if (oy < 0 || oy >= s.oh) continue;
+            const int64_t x0 = std::max<int64_t>(0, ax), x1 = std::min<int64_t>(qw, ax + s.ow);
+            if (x1 > x0) std::copy(dyj + (oy * s.ow + (x0 - ax)) * B, dyj + (oy * s.ow + (x1 - ax)) * B, row + x0 * B);
+          }
+          for (int64_t t = 0; t < s.kh * s.kw; ++t) std::copy(w + (s.kh * s.kw - 1 - t) * cout + j * B, w + (s.kh * s.kw - 1 - t) * cout + j * B + B, flipped.data() + t * B);
+          const PlaneArgs a{q.data(), qw, flipped.data(), B, nullptr, VI{}, false};
+          Plane(plane_shape, a, target);
+        } else {
+          GatherPlane(s, dyj, w + j * B, cout, target);
+        }
+        if (s.m == 1) continue;
+        if (jj == 0) std::fill(out, out + ihw * B, 0.0f);
+        for (int64_t p = 0; p < ihw; ++p) {
+          for (int64_t l = 0; l < B; ++l) out[p * B + (j * B + l) / s.m - k * B] += dz[p * B + l];
+        }
+      }
+    }
+  }
+}
 
 void DepthwiseForwardBlocked(const DwShape& s, const float* x, const float* w, const float* bias, float* y) {
   const int64_t cbi = s.c / B, cout = s.c * s.m, cbo = cout / B;

@@ -180,3 +180,24 @@ test("native depthwise forward over blocked planes (cmv3's kernel): within 1e-4 
     }
   }
 });
+
+test("native depthwise data gradient over blocked planes (cmv3's kernel): within 1e-4 of the reference", (t) => {
+  if (!existsSync(ADDON_PATH)) return t.skip(`native addon not built (${ADDON_PATH}); run npm run build:native`);
+  const O = loadOnednnBackend();
+  O.setThreads(2);
+  const B = O.activationBlock();
+  if (B === 0) return t.skip('this build has no vector kernels (neither AVX2 nor AVX-512)');
+  // Stride 1 with 3x3 / 5x5 (the forward's correlation with flipped taps) and the general
+  // gather (stride 2, 7x7); multipliers 1 / 3 / 6 contract their lanes; odd sizes.
+  const cases = [[2, 8, B, 1, 3, 1], [1, 7, 2 * B, 6, 3, 1], [3, 9, B, 3, 5, 1], [2, 11, B, 1, 3, 2], [1, 10, 2 * B, 6, 5, 2],
+    [2, 6, B, 2, 7, 1], [1, 1, B, 1, 3, 1], [64, 16, 3 * B, 6, 5, 1]];
+  for (const [n, hw, cin, m, k, stride] of cases) {
+    const g = convGeometry(n, hw, cin, cin * m, k, stride, cin, B, B), what = `n=${n} ${hw}x${hw} c=${cin} m=${m} ${k}x${k} s${stride}`;
+    const dy = uniform(n * g.oh * g.ow * cin * m), w = uniform(k * k * cin * m);
+    const want = new Float32Array(n * hw * hw * cin), got = new Float32Array(want.length).fill(NaN);
+    R.conv2dBackwardData({ ...g, srcBlock: 0, dstBlock: 0 }, dy, w, want);
+    O.conv2dBackwardData(g, toBlocked(n, g.oh * g.ow, cin * m, B, dy, new Float32Array(dy.length)), w, got);
+    const err = relError(got, toBlocked(n, hw * hw, cin, B, want, new Float32Array(want.length)));
+    assert.ok(got.every(Number.isFinite) && err <= 1e-4, `${what}: relative error ${err.toExponential(2)}`);
+  }
+});
