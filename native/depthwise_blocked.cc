@@ -120,13 +120,14 @@ void GatherPlane(const DwShape& s, const float* dy, const float* w, int64_t ws, 
   for (int64_t iy = 0; iy < s.h; ++iy) {
     for (int64_t ix = 0; ix < s.w; ++ix) {
       VF acc = Zero();
-      for (int64_t ky = 0; ky < s.kh; ++ky) {
-        const int64_t ty = iy + s.pt - ky;
-        if (ty < 0 || ty % s.stride != 0 || ty / s.stride >= s.oh) continue;
-        for (int64_t kx = 0; kx < s.kw; ++kx) {
-          const int64_t tx = ix + s.pl - kx;
-          if (tx < 0 || tx % s.stride != 0 || tx / s.stride >= s.ow) continue;
-          acc = Fmadd(Load(dy + ((ty / s.stride) * s.ow + tx / s.stride) * B), Load(w + (ky * s.kw + kx) * ws), acc);
+      // Only the taps of this pixel's residue class reach it: ky = (iy + pt) mod stride, + stride, ...
+      for (int64_t ky = (iy + s.pt) % s.stride; ky < s.kh; ky += s.stride) {
+        const int64_t oy = (iy + s.pt - ky) / s.stride;
+        if (iy + s.pt < ky || oy >= s.oh) continue;
+        for (int64_t kx = (ix + s.pl) % s.stride; kx < s.kw; kx += s.stride) {
+          const int64_t ox = (ix + s.pl - kx) / s.stride;
+          if (ix + s.pl < kx || ox >= s.ow) continue;
+          acc = Fmadd(Load(dy + (oy * s.ow + ox) * B), Load(w + (ky * s.kw + kx) * ws), acc);
         }
       }
       Store(dz + (iy * s.w + ix) * B, acc);
