@@ -139,8 +139,7 @@ void GatherPlane(const DwShape& s, const float* dy, const float* w, int64_t ws, 
 
 // At stride 1 the data gradient is the forward's correlation over dy padded by K - 1 - pad, with
 // the taps flipped: Plane runs it into dz in output-channel lanes. With m > 1 each input lane
-// then sums its m output lanes (a contraction per pixel; no two output blocks share an input lane
-// order, so the sum runs over jj in order).
+// then sums its m output lanes, block by block in order (lane permutations times 0/1 masks).
 void DepthwiseBackwardDataBlocked(const DwShape& s, const float* dy, const float* w, float* dx) {
   const int64_t cbi = s.c / B, cout = s.c * s.m, cbo = cout / B, ihw = s.h * s.w, ohw = s.oh * s.ow;
   const bool fixed = s.stride == 1 && s.kh == s.kw && (s.kh == 3 || s.kh == 5);
@@ -177,8 +176,26 @@ void DepthwiseBackwardDataBlocked(const DwShape& s, const float* dy, const float
         }
         if (s.m == 1) continue;
         if (jj == 0) std::fill(out, out + ihw * B, 0.0f);
-        for (int64_t p = 0; p < ihw; ++p) {
-          for (int64_t l = 0; l < B; ++l) out[p * B + (j * B + l) / s.m - k * B] += dz[p * B + l];
+        // Input lane l takes output lanes l' with (jj B + l') / m == l: for each offset r < m in
+        // its group, l' = l m + r - jj B when that is a lane of this block. One permute and one
+        // masked add per r, for all lanes at once.
+        for (int64_t r = 0; r < s.m; ++r) {
+          alignas(64) int32_t idx[B];
+          alignas(64) float keep[B];
+          bool any = false;
+          for (int64_t l = 0; l < B; ++l) {
+            const int64_t src = l * s.m + r - jj * B;
+            const bool in = src >= 0 && src < B;
+            idx[l] = static_cast<int32_t>(in ? src : 0);
+            keep[l] = in ? 1.0f : 0.0f;
+            any = any || in;
+          }
+          if (!any) continue;
+          const VI perm = LoadIdx(idx);
+          const VF mask = Load(keep);
+          for (int64_t p = 0; p < ihw; ++p) {
+            Store(out + p * B, Fmadd(Permute(Load(dz.data() + p * B), perm), mask, Load(out + p * B)));
+          }
         }
       }
     }
