@@ -8,6 +8,7 @@
         "native/conv.cc",
         "native/depthwise.cc",
         "native/depthwise_blocked.cc",
+        "native/depthwise_blocked_weights.cc",
         "native/bn_act.cc",
         "native/bn_blocked.cc",
         "native/eltwise.cc",

@@ -14,6 +14,8 @@
 
 #include "common.h"
 #include "depthwise.h"
+#include "depthwise_blocked.h"
+#include "depthwise_rows.h"
 #include "ops.h"
 #include "simd.h"
 
@@ -21,23 +23,10 @@
 namespace cmv3 {
 namespace {
 
-constexpr int64_t B = CMV3_SIMD;
-
-#if CMV3_SIMD == 16
-using VI = __m512i;
-inline VF Permute(VF v, VI idx) { return _mm512_permutexvar_ps(idx, v); }
-inline VI LoadIdx(const int32_t* p) { return _mm512_loadu_si512(p); }
-#else
-using VI = __m256i;
-inline VF Permute(VF v, VI idx) { return _mm256_permutevar8x32_ps(v, idx); }
-inline VI LoadIdx(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-#endif
-
-inline VF Load(const float* p) { return LoadV<false>(p, VB{}); }
-inline void Store(float* p, VF v) { StoreV<false>(p, VB{}, v); }
-
 // What one output plane reads: the padded input plane (pw pixels per row), its weights
-// (taps x B, tap t at w + t * ws) and bias (B lanes or null), and the lane permutation.
+// (taps x B, tap t at w + t * ws) and bias (B lanes or null), and the lane permutation; and
+// where it writes: output pixel p at y + p * ys (ys = B, or m * B for the data gradient's
+// output-channel-space planes that Contract then sums).
 struct PlaneArgs {
   const float* xp;
   int64_t pw;
@@ -46,19 +35,20 @@ struct PlaneArgs {
   const float* bias;
   VI perm;
   bool permute;
+  int64_t ys;
 };
 
-inline VF Src(const PlaneArgs& a, const float* p) { return a.permute ? Permute(Load(p), a.perm) : Load(p); }
+inline VF Src(const PlaneArgs& a, const float* p) { return a.permute ? Permute(LoadVec(p), a.perm) : LoadVec(p); }
 
 // Output pixels (oy, ox) for ox in [ox0, ox1) one at a time: the rows' and pixels' tails.
 void Pixels(const DwShape& s, const PlaneArgs& a, int64_t oy, int64_t ox0, int64_t ox1, float* y) {
   for (int64_t ox = ox0; ox < ox1; ++ox) {
-    VF acc = a.bias ? Load(a.bias) : Zero();
+    VF acc = a.bias ? LoadVec(a.bias) : Zero();
     for (int64_t ky = 0; ky < s.kh; ++ky) {
       const float* row = a.xp + ((oy * s.stride + ky) * a.pw + ox * s.stride) * B;
-      for (int64_t kx = 0; kx < s.kw; ++kx) acc = Fmadd(Src(a, row + kx * B), Load(a.w + (ky * s.kw + kx) * a.ws), acc);
+      for (int64_t kx = 0; kx < s.kw; ++kx) acc = Fmadd(Src(a, row + kx * B), LoadVec(a.w + (ky * s.kw + kx) * a.ws), acc);
     }
-    Store(y + (oy * s.ow + ox) * B, acc);
+    StoreVec(y + (oy * s.ow + ox) * a.ys, acc);
   }
 }
 
@@ -66,33 +56,33 @@ void Pixels(const DwShape& s, const PlaneArgs& a, int64_t oy, int64_t ox0, int64
 // whether the source lanes are permuted (a runtime test in these loops cost a third).
 template <int K, int S, bool kPerm>
 inline void Block2x4(const float* __restrict xp, int64_t pw, const float* __restrict w, int64_t ws, VF b0, VI perm,
-                     int64_t oy, int64_t ox, int64_t ow, float* __restrict y) {
+                     int64_t oy, int64_t ox, int64_t ow, int64_t ys, float* __restrict y) {
   constexpr int kIn = 3 * S + K;  // source pixels the 4 outputs of one row read
   VF acc[2][4];
   for (auto& r : acc) for (VF& v : r) v = b0;
   for (int r = 0; r < K + S; ++r) {  // source rows of both output rows
     const float* row = xp + ((oy * S + r) * pw + ox * S) * B;
     VF in[kIn];
-    for (int i = 0; i < kIn; ++i) in[i] = kPerm ? Permute(Load(row + i * B), perm) : Load(row + i * B);
+    for (int i = 0; i < kIn; ++i) in[i] = kPerm ? Permute(LoadVec(row + i * B), perm) : LoadVec(row + i * B);
     for (int o = 0; o < 2; ++o) {
       const int ky = r - o * S;
       if (ky < 0 || ky >= K) continue;
       for (int kx = 0; kx < K; ++kx) {
-        const VF wv = Load(w + (ky * K + kx) * ws);
+        const VF wv = LoadVec(w + (ky * K + kx) * ws);
         for (int p = 0; p < 4; ++p) acc[o][p] = Fmadd(in[p * S + kx], wv, acc[o][p]);
       }
     }
   }
-  for (int o = 0; o < 2; ++o) for (int p = 0; p < 4; ++p) Store(y + ((oy + o) * ow + ox + p) * B, acc[o][p]);
+  for (int o = 0; o < 2; ++o) for (int p = 0; p < 4; ++p) StoreVec(y + ((oy + o) * ow + ox + p) * ys, acc[o][p]);
 }
 
 template <int K, int S, bool kPerm>
 void PlaneFixed(const DwShape& s, const PlaneArgs& a, float* y) {
   const int64_t ow4 = s.ow / 4 * 4;
-  const VF b0 = a.bias ? Load(a.bias) : Zero();
+  const VF b0 = a.bias ? LoadVec(a.bias) : Zero();
   int64_t oy = 0;
   for (; oy + 2 <= s.oh; oy += 2) {
-    for (int64_t ox = 0; ox < ow4; ox += 4) Block2x4<K, S, kPerm>(a.xp, a.pw, a.w, a.ws, b0, a.perm, oy, ox, s.ow, y);
+    for (int64_t ox = 0; ox < ow4; ox += 4) Block2x4<K, S, kPerm>(a.xp, a.pw, a.w, a.ws, b0, a.perm, oy, ox, s.ow, a.ys, y);
     for (int64_t r = oy; r < oy + 2; ++r) Pixels(s, a, r, ow4, s.ow, y);
   }
   for (; oy < s.oh; ++oy) Pixels(s, a, oy, 0, s.ow, y);
@@ -113,43 +103,149 @@ void Plane(const DwShape& s, const PlaneArgs& a, float* y) {
   for (int64_t oy = 0; oy < s.oh; ++oy) Pixels(s, a, oy, 0, s.ow, y);
 }
 
-// dz[iy][ix] = sum over taps of dy[oy][ox] * w[ky][kx], oy * stride + ky - pt = iy (the same for
-// x), one input pixel at a time: the general path of the backward data pass (stride > 1, other
-// kernel sizes).
-void GatherPlane(const DwShape& s, const float* dy, const float* w, int64_t ws, float* dz) {
-  for (int64_t iy = 0; iy < s.h; ++iy) {
-    for (int64_t ix = 0; ix < s.w; ++ix) {
-      VF acc = Zero();
-      // Only the taps of this pixel's residue class reach it: ky = (iy + pt) mod stride, + stride, ...
-      for (int64_t ky = (iy + s.pt) % s.stride; ky < s.kh; ky += s.stride) {
-        const int64_t oy = (iy + s.pt - ky) / s.stride;
-        if (iy + s.pt < ky || oy >= s.oh) continue;
-        for (int64_t kx = (ix + s.pl) % s.stride; kx < s.kw; kx += s.stride) {
-          const int64_t ox = (ix + s.pl - kx) / s.stride;
-          if (ix + s.pl < kx || ox >= s.ow) continue;
-          acc = Fmadd(Load(dy + (oy * s.ow + ox) * B), Load(w + (ky * s.kw + kx) * ws), acc);
+// The data gradient at any stride s as s x s unit-stride correlations: input pixels of residue
+// class (py, px) (iy = a s + py, ix = b s + px) are reached only by the taps ky = ky0 + s t,
+// kx = kx0 + s u with ky0 = (py + pt) mod s (the same for x), from dy row a + cy - t and column
+// b + cx - u, cy = (py + pt - ky0) / s. Over a dy plane padded by (ay, ax) in front those reads
+// never leave it. What one class reads and writes:
+struct ClassArgs {
+  const float* q;  // padded dy plane, qw pixels per row: q pixel (r + ay, c + ax) is dy (r, c)
+  int64_t qw, ay, ax;
+  const float* w;  // tap (ky, kx) at w + (ky * kw + kx) * ws
+  int64_t ws, kw, s;
+  int64_t py, px, ky0, kx0, cy, cx, na, nb;  // the class, its first taps and its pixel counts
+  float* dz;  // pixel (iy, ix) at dz + (iy * width + ix) * ys
+  int64_t width, ys;
+};
+
+// TY x TX taps per class pixel, 4 neighbouring class pixels of a row per step: each loaded dy
+// vector feeds up to min(4, TX) of them.
+template <int TY, int TX>
+void ClassCorr(const ClassArgs& c) {
+  VF wv[TY][TX];
+  for (int t = 0; t < TY; ++t)
+    for (int u = 0; u < TX; ++u) wv[t][u] = LoadVec(c.w + ((c.ky0 + c.s * t) * c.kw + c.kx0 + c.s * u) * c.ws);
+  for (int64_t a = 0; a < c.na; ++a) {
+    float* out = c.dz + ((a * c.s + c.py) * c.width + c.px) * c.ys;
+    int64_t b = 0;
+    for (; b + 4 <= c.nb; b += 4) {
+      VF acc[4] = {Zero(), Zero(), Zero(), Zero()};
+      for (int t = 0; t < TY; ++t) {
+        // dy column b + p + cx - u: the TX + 3 vectors from b + cx - (TX - 1) on.
+        const float* row = c.q + ((a + c.cy - t + c.ay) * c.qw + b + c.cx - (TX - 1) + c.ax) * B;
+        for (int i = 0; i < TX + 3; ++i) {
+          const VF v = LoadVec(row + i * B);
+          for (int p = 0; p < 4; ++p) {
+            const int u = TX - 1 - (i - p);
+            if (u >= 0 && u < TX) acc[p] = Fmadd(v, wv[t][u], acc[p]);
+          }
         }
       }
-      Store(dz + (iy * s.w + ix) * B, acc);
+      for (int p = 0; p < 4; ++p) StoreVec(out + (b + p) * c.s * c.ys, acc[p]);
+    }
+    for (; b < c.nb; ++b) {
+      VF acc = Zero();
+      for (int t = 0; t < TY; ++t) {
+        const float* row = c.q + ((a + c.cy - t + c.ay) * c.qw + b + c.cx + c.ax) * B;
+        for (int u = 0; u < TX; ++u) acc = Fmadd(LoadVec(row - u * B), wv[t][u], acc);
+      }
+      StoreVec(out + b * c.s * c.ys, acc);
+    }
+  }
+}
+
+// Any tap counts, one pixel at a time (kernels wider than 3 taps per class).
+void ClassCorrAny(const ClassArgs& c, int64_t ty, int64_t tx) {
+  for (int64_t a = 0; a < c.na; ++a) {
+    for (int64_t b = 0; b < c.nb; ++b) {
+      VF acc = Zero();
+      for (int64_t t = 0; t < ty; ++t) {
+        const float* row = c.q + ((a + c.cy - t + c.ay) * c.qw + b + c.cx + c.ax) * B;
+        const float* wt = c.w + ((c.ky0 + c.s * t) * c.kw + c.kx0) * c.ws;
+        for (int64_t u = 0; u < tx; ++u) acc = Fmadd(LoadVec(row - u * B), LoadVec(wt + c.s * u * c.ws), acc);
+      }
+      StoreVec(c.dz + ((a * c.s + c.py) * c.width + b * c.s + c.px) * c.ys, acc);
+    }
+  }
+}
+
+template <int TY>
+void ClassCorrRows(const ClassArgs& c, int64_t tx) {
+  if (tx == 1) return ClassCorr<TY, 1>(c);
+  if (tx == 2) return ClassCorr<TY, 2>(c);
+  ClassCorr<TY, 3>(c);
+}
+
+// Taps of residue class r of a k-tap axis at stride s: r, r + s, ... below k.
+inline int64_t ClassTapCount(int64_t k, int64_t s, int64_t r) { return r < k ? (k - 1 - r) / s + 1 : 0; }
+
+// Padding of the dy plane for the class correlations: ay rows in front (the most taps of a class
+// less one), and enough rows after for the last class pixel's first tap.
+struct ClassPad {
+  int64_t ay, ax, qh, qw;
+};
+
+ClassPad ClassPadding(const DwShape& s) {
+  auto axis = [&](int64_t in, int64_t k, int64_t pad, int64_t out, int64_t* front, int64_t* len) {
+    *front = (k + s.stride - 1) / s.stride - 1;
+    int64_t last = out + *front;  // every dy row fits
+    for (int64_t p = 0; p < s.stride && p < in; ++p) {
+      const int64_t k0 = (p + pad) % s.stride, n = (in - 1 - p) / s.stride + 1;
+      last = std::max(last, n - 1 + (p + pad - k0) / s.stride + *front + 1);
+    }
+    *len = last;
+  };
+  ClassPad c{};
+  axis(s.h, s.kh, s.pt, s.oh, &c.ay, &c.qh);
+  axis(s.w, s.kw, s.pl, s.ow, &c.ax, &c.qw);
+  return c;
+}
+
+// Every class of one input plane from one padded dy plane q.
+void ClassPlanes(const DwShape& s, const ClassPad& pad, const float* q, const float* w, int64_t ws, float* dz,
+                 int64_t ys) {
+  for (int64_t py = 0; py < s.stride && py < s.h; ++py) {
+    for (int64_t px = 0; px < s.stride && px < s.w; ++px) {
+      const int64_t ky0 = (py + s.pt) % s.stride, kx0 = (px + s.pl) % s.stride;
+      const ClassArgs c{q, pad.qw, pad.ay, pad.ax, w, ws, s.kw, s.stride, py, px, ky0, kx0,
+                        (py + s.pt - ky0) / s.stride, (px + s.pl - kx0) / s.stride,
+                        (s.h - 1 - py) / s.stride + 1, (s.w - 1 - px) / s.stride + 1, dz, s.w, ys};
+      const int64_t ty = ClassTapCount(s.kh, s.stride, ky0), tx = ClassTapCount(s.kw, s.stride, kx0);
+      if (ty == 0 || tx == 0) {
+        for (int64_t a = 0; a < c.na; ++a)
+          for (int64_t b = 0; b < c.nb; ++b) StoreVec(dz + ((a * s.stride + py) * s.w + b * s.stride + px) * ys, Zero());
+      } else if (ty > 3 || tx > 3) {
+        ClassCorrAny(c, ty, tx);
+      } else if (ty == 1) {
+        ClassCorrRows<1>(c, tx);
+      } else if (ty == 2) {
+        ClassCorrRows<2>(c, tx);
+      } else {
+        ClassCorrRows<3>(c, tx);
+      }
     }
   }
 }
 
 }  // namespace
 
-// At stride 1 the data gradient is the forward's correlation over dy padded by K - 1 - pad, with
-// the taps flipped: Plane runs it into dz in output-channel lanes. With m > 1 each input lane
-// then sums its m output lanes, block by block in order (lane permutations times 0/1 masks).
+// At stride 1 with 3x3 / 5x5 the data gradient is the forward's correlation over dy padded by
+// K - 1 - pad, with the taps flipped (Plane's 2 x 4 blocks); otherwise one unit-stride
+// correlation per residue class (ClassPlanes). With m > 1 each output block's result goes into
+// its lanes of an output-channel-space plane (m B floats per pixel, as the NHWC kernels'
+// Cout-space rows), and Contract sums each input channel's m outputs once per plane.
 void DepthwiseBackwardDataBlocked(const DwShape& s, const float* dy, const float* w, float* dx) {
   const int64_t cbi = s.c / B, cout = s.c * s.m, cbo = cout / B, ihw = s.h * s.w, ohw = s.oh * s.ow;
-  const bool fixed = s.stride == 1 && s.kh == s.kw && (s.kh == 3 || s.kh == 5);
-  // Stride 1: dy padded so that plane row iy + a reads dy row iy + a - (K - 1 - pt).
-  const int64_t ay = s.kh - 1 - s.pt, ax = s.kw - 1 - s.pl;
-  const int64_t qh = s.h + s.kh - 1, qw = s.w + s.kw - 1;
-  const DwShape plane_shape{s.n, qh, qw, s.c, 1, s.kh, s.kw, 1, s.h, s.w, 0, 0};
+  const bool fixed = s.stride == 1 && s.kh == s.kw && (s.kh == 3 || s.kh == 5) && s.pt < s.kh && s.pl < s.kw;
+  ClassPad pad{};
+  if (fixed) pad = {s.kh - 1 - s.pt, s.kw - 1 - s.pl, s.h + s.kh - 1, s.w + s.kw - 1};
+  else pad = ClassPadding(s);
+  const DwShape plane_shape{s.n, pad.qh, pad.qw, s.c, 1, s.kh, s.kw, 1, s.h, s.w, 0, 0};
+  const int64_t ys = s.m * B;
 #pragma omp parallel num_threads(Threads()) if (s.n * ohw * cout * s.kh * s.kw >= kParallelMin)
   {
-    std::vector<float> q(fixed ? static_cast<size_t>(qh * qw * B) : 0), dz(static_cast<size_t>(ihw * B));
+    std::vector<float> q(static_cast<size_t>(pad.qh * pad.qw * B));
+    std::vector<float> e(s.m > 1 ? static_cast<size_t>(2 * ihw * ys) : 0);  // Cout-space plane + Contract's scratch
     std::vector<float> flipped(static_cast<size_t>(s.kh * s.kw * B));
 #pragma omp for schedule(static)
     for (int64_t plane = 0; plane < s.n * cbi; ++plane) {
@@ -157,47 +253,21 @@ void DepthwiseBackwardDataBlocked(const DwShape& s, const float* dy, const float
       float* out = dx + plane * ihw * B;
       for (int64_t jj = 0; jj < s.m; ++jj) {
         const int64_t j = k * s.m + jj;
-        const float* dyj = dy + (b * cbo + j) * ohw * B;
-        float* target = s.m == 1 ? out : dz.data();
+        PadPlane(dy + (b * cbo + j) * ohw * B, s.oh, s.ow, pad.ay, pad.ax, pad.qh, pad.qw, q.data());
+        float* target = s.m == 1 ? out : e.data() + jj * B;
+        const int64_t step = s.m == 1 ? B : ys;
         if (fixed) {
-          for (int64_t qy = 0; qy < qh; ++qy) {
-            float* row = q.data() + qy * qw * B;
-            std::fill(row, row + qw * B, 0.0f);
-            const int64_t oy = qy - ay;
-            if (oy < 0 || oy >= s.oh) continue;
-            const int64_t x0 = std::max<int64_t>(0, ax), x1 = std::min<int64_t>(qw, ax + s.ow);
-            if (x1 > x0) std::copy(dyj + (oy * s.ow + (x0 - ax)) * B, dyj + (oy * s.ow + (x1 - ax)) * B, row + x0 * B);
+          for (int64_t t = 0; t < s.kh * s.kw; ++t) {
+            const float* src = w + (s.kh * s.kw - 1 - t) * cout + j * B;
+            std::copy(src, src + B, flipped.data() + t * B);
           }
-          for (int64_t t = 0; t < s.kh * s.kw; ++t) std::copy(w + (s.kh * s.kw - 1 - t) * cout + j * B, w + (s.kh * s.kw - 1 - t) * cout + j * B + B, flipped.data() + t * B);
-          const PlaneArgs a{q.data(), qw, flipped.data(), B, nullptr, VI{}, false};
+          const PlaneArgs a{q.data(), pad.qw, flipped.data(), B, nullptr, VI{}, false, step};
           Plane(plane_shape, a, target);
         } else {
-          GatherPlane(s, dyj, w + j * B, cout, target);
-        }
-        if (s.m == 1) continue;
-        if (jj == 0) std::fill(out, out + ihw * B, 0.0f);
-        // Input lane l takes output lanes l' with (jj B + l') / m == l: for each offset r < m in
-        // its group, l' = l m + r - jj B when that is a lane of this block. One permute and one
-        // masked add per r, for all lanes at once.
-        for (int64_t r = 0; r < s.m; ++r) {
-          alignas(64) int32_t idx[B];
-          alignas(64) float keep[B];
-          bool any = false;
-          for (int64_t l = 0; l < B; ++l) {
-            const int64_t src = l * s.m + r - jj * B;
-            const bool in = src >= 0 && src < B;
-            idx[l] = static_cast<int32_t>(in ? src : 0);
-            keep[l] = in ? 1.0f : 0.0f;
-            any = any || in;
-          }
-          if (!any) continue;
-          const VI perm = LoadIdx(idx);
-          const VF mask = Load(keep);
-          for (int64_t p = 0; p < ihw; ++p) {
-            Store(out + p * B, Fmadd(Permute(Load(dz.data() + p * B), perm), mask, Load(out + p * B)));
-          }
+          ClassPlanes(s, pad, q.data(), w + j * B, cout, target, step);
         }
       }
+      if (s.m > 1) Contract(e.data(), ihw * B, s.m, out, e.data() + ihw * ys);
     }
   }
 }
@@ -213,20 +283,10 @@ void DepthwiseForwardBlocked(const DwShape& s, const float* x, const float* w, c
 #pragma omp for schedule(static)
     for (int64_t plane = 0; plane < s.n * cbi; ++plane) {
       const int64_t b = plane / cbi, k = plane % cbi;
-      const float* src = x + plane * ihw * B;
-      for (int64_t py = 0; py < ph; ++py) {
-        const int64_t iy = py - s.pt;
-        float* dst = padded.data() + py * pw * B;
-        std::fill(dst, dst + pw * B, 0.0f);
-        if (iy < 0 || iy >= s.h) continue;
-        const int64_t x0 = std::max<int64_t>(0, s.pl), x1 = std::min<int64_t>(pw, s.pl + s.w);
-        if (x1 > x0) std::copy(src + (iy * s.w + (x0 - s.pl)) * B, src + (iy * s.w + (x1 - s.pl)) * B, dst + x0 * B);
-      }
+      PadPlane(x + plane * ihw * B, s.h, s.w, s.pt, s.pl, ph, pw, padded.data());
       for (int64_t jj = 0; jj < s.m; ++jj) {
         const int64_t j = k * s.m + jj;
-        alignas(64) int32_t idx[B];
-        for (int64_t l = 0; l < B; ++l) idx[l] = static_cast<int32_t>((j * B + l) / s.m - k * B);
-        const PlaneArgs a{padded.data(), pw, w + j * B, cout, bias ? bias + j * B : nullptr, LoadIdx(idx), s.m > 1};
+        const PlaneArgs a{padded.data(), pw, w + j * B, cout, bias ? bias + j * B : nullptr, MultiplierLanes(j, k, s.m), s.m > 1, B};
         Plane(s, a, y + (b * cbo + j) * ohw * B);
       }
     }

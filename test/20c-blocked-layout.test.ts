@@ -187,10 +187,13 @@ test("native depthwise data gradient over blocked planes (cmv3's kernel): within
   O.setThreads(2);
   const B = O.activationBlock();
   if (B === 0) return t.skip('this build has no vector kernels (neither AVX2 nor AVX-512)');
-  // Stride 1 with 3x3 / 5x5 (the forward's correlation with flipped taps) and the general
-  // gather (stride 2, 7x7); multipliers 1 / 3 / 6 contract their lanes; odd sizes.
+  // Stride 1 with 3x3 / 5x5 (the forward's correlation with flipped taps); every other stride and
+  // size as one correlation per residue class (up to 3 x 3 taps per class compiled, more at run
+  // time: 7x7; none at all: 1x1 stride 2); multipliers 1 / 2 / 3 / 6 summed over their lanes;
+  // odd sizes; the multi-threaded path.
   const cases = [[2, 8, B, 1, 3, 1], [1, 7, 2 * B, 6, 3, 1], [3, 9, B, 3, 5, 1], [2, 11, B, 1, 3, 2], [1, 10, 2 * B, 6, 5, 2],
-    [2, 6, B, 2, 7, 1], [1, 1, B, 1, 3, 1], [64, 16, 3 * B, 6, 5, 1]];
+    [2, 6, B, 2, 7, 1], [1, 1, B, 1, 3, 1], [64, 16, 3 * B, 6, 5, 1], [2, 16, B, 1, 3, 2], [1, 9, B, 1, 1, 2],
+    [1, 10, B, 2, 7, 2], [2, 8, B, 1, 3, 3], [32, 32, 2 * B, 6, 3, 2]];
   for (const [n, hw, cin, m, k, stride] of cases) {
     const g = convGeometry(n, hw, cin, cin * m, k, stride, cin, B, B), what = `n=${n} ${hw}x${hw} c=${cin} m=${m} ${k}x${k} s${stride}`;
     const dy = uniform(n * g.oh * g.ow * cin * m), w = uniform(k * k * cin * m);
@@ -199,5 +202,32 @@ test("native depthwise data gradient over blocked planes (cmv3's kernel): within
     O.conv2dBackwardData(g, toBlocked(n, g.oh * g.ow, cin * m, B, dy, new Float32Array(dy.length)), w, got);
     const err = relError(got, toBlocked(n, hw * hw, cin, B, want, new Float32Array(want.length)));
     assert.ok(got.every(Number.isFinite) && err <= 1e-4, `${what}: relative error ${err.toExponential(2)}`);
+  }
+});
+
+test("native depthwise weight gradient over blocked planes (cmv3's kernel): within 1e-4 of the reference, with and without bias", (t) => {
+  if (!existsSync(ADDON_PATH)) return t.skip(`native addon not built (${ADDON_PATH}); run npm run build:native`);
+  const O = loadOnednnBackend();
+  O.setThreads(2);
+  const B = O.activationBlock();
+  if (B === 0) return t.skip('this build has no vector kernels (neither AVX2 nor AVX-512)');
+  // 3x3 / 5x5 at strides 1 and 2 (tap rows in register groups), 7x7 and stride 3 (one tap at a
+  // time); multipliers 1 / 2 / 6 (permuted planes); one image and the multi-threaded path.
+  const cases = [[2, 8, B, 1, 3, 1], [1, 7, 2 * B, 6, 3, 1], [3, 9, B, 3, 5, 1], [2, 11, B, 1, 3, 2], [1, 10, 2 * B, 6, 5, 2],
+    [2, 6, B, 2, 7, 1], [1, 1, B, 1, 3, 1], [2, 8, B, 1, 3, 3], [64, 16, 3 * B, 6, 5, 1], [32, 32, 2 * B, 1, 3, 1]];
+  for (const [n, hw, cin, m, k, stride] of cases) {
+    const g = convGeometry(n, hw, cin, cin * m, k, stride, cin, B, B), what = `n=${n} ${hw}x${hw} c=${cin} m=${m} ${k}x${k} s${stride}`;
+    const x = uniform(n * hw * hw * cin), dy = uniform(n * g.oh * g.ow * cin * m), wl = k * k * cin * m;
+    const dwWant = new Float32Array(wl), dbWant = new Float32Array(cin * m);
+    R.conv2dBackwardWeights({ ...g, srcBlock: 0, dstBlock: 0 }, x, dy, dwWant, dbWant);
+    const xb = toBlocked(n, hw * hw, cin, B, x, new Float32Array(x.length));
+    const dyb = toBlocked(n, g.oh * g.ow, cin * m, B, dy, new Float32Array(dy.length));
+    for (const withBias of [true, false]) {
+      const dw = new Float32Array(wl).fill(NaN), db = withBias ? new Float32Array(cin * m).fill(NaN) : null;
+      O.conv2dBackwardWeights(g, xb, dyb, dw, db);
+      const err = relError(dw, dwWant);
+      assert.ok(dw.every(Number.isFinite) && err <= 1e-4, `${what} bias ${withBias}: weights' relative error ${err.toExponential(2)}`);
+      if (db) assert.ok(relError(db, dbWant) <= 1e-4, `${what}: bias relative error ${relError(db, dbWant).toExponential(2)}`);
+    }
   }
 });

@@ -78,6 +78,19 @@ export class Conv2d implements Layer {
     };
   }
 
+  /**
+   * The geometry with the input's block and the output's (LayerContext.block): a depthwise output
+   * keeps its input's layout (cmv3's blocked kernels read and write the same block); any other
+   * output is blocked when it has more than one pixel and whole blocks of channels.
+   */
+  private blocks(g: ConvGeometry, srcBlock: number): ConvGeometry {
+    const b = this.ctx.block ?? 0;
+    if (!b && !srcBlock) return g;
+    const depthwise = this.groups === this.cin && this.groups > 1;
+    const dstBlock = depthwise ? srcBlock : b && g.oh * g.ow > 1 && g.cout % b === 0 ? b : 0;
+    return { ...g, srcBlock, dstBlock };
+  }
+
   outputShape(s: Shape): Shape {
     const g = this.geometryFor(s);
     return [g.n, g.oh, g.ow, g.cout];
@@ -95,7 +108,7 @@ export class Conv2d implements Layer {
   }
 
   forward(x: Tensor, _training: boolean): Tensor {
-    const g = this.geometryFor(x.shape);
+    const g = this.blocks(this.geometryFor(x.shape), x.block ?? 0);
     this.x = x;
     this.geometry = g;
     this.xUsed = x.data;
@@ -104,7 +117,7 @@ export class Conv2d implements Layer {
       this.xUsed = x.half ?? this.xHalf.take(x.data.length);
       if (!x.half) this.ctx.backend.toBf16(x.data, this.xUsed);
     }
-    const y = this.out.take([g.n, g.oh, g.ow, g.cout]);
+    const y = this.out.take([g.n, g.oh, g.ow, g.cout], g.dstBlock ?? 0);
     this.ctx.backend.conv2dForward(g, this.xUsed, this.weight.data, this.bias?.data ?? null, y.data);
     return this.xUsed instanceof Uint16Array ? { ...y, gradInBf16: true } : y;
   }
@@ -118,7 +131,7 @@ export class Conv2d implements Layer {
     }
     this.ctx.backend.conv2dBackwardWeights(g, xUsed, dyUsed, this.weight.grad, this.bias?.grad ?? null);
     if (!inputGrad) return noGrad(x.shape);
-    const dx = this.dxSlot.take(x.shape);
+    const dx = this.dxSlot.take(x.shape, g.srcBlock ?? 0);
     this.ctx.backend.conv2dBackwardData(g, dyUsed, this.weight.data, dx.data);
     return dx;
   }
