@@ -36,6 +36,8 @@ struct PlaneArgs {
   VI perm;
   bool permute;
   int64_t ys;
+  const float* next;  // what to prefetch meanwhile (PrefetchPart), or null
+  int64_t next_len;
 };
 
 inline VF Src(const PlaneArgs& a, const float* p) { return a.permute ? Permute(LoadVec(p), a.perm) : LoadVec(p); }
@@ -82,6 +84,7 @@ void PlaneFixed(const DwShape& s, const PlaneArgs& a, float* y) {
   const VF b0 = a.bias ? LoadVec(a.bias) : Zero();
   int64_t oy = 0;
   for (; oy + 2 <= s.oh; oy += 2) {
+    PrefetchPart(a.next, a.next_len, oy / 2, s.oh / 2);
     for (int64_t ox = 0; ox < ow4; ox += 4) Block2x4<K, S, kPerm>(a.xp, a.pw, a.w, a.ws, b0, a.perm, oy, ox, s.ow, a.ys, y);
     for (int64_t r = oy; r < oy + 2; ++r) Pixels(s, a, r, ow4, s.ow, y);
   }
@@ -253,7 +256,10 @@ void DepthwiseBackwardDataBlocked(const DwShape& s, const float* dy, const float
       float* out = dx + plane * ihw * B;
       for (int64_t jj = 0; jj < s.m; ++jj) {
         const int64_t j = k * s.m + jj;
-        PadPlane(dy + (b * cbo + j) * ohw * B, s.oh, s.ow, pad.ay, pad.ax, pad.qh, pad.qw, q.data());
+        const float* dyj = dy + (b * cbo + j) * ohw * B;
+        PadPlane(dyj, s.oh, s.ow, pad.ay, pad.ax, pad.qh, pad.qw, q.data());
+        // The next dy plane this thread pads is the adjacent one (j + 1, or image b + 1's first).
+        const float* next = b * cbo + j + 1 < s.n * cbo ? dyj + ohw * B : nullptr;
         float* target = s.m == 1 ? out : e.data() + jj * B;
         const int64_t step = s.m == 1 ? B : ys;
         if (fixed) {
@@ -261,7 +267,7 @@ void DepthwiseBackwardDataBlocked(const DwShape& s, const float* dy, const float
             const float* src = w + (s.kh * s.kw - 1 - t) * cout + j * B;
             std::copy(src, src + B, flipped.data() + t * B);
           }
-          const PlaneArgs a{q.data(), pad.qw, flipped.data(), B, nullptr, VI{}, false, step};
+          const PlaneArgs a{q.data(), pad.qw, flipped.data(), B, nullptr, VI{}, false, step, next, ohw * B};
           Plane(plane_shape, a, target);
         } else {
           ClassPlanes(s, pad, q.data(), w + j * B, cout, target, step);
@@ -286,7 +292,9 @@ void DepthwiseForwardBlocked(const DwShape& s, const float* x, const float* w, c
       PadPlane(x + plane * ihw * B, s.h, s.w, s.pt, s.pl, ph, pw, padded.data());
       for (int64_t jj = 0; jj < s.m; ++jj) {
         const int64_t j = k * s.m + jj;
-        const PlaneArgs a{padded.data(), pw, w + j * B, cout, bias ? bias + j * B : nullptr, MultiplierLanes(j, k, s.m), s.m > 1, B};
+        const float* next = jj == 0 && plane + 1 < s.n * cbi ? x + (plane + 1) * ihw * B : nullptr;
+        const PlaneArgs a{padded.data(), pw, w + j * B, cout, bias ? bias + j * B : nullptr, MultiplierLanes(j, k, s.m), s.m > 1, B,
+                          next, ihw * B};
         Plane(s, a, y + (b * cbo + j) * ohw * B);
       }
     }

@@ -22,15 +22,28 @@
 namespace cmv3 {
 namespace {
 
+// What a thread reads after this plane (the adjacent x plane, the adjacent dy plane; null: none):
+// prefetched during the first pass over this one.
+struct Next {
+  const float* x;
+  int64_t x_len;
+  const float* dy;
+  int64_t dy_len;
+};
+
 // Sums of tap rows ky0 .. ky0 + R - 1 (all K columns) over one output plane, into out (tap t at
-// out + t B), and of dy into out + K K B when kBias.
+// out + t B), and of dy into out + K K B when kBias (the first pass, which also prefetches).
 template <int K, int S, int R, bool kBias>
 void TapRows(const float* __restrict xp, int64_t pw, const float* __restrict dy, int64_t oh, int64_t ow, int ky0,
-             float* __restrict out) {
+             const Next& next, float* __restrict out) {
   VF acc[R][K];
   for (auto& row : acc) for (VF& v : row) v = Zero();
   VF bacc = Zero();
   for (int64_t oy = 0; oy < oh; ++oy) {
+    if constexpr (kBias) {
+      PrefetchPart(next.x, next.x_len, oy, oh);
+      PrefetchPart(next.dy, next.dy_len, oy, oh);
+    }
     const float* xrow = xp + (oy * S + ky0) * pw * B;
     const float* drow = dy + oy * ow * B;
     for (int64_t ox = 0; ox < ow; ++ox) {
@@ -48,12 +61,12 @@ void TapRows(const float* __restrict xp, int64_t pw, const float* __restrict dy,
 // All K x K taps and the bias: tap-row groups of R rows, R as large as leaves 4 registers for
 // the loads (R K sums + the bias sum).
 template <int K, int S>
-void PlaneTaps(const float* xp, int64_t pw, const float* dy, int64_t oh, int64_t ow, float* out) {
+void PlaneTaps(const float* xp, int64_t pw, const float* dy, int64_t oh, int64_t ow, const Next& next, float* out) {
   constexpr int R = std::min(K, (kVectorRegisters - 5) / K);
-  TapRows<K, S, R, true>(xp, pw, dy, oh, ow, 0, out);
+  TapRows<K, S, R, true>(xp, pw, dy, oh, ow, 0, next, out);
   int ky0 = R;
-  for (; ky0 + R <= K; ky0 += R) TapRows<K, S, R, false>(xp, pw, dy, oh, ow, ky0, out);
-  if constexpr (K % R != 0) TapRows<K, S, K % R, false>(xp, pw, dy, oh, ow, ky0, out);
+  for (; ky0 + R <= K; ky0 += R) TapRows<K, S, R, false>(xp, pw, dy, oh, ow, ky0, next, out);
+  if constexpr (K % R != 0) TapRows<K, S, K % R, false>(xp, pw, dy, oh, ow, ky0, next, out);
 }
 
 // Any kernel size and stride, one tap at a time.
@@ -72,12 +85,12 @@ void PlaneTapsAny(const DwShape& s, const float* xp, int64_t pw, const float* dy
   StoreVec(out + s.kh * s.kw * B, a);
 }
 
-void Taps(const DwShape& s, const float* xp, int64_t pw, const float* dy, float* out) {
+void Taps(const DwShape& s, const float* xp, int64_t pw, const float* dy, const Next& next, float* out) {
   const bool square = s.kh == s.kw;
-  if (square && s.kh == 3 && s.stride == 1) return PlaneTaps<3, 1>(xp, pw, dy, s.oh, s.ow, out);
-  if (square && s.kh == 3 && s.stride == 2) return PlaneTaps<3, 2>(xp, pw, dy, s.oh, s.ow, out);
-  if (square && s.kh == 5 && s.stride == 1) return PlaneTaps<5, 1>(xp, pw, dy, s.oh, s.ow, out);
-  if (square && s.kh == 5 && s.stride == 2) return PlaneTaps<5, 2>(xp, pw, dy, s.oh, s.ow, out);
+  if (square && s.kh == 3 && s.stride == 1) return PlaneTaps<3, 1>(xp, pw, dy, s.oh, s.ow, next, out);
+  if (square && s.kh == 3 && s.stride == 2) return PlaneTaps<3, 2>(xp, pw, dy, s.oh, s.ow, next, out);
+  if (square && s.kh == 5 && s.stride == 1) return PlaneTaps<5, 1>(xp, pw, dy, s.oh, s.ow, next, out);
+  if (square && s.kh == 5 && s.stride == 2) return PlaneTaps<5, 2>(xp, pw, dy, s.oh, s.ow, next, out);
   PlaneTapsAny(s, xp, pw, dy, out);
 }
 
@@ -106,7 +119,10 @@ void DepthwiseBackwardWeightsBlocked(const DwShape& s, const float* x, const flo
           for (int64_t i = 0; i < ph * pw; ++i) StoreVec(permuted.data() + i * B, Permute(LoadVec(padded.data() + i * B), lanes));
           xp = permuted.data();
         }
-        Taps(s, xp, pw, dy + (b * cbo + j) * ohw * B, sums.data());
+        const float* dyj = dy + (b * cbo + j) * ohw * B;
+        const bool last_x = plane + 1 == s.n * cbi, last_dy = b * cbo + j + 1 == s.n * cbo;
+        const Next next{jj == 0 && !last_x ? x + (plane + 1) * ihw * B : nullptr, ihw * B, last_dy ? nullptr : dyj + ohw * B, ohw * B};
+        Taps(s, xp, pw, dyj, next, sums.data());
         for (int64_t t = 0; t <= taps; ++t) {
           double* __restrict dst = part + t * cout + j * B;
           const float* __restrict src = sums.data() + t * B;
