@@ -28,6 +28,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"channelScaleForward", Guarded<ChannelScaleForward>},
       {"channelScaleBackward", Guarded<ChannelScaleBackward>},
       {"add", Guarded<Add>},
+      {"layoutReorder", Guarded<LayoutReorder>},
       {"toBf16", Guarded<ToBf16>},
       {"bf16Supported", Guarded<Bf16Supported>},
       {"sgemm", Guarded<Sgemm>},

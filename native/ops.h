@@ -41,6 +41,7 @@ Napi::Value GapBackward(const Napi::CallbackInfo& info);
 Napi::Value ChannelScaleForward(const Napi::CallbackInfo& info);
 Napi::Value ChannelScaleBackward(const Napi::CallbackInfo& info);
 Napi::Value Add(const Napi::CallbackInfo& info);
+Napi::Value LayoutReorder(const Napi::CallbackInfo& info);
 Napi::Value ToBf16(const Napi::CallbackInfo& info);
 Napi::Value Sgemm(const Napi::CallbackInfo& info);
 

@@ -231,3 +231,17 @@ test("native depthwise weight gradient over blocked planes (cmv3's kernel): with
     }
   }
 });
+
+test("native layoutReorder: layout.ts's toBlocked / fromBlocked, bit for bit; a channel count that is not whole blocks is refused", (t) => {
+  if (!existsSync(ADDON_PATH)) return t.skip(`native addon not built (${ADDON_PATH}); run npm run build:native`);
+  const O = loadOnednnBackend();
+  O.setThreads(2);
+  for (const [n, hw, c, block] of [[1, 1, 8, 8], [3, 7, 24, 8], [64, 256, 48, 16], [2, 5, 3, 1]]) {
+    const x = uniform(n * hw * c), b = new Float32Array(x.length).fill(NaN), back = new Float32Array(x.length).fill(NaN);
+    O.layoutReorder(n, hw, c, block, x, b, true);
+    assert.deepEqual(b, toBlocked(n, hw, c, block, x, new Float32Array(x.length)), `to blocks n=${n} hw=${hw} c=${c} block=${block}`);
+    O.layoutReorder(n, hw, c, block, b, back, false);
+    assert.deepEqual(back, x, 'and back');
+  }
+  assert.throws(() => O.layoutReorder(1, 2, 12, 8, new Float32Array(24), new Float32Array(24), true), /multiple of the block size/);
+});

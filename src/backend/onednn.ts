@@ -49,6 +49,7 @@ export interface NativeAddon {
   channelScaleForward(n: number, hw: number, c: number, x: F32, s: F32, y: F32): void;
   channelScaleBackward(n: number, hw: number, c: number, x: F32, s: F32, dy: F32, dx: F32, ds: F32): void;
   add(a: F32, b: F32, y: F32): void;
+  layoutReorder(n: number, hw: number, c: number, block: number, src: F32, dst: F32, toBlocked: boolean): void;
   /** c = a (m x k) b (k x n), row-major, oneDNN's sgemm: bench:train's compute limit, not a training op */
   sgemm(m: number, n: number, k: number, a: F32, b: F32, c: F32): void;
 }
@@ -202,6 +203,10 @@ export function loadOnednnBackend(path = ADDON_PATH): Backend {
     add(a, b, y) {
       expectLength('b', b, a.length); expectLength('y', y, a.length);
       native.add(a, b, y);
+    },
+    layoutReorder(n, hw, c, block, src, dst, toBlocked) {
+      expectLength('src', src, n * hw * c); expectLength('dst', dst, n * hw * c);
+      native.layoutReorder(n, hw, c, block, src, dst, toBlocked);
     },
     toBf16(x, y) {
       expectLength('y', y, x.length);

@@ -241,6 +241,7 @@ export const referenceBackend: Backend = {
     }
   },
   add(a, b, y) { for (let i = 0; i < y.length; i++) y[i] = a[i] + b[i]; },
+  layoutReorder(n, hw, c, block, src, dst, to) { (to ? toBlocked : fromBlocked)(n, hw, c, block, src, dst); },
   toBf16,
   bf16Supported: () => true,
 };

@@ -119,4 +119,7 @@ export interface Backend {
 
   /** y = a + b element-wise (residual add and gradient sums); y may alias a. */
   add(a: Float32Array, b: Float32Array, y: Float32Array): void;
+
+  /** NHWC (n, hw, c) -> blocked (n, c / block, hw, block) (toBlocked), or back; layout.ts. */
+  layoutReorder(n: number, hw: number, c: number, block: number, src: Float32Array, dst: Float32Array, toBlocked: boolean): void;
 }
