@@ -2,7 +2,8 @@
 // Why in one process: run to run this machine moves a step's time by about 10%, more than the
 // engine changes worth measuring (1-5%). Here the variants' models live side by side and take
 // turns (rounds x steps each), so every variant sees the same machine; the median of the rounds
-// is the figure. Variants are data: a precision and what to switch off in the built network.
+// is the figure. Variants are data: a precision, the activations' layout (NHWC, or blocked:
+// f32-blocked) and what to switch off in the built network.
 // --baseline PATH runs every variant a second time on another build of the addon (a copy of
 // build/Release/cmv3_native.node made before a native change), loaded beside this one. The copy
 // must take the calls this checkout's JS makes (e.g. a build from before bf16-only batch-norm
@@ -20,12 +21,15 @@ import { failer, median, parseOptions, type Fail } from './cli.js';
 
 interface Variant {
   precision: 'f32' | 'bf16';
+  /** activations in the blocked layout (LayerContext.block = the build's activationBlock()) */
+  blocked?: boolean;
   /** halfOnly: batch norms also write float32; links: convolutions round their own inputs */
   cut: ('halfOnly' | 'links')[];
 }
 
 const VARIANTS: Record<string, Variant> = {
   f32: { precision: 'f32', cut: [] },
+  'f32-blocked': { precision: 'f32', cut: [], blocked: true },
   bf16: { precision: 'bf16', cut: [] },
   'bf16-no-halfonly': { precision: 'bf16', cut: ['halfOnly'] },
   'bf16-no-links': { precision: 'bf16', cut: ['halfOnly', 'links'] },
@@ -60,7 +64,9 @@ const runs = names.flatMap((name) => builds.map(([suffix, b]) => variant(name, s
 
 function variant(name: string, suffix: string, backend: Backend) {
   const v = VARIANTS[name];
-  const net = buildNetwork(spec, { backend, precision: v.precision }, 1);
+  const block = v.blocked ? backend.activationBlock() : 0;
+  if (v.blocked && block === 0) fail('variant f32-blocked needs a build with AVX2 or AVX-512 (this one has no blocked kernels)');
+  const net = buildNetwork(spec, { backend, precision: v.precision, block }, 1);
   for (const l of leaves(net.root)) {
     if (!(l instanceof BatchNormAct)) continue;
     if (v.cut.includes('halfOnly')) l.halfOnly = false;

@@ -36,7 +36,7 @@ export function profiledBackend(inner: Backend): { backend: Backend; rows: () =>
   const wrapped: Record<string, unknown> = { name: inner.name };
   for (const key of Object.keys(inner) as (keyof Backend)[]) {
     const fn = inner[key];
-    if (typeof fn !== 'function' || key === 'setThreads' || key === 'getThreads' || key === 'bf16Supported') {
+    if (typeof fn !== 'function' || key === 'setThreads' || key === 'getThreads' || key === 'bf16Supported' || key === 'activationBlock') {
       wrapped[key] = fn;
       continue;
     }

@@ -18,6 +18,7 @@ import { resolveSpec } from '../src/models/registry.js';
 import { Rng } from '../src/nn/random.js';
 import { Optimizer } from '../src/optim/optimizer.js';
 import { summarize } from '../src/summary.js';
+import { trainingBlock } from '../src/train/trainer.js';
 import { failer, median, parseOptions, type Fail } from './cli.js';
 import { profiledBackend } from './profile.js';
 import { writeSection } from './section.js';
@@ -51,7 +52,8 @@ if (precisions.includes('bf16') && !backend.bf16Supported()) {
 }
 
 function setup(b: Backend, n: number, precision: Precision = 'f32') {
-  const model = new Model(buildNetwork(spec, { backend: b, precision }, 1), b);
+  // The layout `cmv3 train` uses: blocked activations in float32 where the build has them.
+  const model = new Model(buildNetwork(spec, { backend: b, precision, block: trainingBlock(b, precision) }, 1), b);
   const rng = new Rng(n);
   const x = Float32Array.from({ length: n * 32 * 32 * 3 }, () => rng.normal());
   const labels = Array.from({ length: n }, () => rng.int(10));
@@ -257,7 +259,7 @@ if (!values['no-write']) {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...table,
     '',
-    `Precision bf16 is \`cmv3 train --precision bf16\`: the 1x1 convolutions over feature maps take bfloat16 inputs (rounded inside the batch norm before them where there is one, else by a pass of their own, \`toBf16\` in the profile) and sum in float32; everything else is float32. Inference rows run the same network in the same precision. The two precisions take turns within each batch size. Peak RSS is that of a separate process training 3 steps at the largest batch in that precision; PyTorch's is its process peak after that batch size ran.`,
+    `Activations: ${trainingBlock(backend) ? `float32 in blocks of ${trainingBlock(backend)} channels (the layout \`cmv3 train\` uses; NHWC with CMV3_LAYOUT=nhwc)` : 'NHWC'}, bf16 in NHWC. Precision bf16 is \`cmv3 train --precision bf16\`: the 1x1 convolutions over feature maps take bfloat16 inputs (rounded inside the batch norm before them where there is one, else by a pass of their own, \`toBf16\` in the profile) and sum in float32; everything else is float32. Inference rows run the same network in the same precision. The two precisions take turns within each batch size. Peak RSS is that of a separate process training 3 steps at the largest batch in that precision; PyTorch's is its process peak after that batch size ran.`,
     `Compute limit: ${GFLOP_PER_TRAIN_IMAGE.toFixed(4)} GFLOP per training image (3 x 2 FLOP per MAC) against oneDNN's float32 sgemm measured in this run at ${peak.gflops.toFixed(1)} GFLOP/s (${threads} threads, best of n = 512, 1024, 2048) is ${limit.toFixed(0)} images/s; the best float32 rate here, ${best.toFixed(1)} images/s, is ${(best / limit).toFixed(3)} of it (${(best * GFLOP_PER_TRAIN_IMAGE).toFixed(1)} GFLOP/s)${precisions.includes('bf16') ? `; the best bf16 rate, ${bestOf('bf16').toFixed(1)} images/s, is ${(bestOf('bf16') / limit).toFixed(3)} of the float32 limit` : ''}.`,
     '',
     `Where a training step's time goes at batch ${nProf} (${profiles.map((pf) => `${pf.precision} ${pf.stepMs.toFixed(1)} ms per step, ${((nProf * 1000) / pf.stepMs).toFixed(1)} img/s`).join('; ')}; timing wrappers on):`,

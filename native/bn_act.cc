@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "act_vec.h"
+#include "bn_blocked.h"
 #include "common.h"
 #include "eltwise.h"
 #include "ops.h"
@@ -115,9 +116,55 @@ BnArgs ReadShape(const Napi::CallbackInfo& info) {
   return a;
 }
 
+// The optional trailing (block, hw) at info[i], info[i + 1]: absent, undefined or block 0 means
+// NHWC rows; else the blocked layout, whose block must be this build's vector width.
+bool ReadBlocked(const Napi::CallbackInfo& info, size_t i, const BnArgs& a, BlockedShape* s) {
+  if (info.Length() <= i || info[i].IsUndefined() || info[i].IsNull()) return false;
+  const int64_t block = IntArg(info, i, "block", 0, 64);
+  if (block == 0) return false;
+  const int64_t hw = IntArg(info, i + 1, "hw", 1, a.rows);
+  if (block != CMV3_SIMD) {
+    ThrowNative(info.Env(), "ERR_ARG", "Expected block " + std::to_string(CMV3_SIMD) + " (this build's vector width; 0 for NHWC) but received " + std::to_string(block));
+  }
+  if (a.rows % hw != 0 || a.c % block != 0) {
+    ThrowNative(info.Env(), "ERR_ARG", "Expected rows a multiple of hw and c a multiple of block but received rows " + std::to_string(a.rows) + ", hw " + std::to_string(hw) + ", c " + std::to_string(a.c));
+  }
+  *s = {a.rows / hw, hw, a.c};
+  return true;
+}
+
+// The NHWC statistics pass: per-channel sums of (x - shift) and their squares into total[0, 2c),
+// shift = the first row.
+void RowStats(int64_t rows, int64_t c, const float* x, float* shift_out, double* total) {
+  std::copy(x, x + c, shift_out);
+  std::vector<double> partial(static_cast<size_t>(Threads()) * 2 * c, 0.0);
+  int parts = 1;
+#pragma omp parallel num_threads(Threads()) if (rows * c >= kParallelMin)
+  {
+#pragma omp single
+    parts = omp_get_num_threads();
+    int64_t r0, r1;
+    RowRange(rows, &r0, &r1);
+    double* __restrict sum = partial.data() + omp_get_thread_num() * 2 * c;
+    double* __restrict sq = sum + c;
+    const float* __restrict k = shift_out;
+    BlockedSums(r0, r1, c, sum, sq, [&](int64_t r, float* __restrict bs, float* __restrict bq) {
+      const float* __restrict xr = x + r * c;
+#pragma omp simd
+      for (int64_t ch = 0; ch < c; ++ch) {
+        float d = xr[ch] - k[ch];
+        bs[ch] += d;
+        bq[ch] += d * d;
+      }
+    });
+  }
+  ReducePartials(partial, parts, c, total);
+}
+
 }  // namespace
 
-// (rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf?); y may be null when yHalf is given.
+// (rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf?, block?, hw?); y may be null when
+// yHalf is given. block (this build's vector width) and hw: the blocked layout of bn_blocked.h.
 Napi::Value BnActForwardTraining(const Napi::CallbackInfo& info) {
   BnArgs s = ReadShape(info);
   const int64_t rows = s.rows, c = s.c;
@@ -134,32 +181,18 @@ Napi::Value BnActForwardTraining(const Napi::CallbackInfo& info) {
     ThrowNative(info.Env(), "ERR_ARG", "Expected a Float32Array for y (null only when yHalf is given)");
   }
 
-  // Sums of (x - shift) with shift = first row: cuts the cancellation in E[x^2] - E[x]^2
-  // when |mean| >> std, at no extra pass over the data.
-  std::vector<float> shift(x, x + c);
-  std::vector<double> partial(static_cast<size_t>(Threads()) * 2 * c, 0.0);
-  int parts = 1;
-#pragma omp parallel num_threads(Threads()) if (rows * c >= kParallelMin)
-  {
-#pragma omp single
-    parts = omp_get_num_threads();
-    int64_t r0, r1;
-    RowRange(rows, &r0, &r1);
-    double* __restrict sum = partial.data() + omp_get_thread_num() * 2 * c;
-    double* __restrict sq = sum + c;
-    const float* __restrict k = shift.data();
-    BlockedSums(r0, r1, c, sum, sq, [&](int64_t r, float* __restrict bs, float* __restrict bq) {
-      const float* __restrict xr = x + r * c;
-#pragma omp simd
-      for (int64_t ch = 0; ch < c; ++ch) {
-        float d = xr[ch] - k[ch];
-        bs[ch] += d;
-        bq[ch] += d * d;
-      }
-    });
-  }
+  BlockedShape bs;
+  const bool blocked = ReadBlocked(info, 11, s, &bs);
+  if (blocked && y_half != nullptr) ThrowNative(info.Env(), "ERR_ARG", "bfloat16 outputs (yHalf) are not built for the blocked layout");
+  // Sums of (x - shift) with shift = first row (first pixel): cuts the cancellation in
+  // E[x^2] - E[x]^2 when |mean| >> std, at no extra pass over the data.
+  std::vector<float> shift(c);
   std::vector<double> total(2 * c);
-  ReducePartials(partial, parts, c, total.data());
+#if CMV3_SIMD
+  if (blocked) BlockedStats(bs, x, shift.data(), total.data(), total.data() + c);
+  else
+#endif
+    RowStats(rows, c, x, shift.data(), total.data());
   std::vector<float> scale(c);
   for (int64_t ch = 0; ch < c; ++ch) {
     double m = total[ch] / rows;
@@ -169,11 +202,17 @@ Napi::Value BnActForwardTraining(const Napi::CallbackInfo& info) {
     variance[ch] = static_cast<float>(v);
     scale[ch] = static_cast<float>(gamma[ch] / std::sqrt(v + eps));
   }
+#if CMV3_SIMD
+  if (blocked) {
+    BlockedNormalize(act, bs, x, mean, scale.data(), beta, y);
+    return info.Env().Undefined();
+  }
+#endif
   Dispatch(act, [&](auto a) { Normalize<decltype(a)::value>(rows, c, x, mean, scale.data(), beta, y, y_half); });
   return info.Env().Undefined();
 }
 
-// (rows, c, x, gamma, beta, mean, variance, eps, act, y)
+// (rows, c, x, gamma, beta, mean, variance, eps, act, y, block?, hw?)
 Napi::Value BnActForwardInference(const Napi::CallbackInfo& info) {
   BnArgs s = ReadShape(info);
   const int64_t rows = s.rows, c = s.c;
@@ -189,11 +228,33 @@ Napi::Value BnActForwardInference(const Napi::CallbackInfo& info) {
   for (int64_t ch = 0; ch < c; ++ch) {
     scale[ch] = static_cast<float>(gamma[ch] / std::sqrt(static_cast<double>(variance[ch]) + eps));
   }
+  BlockedShape bs;
+#if CMV3_SIMD
+  if (ReadBlocked(info, 10, s, &bs)) {
+    BlockedNormalize(act, bs, x, mean, scale.data(), beta, y);
+    return info.Env().Undefined();
+  }
+#else
+  ReadBlocked(info, 10, s, &bs);  // throws for any block: this build has no vector width
+#endif
   Dispatch(act, [&](auto a) { Normalize<decltype(a)::value>(rows, c, x, mean, scale.data(), beta, y); });
   return info.Env().Undefined();
 }
 
 namespace {
+
+// From the sums of dz and dz * xhat (total[0, c) and total[c, 2c)): the parameter gradients, and
+// pass 2's constants dx = a * (dz - b - xhat * k).
+void GradConstants(int64_t rows, int64_t c, const double* total, const float* gamma, const float* rstd, float* dgamma,
+                   float* dbeta, float* a, float* b, float* k) {
+  for (int64_t ch = 0; ch < c; ++ch) {
+    dbeta[ch] = static_cast<float>(total[ch]);
+    dgamma[ch] = static_cast<float>(total[c + ch]);
+    a[ch] = gamma[ch] * rstd[ch];
+    b[ch] = static_cast<float>(total[ch] / rows);
+    k[ch] = static_cast<float>(total[c + ch] / rows);
+  }
+}
 
 // Pass 1: dz = dy * act'(gamma * xhat + beta) stored in dx, with per-thread sums of dz and
 // dz * xhat. Pass 2 (after the reduction): dx = gamma*rstd * (dz - dbeta/rows - xhat*dgamma/rows),
@@ -245,13 +306,7 @@ void BnBackward(int64_t rows, int64_t c, const float* x, const float* dy, const 
   std::vector<double> total(2 * c);
   ReducePartials(partial, parts, c, total.data());
   std::vector<float> a(c), b(c), k(c);
-  for (int64_t ch = 0; ch < c; ++ch) {
-    dbeta[ch] = static_cast<float>(total[ch]);
-    dgamma[ch] = static_cast<float>(total[c + ch]);
-    a[ch] = gamma[ch] * rstd[ch];
-    b[ch] = static_cast<float>(total[ch] / rows);
-    k[ch] = static_cast<float>(total[c + ch] / rows);
-  }
+  GradConstants(rows, c, total.data(), gamma, rstd, dgamma, dbeta, a.data(), b.data(), k.data());
   const float *pa = a.data(), *pb = b.data(), *pk = k.data();
 #pragma omp parallel for num_threads(Threads()) if (parallel) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
@@ -286,7 +341,9 @@ void BnBackward(int64_t rows, int64_t c, const float* x, const float* dy, const 
 
 }  // namespace
 
-// (rows, c, x, dy, gamma, beta, mean, variance, eps, act, dx, dgamma, dbeta, dxHalf?)
+Napi::Value ActivationBlock(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), CMV3_SIMD); }
+
+// (rows, c, x, dy, gamma, beta, mean, variance, eps, act, dx, dgamma, dbeta, dxHalf?, block?, hw?)
 // With dxHalf (a Uint16Array) the gradient goes there in bfloat16 and dx is only scratch.
 Napi::Value BnActBackward(const Napi::CallbackInfo& info) {
   BnArgs s = ReadShape(info);
@@ -303,10 +360,23 @@ Napi::Value BnActBackward(const Napi::CallbackInfo& info) {
   float* dgamma = F32Arg(info, 11, "dgamma", c);
   float* dbeta = F32Arg(info, 12, "dbeta", c);
   uint16_t* dx_half = info[13].IsNull() || info[13].IsUndefined() ? nullptr : U16Arg(info, 13, "dxHalf", rows * c);
+  BlockedShape bs;
+  const bool blocked = ReadBlocked(info, 14, s, &bs);
+  if (blocked && dx_half != nullptr) ThrowNative(info.Env(), "ERR_ARG", "bfloat16 gradients (dxHalf) are not built for the blocked layout");
   std::vector<float> rstd(c);
   for (int64_t ch = 0; ch < c; ++ch) {
     rstd[ch] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(variance[ch]) + eps));
   }
+#if CMV3_SIMD
+  if (blocked) {
+    std::vector<double> total(2 * c);
+    BlockedBackwardSums(act, bs, x, dy, gamma, beta, mean, rstd.data(), dx, total.data(), total.data() + c);
+    std::vector<float> a(c), b(c), k(c);
+    GradConstants(rows, c, total.data(), gamma, rstd.data(), dgamma, dbeta, a.data(), b.data(), k.data());
+    BlockedBackwardApply(bs, x, mean, rstd.data(), a.data(), b.data(), k.data(), dx);
+    return info.Env().Undefined();
+  }
+#endif
   Dispatch(act, [&](auto a) {
     BnBackward<decltype(a)::value>(rows, c, x, dy, gamma, beta, mean, rstd.data(), dx, dgamma, dbeta, dx_half);
   });

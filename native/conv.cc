@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "common.h"
+#include "simd.h"
 #include "depthwise.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops.h"
@@ -36,10 +37,11 @@ enum Op : int { kFwd = 0, kBwdData = 1, kBwdWeights = 2 };
 enum Precision : int { kPrecF32 = 0, kPrecBf16 = 1 };
 
 // Same order as packGeometry() in src/backend/onednn.ts.
+// sb, db: the source's and destination's block size, 0 for NHWC (src/backend/layout.ts).
 struct Geom {
-  int64_t n, h, w, cin, cout, kh, kw, stride, groups, oh, ow, pt, pl, pb, pr;
+  int64_t n, h, w, cin, cout, kh, kw, stride, groups, oh, ow, pt, pl, pb, pr, sb, db;
 };
-constexpr int kGeomLen = 15;
+constexpr int kGeomLen = 17;
 
 // Leaked on purpose: nothing oneDNN-related runs during process teardown.
 dnnl::engine& Engine() {
@@ -51,9 +53,10 @@ dnnl::stream& Stream() {
   return *s;
 }
 
-// Activations stay plain NHWC: blocked layouts pad channels to 16, measured 5x slower here.
-memory::desc ActDesc(int64_t n, int64_t c, int64_t h, int64_t w, memory::data_type t = kF32) {
-  return {{n, c, h, w}, t, tag::nhwc};
+// NHWC, or the blocked layout nChw8c / nChw16c. Never `any`: oneDNN's choice pads channels to 16
+// and leaves the activations to reference code (measured 5x slower); ReadGeom checks the blocks.
+memory::desc ActDesc(int64_t n, int64_t c, int64_t h, int64_t w, memory::data_type t, int64_t block) {
+  return {{n, c, h, w}, t, block == 0 ? tag::nhwc : block == 8 ? tag::nChw8c : tag::nChw16c};
 }
 
 memory::dims WeightDims(const Geom& g) {
@@ -71,9 +74,9 @@ memory::data_type In(Precision p) { return p == kPrecBf16 ? kBf16 : kF32; }
 
 dnnl::convolution_forward::primitive_desc FwdPd(const Geom& g, bool bias, const dnnl::primitive_attr& attr, Precision pr) {
   dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                                    ActDesc(g.n, g.cin, g.h, g.w, In(pr)), AnyWeights(g, In(pr)),
+                                    ActDesc(g.n, g.cin, g.h, g.w, In(pr), g.sb), AnyWeights(g, In(pr)),
                                     bias ? BiasDesc(g) : memory::desc(),
-                                    ActDesc(g.n, g.cout, g.oh, g.ow), {g.stride, g.stride}, {g.pt, g.pl},
+                                    ActDesc(g.n, g.cout, g.oh, g.ow, kF32, g.db), {g.stride, g.stride}, {g.pt, g.pl},
                                     {g.pb, g.pr});
   return {d, attr, Engine()};
 }
@@ -165,9 +168,9 @@ std::unique_ptr<Plan> Prepare(Op op, const Geom& g, bool bias, Precision pr) {
     if (bias) p->args[DNNL_ARG_BIAS] = Unbound(pd.bias_desc());
     SetupScratch(*p, pd.scratchpad_desc());
   } else if (op == kBwdData) {
-    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, ActDesc(g.n, g.cin, g.h, g.w),
+    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, ActDesc(g.n, g.cin, g.h, g.w, kF32, g.sb),
                                             AnyWeights(g, In(pr)),
-                                            ActDesc(g.n, g.cout, g.oh, g.ow, In(pr)),
+                                            ActDesc(g.n, g.cout, g.oh, g.ow, In(pr), g.db),
                                             {g.stride, g.stride}, {g.pt, g.pl}, {g.pb, g.pr});
     dnnl::convolution_backward_data::primitive_desc pd(d, attr, Engine(), FwdPd(g, false, attr, pr));
     p->prim = dnnl::convolution_backward_data(pd);
@@ -177,9 +180,9 @@ std::unique_ptr<Plan> Prepare(Op op, const Geom& g, bool bias, Precision pr) {
     SetupScratch(*p, pd.scratchpad_desc());
   } else {
     // The weight gradient stays float32 (the master weights are float32).
-    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, ActDesc(g.n, g.cin, g.h, g.w, In(pr)),
+    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, ActDesc(g.n, g.cin, g.h, g.w, In(pr), g.sb),
                                                AnyWeights(g), bias ? BiasDesc(g) : memory::desc(),
-                                               ActDesc(g.n, g.cout, g.oh, g.ow, In(pr)), {g.stride, g.stride},
+                                               ActDesc(g.n, g.cout, g.oh, g.ow, In(pr), g.db), {g.stride, g.stride},
                                                {g.pt, g.pl}, {g.pb, g.pr});
     // The hint outlives the constructor: the descriptor's iterator reads it again in next_impl().
     const auto hint = FwdPd(g, bias, attr, pr);
@@ -199,15 +202,17 @@ std::string Describe(const Geom& g) {
   auto s = [](int64_t v) { return std::to_string(v); };
   return "n=" + s(g.n) + " h=" + s(g.h) + " w=" + s(g.w) + " cin=" + s(g.cin) + " cout=" + s(g.cout) +
          " k=" + s(g.kh) + "x" + s(g.kw) + " stride=" + s(g.stride) + " groups=" + s(g.groups) + " out=" +
-         s(g.oh) + "x" + s(g.ow) + " pad=" + s(g.pt) + "," + s(g.pl) + "," + s(g.pb) + "," + s(g.pr);
+         s(g.oh) + "x" + s(g.ow) + " pad=" + s(g.pt) + "," + s(g.pl) + "," + s(g.pb) + "," + s(g.pr) +
+         (g.sb || g.db ? " blocks=" + s(g.sb) + "," + s(g.db) : "");
 }
 
 Geom ReadGeom(const Napi::CallbackInfo& info) {
   const int32_t* v = I32Arg(info, 0, "geometry", kGeomLen);
-  Geom g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
+  Geom g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16]};
+  auto block_ok = [](int64_t b, int64_t c) { return b == 0 || ((b == 8 || b == 16) && c % b == 0); };
   bool ok = g.n > 0 && g.h > 0 && g.w > 0 && g.cin > 0 && g.cout > 0 && g.kh > 0 && g.kw > 0 && g.stride > 0 &&
             g.groups > 0 && g.oh > 0 && g.ow > 0 && g.pt >= 0 && g.pl >= 0 && g.pb >= 0 && g.pr >= 0 &&
-            g.cin % g.groups == 0 && g.cout % g.groups == 0;
+            g.cin % g.groups == 0 && g.cout % g.groups == 0 && block_ok(g.sb, g.cin) && block_ok(g.db, g.cout);
   if (!ok) ThrowNative(info.Env(), "ERR_SHAPE", "Invalid convolution geometry: " + Describe(g));
   return g;
 }
@@ -217,7 +222,7 @@ Plan& GetPlan(const Napi::CallbackInfo& info, Op op, const Geom& g, bool bias, P
   // oneDNN sizes its work split by the OpenMP thread count of the calling thread.
   if (omp_get_max_threads() != Threads()) omp_set_num_threads(Threads());
   std::array<int64_t, kGeomLen + 3> key{op, bias, pr, g.n, g.h, g.w, g.cin, g.cout, g.kh, g.kw,
-                                        g.stride, g.groups, g.oh, g.ow, g.pt, g.pl, g.pb, g.pr};
+                                        g.stride, g.groups, g.oh, g.ow, g.pt, g.pl, g.pb, g.pr, g.sb, g.db};
   auto it = g_plans.find(key);
   if (it != g_plans.end()) return *it->second;
   static const char* kOpNames[] = {"forward", "backward data", "backward weights"};
@@ -252,6 +257,9 @@ Precision InputPrecision(const Napi::CallbackInfo& info, const Geom& g, std::ini
   if (pr == kPrecBf16 && !HasBf16()) {
     ThrowNative(info.Env(), "ERR_BF16_UNSUPPORTED",
                 "bfloat16 convolutions need a CPU with AVX512_BF16 (or AMX), which this one lacks; train with precision f32");
+  }
+  if (pr == kPrecBf16 && (g.sb != 0 || g.db != 0)) {
+    ThrowNative(info.Env(), "ERR_ARG", "precision bf16 is not built for blocked activations");
   }
   if (pr == kPrecBf16 && g.groups != 1) {
     ThrowNative(info.Env(), "ERR_ARG", "precision bf16 is for dense convolutions (groups 1) but received groups=" +
@@ -290,6 +298,10 @@ bool UseDepthwise(const Geom& g, Op op) {
     return in + lo + hi >= k && (in + lo + hi - k) / g.stride + 1 == out;
   };
   if (!consistent(g.h, g.kh, g.pt, g.pb, g.oh) || !consistent(g.w, g.kw, g.pl, g.pr, g.ow)) return false;
+  // Over blocked activations every pass is written (depthwise_blocked*.cc) for blocks of this
+  // build's vector width: oneDNN 2.6 runs multipliers and 5x5 weight gradients in nChw8c on its
+  // reference code (1-6 s a pass).
+  if (g.sb != 0 || g.db != 0) return g.sb == CMV3_SIMD && g.db == CMV3_SIMD;
   const char* env = std::getenv("CMV3_DW");
   if (env != nullptr && std::strcmp(env, "onednn") == 0) return false;
   if (env != nullptr && std::strcmp(env, "custom") == 0) return true;
@@ -341,6 +353,12 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   float* y = F32Arg(info, 4, "y", DstLen(g));
   const Precision pr = InputPrecision(info, g, {x});
   if (pr == kPrecF32 && UseDepthwise(g, kFwd)) {
+#if CMV3_SIMD
+    if (g.sb != 0) {
+      DepthwiseForwardBlocked(ToDw(g), static_cast<const float*>(x.data), w, bias, y);
+      return info.Env().Undefined();
+    }
+#endif
     DepthwiseForward(ToDw(g), static_cast<const float*>(x.data), w, bias, y);
     return info.Env().Undefined();
   }
@@ -362,6 +380,12 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   float* dx = F32Arg(info, 3, "dx", SrcLen(g));
   const Precision pr = InputPrecision(info, g, {dy});
   if (pr == kPrecF32 && UseDepthwise(g, kBwdData)) {
+#if CMV3_SIMD
+    if (g.sb != 0) {
+      DepthwiseBackwardDataBlocked(ToDw(g), static_cast<const float*>(dy.data), w, dx);
+      return info.Env().Undefined();
+    }
+#endif
     DepthwiseBackwardData(ToDw(g), static_cast<const float*>(dy.data), w, dx);
     return info.Env().Undefined();
   }
@@ -383,6 +407,12 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
   float* dbias = F32ArgOrNull(info, 4, "dbias", g.cout);
   const Precision pr = InputPrecision(info, g, {x, dy});
   if (pr == kPrecF32 && UseDepthwise(g, kBwdWeights)) {
+#if CMV3_SIMD
+    if (g.sb != 0) {
+      DepthwiseBackwardWeightsBlocked(ToDw(g), static_cast<const float*>(x.data), static_cast<const float*>(dy.data), dw, dbias);
+      return info.Env().Undefined();
+    }
+#endif
     DepthwiseBackwardWeights(ToDw(g), static_cast<const float*>(x.data), static_cast<const float*>(dy.data), dw, dbias);
     return info.Env().Undefined();
   }

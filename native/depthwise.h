@@ -13,6 +13,12 @@ struct DwShape {
 
 // y = conv(x, w) + bias (bias may be null). Overwrites y.
 void DepthwiseForward(const DwShape& s, const float* x, const float* w, const float* bias, float* y);
+// The same over blocked activations (x and y both [N][C/B][H*W][B], B = CMV3_SIMD; C and C*m
+// multiples of B): native/depthwise_blocked.cc. Only with CMV3_SIMD.
+void DepthwiseForwardBlocked(const DwShape& s, const float* x, const float* w, const float* bias, float* y);
+void DepthwiseBackwardDataBlocked(const DwShape& s, const float* dy, const float* w, float* dx);
+// native/depthwise_blocked_weights.cc: x and dy blocked, dw and dbias as DepthwiseBackwardWeights.
+void DepthwiseBackwardWeightsBlocked(const DwShape& s, const float* x, const float* dy, float* dw, float* dbias);
 // dx = conv_transpose(dy, w). Overwrites dx.
 void DepthwiseBackwardData(const DwShape& s, const float* dy, const float* w, float* dx);
 // dw = sum over pixels of dy * x, dbias = sum of dy (dbias may be null). Overwrites both.

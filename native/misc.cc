@@ -1,6 +1,7 @@
 // Small memory-bound ops of the squeeze-and-excite / residual path, over (N, HW, C) NHWC data.
 #include <omp.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "oneapi/dnnl/dnnl.h"
@@ -153,6 +154,30 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   if (omp_get_max_threads() != Threads()) omp_set_num_threads(Threads());
   dnnl_status_t st = dnnl_sgemm('N', 'N', m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
   if (st != dnnl_success) ThrowNative(info.Env(), DnnlStatusCode(st), "dnnl_sgemm failed");
+  return info.Env().Undefined();
+}
+
+// (n, hw, c, block, src, dst, toBlocked): NHWC (n, hw, c) <-> blocked (n, c / block, hw, block),
+// src/backend/layout.ts. For a layer between the layouts (a spatial convolution on NHWC that hands
+// its output on in blocks). Parallel over (image, pixel) rows.
+Napi::Value LayoutReorder(const Napi::CallbackInfo& info) {
+  const NhwC s = ReadNhwC(info);
+  const int64_t block = IntArg(info, 3, "block", 1, s.c);
+  if (s.c % block != 0) ThrowNative(info.Env(), "ERR_ARG", "c must be a multiple of the block size");
+  const float* src = F32Arg(info, 4, "src", s.n * s.hw * s.c);
+  float* dst = F32Arg(info, 5, "dst", s.n * s.hw * s.c);
+  const bool to_blocked = info[6].ToBoolean().Value();
+  const int64_t hw = s.hw, c = s.c, planes = c / block, rows = s.n * hw;
+#pragma omp parallel for num_threads(Threads()) if (rows * c >= kParallelMin) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t b = r / hw, p = r % hw;
+    for (int64_t k = 0; k < planes; ++k) {
+      float* __restrict blocked_px = const_cast<float*>(to_blocked ? dst : src) + ((b * planes + k) * hw + p) * block;
+      float* __restrict row = const_cast<float*>(to_blocked ? src : dst) + r * c + k * block;
+      if (to_blocked) std::copy(row, row + block, blocked_px);
+      else std::copy(blocked_px, blocked_px + block, row);
+    }
+  }
   return info.Env().Undefined();
 }
 

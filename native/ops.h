@@ -28,6 +28,8 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info);
 Napi::Value BnActForwardTraining(const Napi::CallbackInfo& info);
 Napi::Value BnActForwardInference(const Napi::CallbackInfo& info);
 Napi::Value BnActBackward(const Napi::CallbackInfo& info);
+// The block size of the blocked activation layout this build's kernels take (its vector width), 0 for none.
+Napi::Value ActivationBlock(const Napi::CallbackInfo& info);
 
 // eltwise.cc
 Napi::Value ActForward(const Napi::CallbackInfo& info);
@@ -39,6 +41,7 @@ Napi::Value GapBackward(const Napi::CallbackInfo& info);
 Napi::Value ChannelScaleForward(const Napi::CallbackInfo& info);
 Napi::Value ChannelScaleBackward(const Napi::CallbackInfo& info);
 Napi::Value Add(const Napi::CallbackInfo& info);
+Napi::Value LayoutReorder(const Napi::CallbackInfo& info);
 Napi::Value ToBf16(const Napi::CallbackInfo& info);
 Napi::Value Sgemm(const Napi::CallbackInfo& info);
 

@@ -35,12 +35,13 @@ export interface NativeAddon {
   toBf16(x: F32, y: Uint16Array): void;
   bf16Supported(): boolean;
   bnActForwardTraining(rows: number, c: number, x: F32, gamma: F32, beta: F32, eps: number, act: number,
-    y: F32 | null, mean: F32, variance: F32, yHalf: Uint16Array | null): void;
+    y: F32 | null, mean: F32, variance: F32, yHalf: Uint16Array | null, block: number, hw: number): void;
   bnActForwardInference(rows: number, c: number, x: F32, gamma: F32, beta: F32, mean: F32, variance: F32,
-    eps: number, act: number, y: F32): void;
+    eps: number, act: number, y: F32, block: number, hw: number): void;
+  activationBlock(): number;
   /** dxHalf: bfloat16 output of the gradient (dx is then scratch) */
   bnActBackward(rows: number, c: number, x: F32, dy: F32, gamma: F32, beta: F32, mean: F32, variance: F32,
-    eps: number, act: number, dx: F32, dgamma: F32, dbeta: F32, dxHalf: Uint16Array | null): void;
+    eps: number, act: number, dx: F32, dgamma: F32, dbeta: F32, dxHalf: Uint16Array | null, block: number, hw: number): void;
   actForward(act: number, x: F32, y: F32): void;
   actBackward(act: number, x: F32, dy: F32, dx: F32): void;
   gapForward(n: number, hw: number, c: number, x: F32, y: F32): void;
@@ -48,6 +49,7 @@ export interface NativeAddon {
   channelScaleForward(n: number, hw: number, c: number, x: F32, s: F32, y: F32): void;
   channelScaleBackward(n: number, hw: number, c: number, x: F32, s: F32, dy: F32, dx: F32, ds: F32): void;
   add(a: F32, b: F32, y: F32): void;
+  layoutReorder(n: number, hw: number, c: number, block: number, src: F32, dst: F32, toBlocked: boolean): void;
   /** c = a (m x k) b (k x n), row-major, oneDNN's sgemm: bench:train's compute limit, not a training op */
   sgemm(m: number, n: number, k: number, a: F32, b: F32, c: F32): void;
 }
@@ -84,14 +86,15 @@ function expectLength(name: string, a: F32 | Uint16Array, expected: number): voi
   if (a.length !== expected) throw new RangeError(`Expected length ${expected} for ${name} but received ${a.length}`);
 }
 
-// Geometry goes over as one Int32Array (one argument instead of 15 property reads in C++).
+// Geometry goes over as one Int32Array (one argument instead of 17 property reads in C++).
 // Order matches struct Geom in native/conv.cc. Reused: calls are synchronous.
-const geometry = new Int32Array(15);
+const geometry = new Int32Array(17);
 function packGeometry(g: ConvGeometry): Int32Array {
   geometry[0] = g.n; geometry[1] = g.h; geometry[2] = g.w; geometry[3] = g.cin; geometry[4] = g.cout;
   geometry[5] = g.kh; geometry[6] = g.kw; geometry[7] = g.stride; geometry[8] = g.groups;
   geometry[9] = g.oh; geometry[10] = g.ow;
   geometry[11] = g.padTop; geometry[12] = g.padLeft; geometry[13] = g.padBottom; geometry[14] = g.padRight;
+  geometry[15] = g.srcBlock ?? 0; geometry[16] = g.dstBlock ?? 0;
   return geometry;
 }
 
@@ -144,29 +147,30 @@ export function loadOnednnBackend(path = ADDON_PATH): Backend {
       native.convBackwardWeights(packGeometry(g), x, dy, dw, dbias);
     },
 
-    batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf) {
+    batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf, layout) {
       expectLength('x', x, rows * c);
       if (y) expectLength('y', y, rows * c);
       else if (!yHalf) throw new TypeError('Expected a Float32Array for y (null only when yHalf is given)');
       expectLength('gamma', gamma, c); expectLength('beta', beta, c);
       expectLength('mean', mean, c); expectLength('variance', variance, c);
       if (yHalf) expectLength('yHalf', yHalf, rows * c);
-      native.bnActForwardTraining(rows, c, x, gamma, beta, eps, actId(act), y, mean, variance, yHalf ?? null);
+      native.bnActForwardTraining(rows, c, x, gamma, beta, eps, actId(act), y, mean, variance, yHalf ?? null, layout?.block ?? 0, layout?.hw ?? 0);
     },
-    batchNormActForwardInference(rows, c, x, gamma, beta, mean, variance, eps, act, y) {
+    batchNormActForwardInference(rows, c, x, gamma, beta, mean, variance, eps, act, y, layout) {
       expectLength('x', x, rows * c); expectLength('y', y, rows * c);
       expectLength('gamma', gamma, c); expectLength('beta', beta, c);
       expectLength('mean', mean, c); expectLength('variance', variance, c);
-      native.bnActForwardInference(rows, c, x, gamma, beta, mean, variance, eps, actId(act), y);
+      native.bnActForwardInference(rows, c, x, gamma, beta, mean, variance, eps, actId(act), y, layout?.block ?? 0, layout?.hw ?? 0);
     },
-    batchNormActBackward(rows, c, x, dy, gamma, beta, mean, variance, eps, act, dx, dgamma, dbeta, dxHalf) {
+    batchNormActBackward(rows, c, x, dy, gamma, beta, mean, variance, eps, act, dx, dgamma, dbeta, dxHalf, layout) {
       expectLength('x', x, rows * c); expectLength('dy', dy, rows * c); expectLength('dx', dx, rows * c);
       expectLength('gamma', gamma, c); expectLength('beta', beta, c);
       expectLength('mean', mean, c); expectLength('variance', variance, c);
       expectLength('dgamma', dgamma, c); expectLength('dbeta', dbeta, c);
       if (dxHalf) expectLength('dxHalf', dxHalf, rows * c);
-      native.bnActBackward(rows, c, x, dy, gamma, beta, mean, variance, eps, actId(act), dx, dgamma, dbeta, dxHalf ?? null);
+      native.bnActBackward(rows, c, x, dy, gamma, beta, mean, variance, eps, actId(act), dx, dgamma, dbeta, dxHalf ?? null, layout?.block ?? 0, layout?.hw ?? 0);
     },
+    activationBlock: () => native.activationBlock(),
 
     activationForward(act, x, y) {
       expectLength('y', y, x.length);
@@ -199,6 +203,10 @@ export function loadOnednnBackend(path = ADDON_PATH): Backend {
     add(a, b, y) {
       expectLength('b', b, a.length); expectLength('y', y, a.length);
       native.add(a, b, y);
+    },
+    layoutReorder(n, hw, c, block, src, dst, toBlocked) {
+      expectLength('src', src, n * hw * c); expectLength('dst', dst, n * hw * c);
+      native.layoutReorder(n, hw, c, block, src, dst, toBlocked);
     },
     toBf16(x, y) {
       expectLength('y', y, x.length);

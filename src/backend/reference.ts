@@ -2,6 +2,7 @@
 // backend and the fallback when the native addon is not built. Speed is not a goal here.
 import { activate, activateGrad } from './activation.js';
 import { checkConvInputs, roundBf16, toBf16, widen } from './bf16.js';
+import { fromBlocked, toBlocked, type BlockedLayout } from './layout.js';
 import type { Activation, Backend, ConvGeometry, ConvInput } from './types.js';
 
 let threads = 1;
@@ -107,6 +108,37 @@ function normalize(rows: number, c: number, x: Float32Array, gamma: Float32Array
   }
 }
 
+/**
+ * For a convolution over blocked activations: its NHWC geometry and the reorders of its source
+ * side (x, dx) and destination side (y, dy). Null when both sides are NHWC.
+ */
+function convLayouts(g: ConvGeometry, inputs: ConvInput[]) {
+  const sb = g.srcBlock ?? 0, db = g.dstBlock ?? 0;
+  if (sb === 0 && db === 0) return null;
+  if (inputs.some((a) => !(a instanceof Float32Array))) throw new TypeError('precision bf16 is not built for blocked activations');
+  const side = (hw: number, c: number, b: number) => ({
+    nhwc: (a: ConvInput) => (b === 0 ? a as Float32Array : fromBlocked(g.n, hw, c, b, a, new Float32Array(a.length))),
+    back: (a: Float32Array, out: Float32Array) => { if (b === 0) out.set(a); else toBlocked(g.n, hw, c, b, a, out); },
+  });
+  const s = side(g.h * g.w, g.cin, sb), d = side(g.oh * g.ow, g.cout, db);
+  return { g: { ...g, srcBlock: 0, dstBlock: 0 }, src: s.nhwc, dst: d.nhwc, srcBack: s.back, dstBack: d.back };
+}
+
+/**
+ * For a blocked layout: reorders to NHWC and back around the NHWC code, so the oracle stays one
+ * implementation. Null for NHWC (no layout or block 0).
+ */
+function nhwcView(rows: number, c: number, layout: BlockedLayout | undefined, half: Uint16Array | null | undefined) {
+  if (!layout || layout.block === 0) return null;
+  if (half) throw new TypeError('bfloat16 batch-norm outputs are not built for the blocked layout');
+  const n = rows / layout.hw;
+  if (!Number.isInteger(n)) throw new RangeError(`Expected rows (${rows}) a multiple of hw (${layout.hw})`);
+  return {
+    nhwc: (a: Float32Array) => fromBlocked(n, layout.hw, c, layout.block, a, new Float32Array(a.length)),
+    back: (a: Float32Array, dst: Float32Array) => { toBlocked(n, layout.hw, c, layout.block, a, dst); },
+  };
+}
+
 function batchNormActBackward(rows: number, c: number, x: Float32Array, dy: Float32Array, gamma: Float32Array,
   beta: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, act: Activation,
   dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dxHalf?: Uint16Array | null): void {
@@ -134,14 +166,47 @@ export const referenceBackend: Backend = {
   name: 'reference',
   setThreads(n: number) { threads = n; }, // accepted for interface parity; the reference is single-threaded
   getThreads() { return threads; },
-  conv2dForward,
-  conv2dBackwardData,
-  conv2dBackwardWeights,
-  batchNormActForwardTraining,
-  batchNormActForwardInference(rows, c, x, gamma, beta, mean, variance, eps, act, y) {
-    normalize(rows, c, x, gamma, beta, mean, variance, eps, act, y);
+  conv2dForward(g, x, w, bias, y) {
+    const l = convLayouts(g, [x]);
+    if (!l) return conv2dForward(g, x, w, bias, y);
+    const yn = new Float32Array(y.length);
+    conv2dForward(l.g, l.src(x), w, bias, yn);
+    l.dstBack(yn, y);
   },
-  batchNormActBackward,
+  conv2dBackwardData(g, dy, w, dx) {
+    const l = convLayouts(g, [dy]);
+    if (!l) return conv2dBackwardData(g, dy, w, dx);
+    const dxn = new Float32Array(dx.length);
+    conv2dBackwardData(l.g, l.dst(dy), w, dxn);
+    l.srcBack(dxn, dx);
+  },
+  conv2dBackwardWeights(g, x, dy, dw, dbias) {
+    const l = convLayouts(g, [x, dy]);
+    if (!l) return conv2dBackwardWeights(g, x, dy, dw, dbias);
+    conv2dBackwardWeights(l.g, l.src(x), l.dst(dy), dw, dbias);
+  },
+  batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf, layout) {
+    const l = nhwcView(rows, c, layout, yHalf);
+    if (!l) return batchNormActForwardTraining(rows, c, x, gamma, beta, eps, act, y, mean, variance, yHalf);
+    const yn = new Float32Array(x.length);
+    batchNormActForwardTraining(rows, c, l.nhwc(x), gamma, beta, eps, act, yn, mean, variance);
+    l.back(yn, y!);
+  },
+  batchNormActForwardInference(rows, c, x, gamma, beta, mean, variance, eps, act, y, layout) {
+    const l = nhwcView(rows, c, layout, null);
+    if (!l) return normalize(rows, c, x, gamma, beta, mean, variance, eps, act, y);
+    const yn = new Float32Array(x.length);
+    normalize(rows, c, l.nhwc(x), gamma, beta, mean, variance, eps, act, yn);
+    l.back(yn, y);
+  },
+  batchNormActBackward(rows, c, x, dy, gamma, beta, mean, variance, eps, act, dx, dgamma, dbeta, dxHalf, layout) {
+    const l = nhwcView(rows, c, layout, dxHalf);
+    if (!l) return batchNormActBackward(rows, c, x, dy, gamma, beta, mean, variance, eps, act, dx, dgamma, dbeta, dxHalf);
+    const dxn = new Float32Array(x.length);
+    batchNormActBackward(rows, c, l.nhwc(x), l.nhwc(dy), gamma, beta, mean, variance, eps, act, dxn, dgamma, dbeta);
+    l.back(dxn, dx);
+  },
+  activationBlock: () => 0,
   activationForward(act, x, y) { for (let i = 0; i < x.length; i++) y[i] = activate(act, x[i]); },
   activationBackward(act, x, dy, dx) { for (let i = 0; i < x.length; i++) dx[i] = dy[i] * activateGrad(act, x[i]); },
   globalAvgPoolForward(n, hw, c, x, y) {
@@ -176,6 +241,7 @@ export const referenceBackend: Backend = {
     }
   },
   add(a, b, y) { for (let i = 0; i < y.length; i++) y[i] = a[i] + b[i]; },
+  layoutReorder(n, hw, c, block, src, dst, to) { (to ? toBlocked : fromBlocked)(n, hw, c, block, src, dst); },
   toBf16,
   bf16Supported: () => true,
 };

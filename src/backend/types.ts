@@ -1,6 +1,9 @@
 // The compute interface shared by the reference (pure TypeScript) and oneDNN backends.
 // Every tensor is a plain float32 buffer owned by JS, activations in NHWC order.
 // Every op writes (never accumulates into) its outputs, so callers own all buffers.
+import type { BlockedLayout } from './layout.js';
+
+export type { BlockedLayout };
 
 /** Element-wise nonlinearities. 'none' is the identity (BN without activation); 'leaky_relu' has slope LEAKY_RELU_ALPHA below 0. */
 export type Activation = 'none' | 'relu' | 'relu6' | 'hswish' | 'hsigmoid' | 'sigmoid' | 'mish' | 'leaky_relu';
@@ -44,6 +47,12 @@ export interface ConvGeometry {
   stride: number; groups: number;
   oh: number; ow: number;
   padTop: number; padLeft: number; padBottom: number; padRight: number;
+  /**
+   * The block size of the input's (and dx's) and the output's (and dy's) blocked layout
+   * (layout.ts), absent or 0 for NHWC. The channels must be a multiple of it. Native: 8 or 16,
+   * float32 only, and depthwise then runs on oneDNN (cmv3's depthwise kernels read NHWC only).
+   */
+  srcBlock?: number; dstBlock?: number;
 }
 
 /** The compute interface both backends implement: NHWC float32 buffers owned by the caller; every op overwrites its outputs. */
@@ -67,14 +76,16 @@ export interface Backend {
 
   /**
    * Batch norm over rows = N*H*W, per channel c, followed by an activation: y = act(gamma * (x - mean) / sqrt(var + eps) + beta). Training computes the batch mean and the biased batch variance and writes them to mean/variance.
+   * With `layout`, x and y are blocked (layout.ts: rows = N * layout.hw).
    * With yHalf, y is also written there rounded to bfloat16 (toBf16's bits), for a bf16 convolution next;
    * with y null as well, only yHalf is written (that convolution is the output's only reader).
    */
   batchNormActForwardTraining(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
-    eps: number, act: Activation, y: Float32Array | null, mean: Float32Array, variance: Float32Array, yHalf?: Uint16Array | null): void;
+    eps: number, act: Activation, y: Float32Array | null, mean: Float32Array, variance: Float32Array, yHalf?: Uint16Array | null,
+    layout?: BlockedLayout): void;
   /** Batch norm with the moving statistics, then the activation (inference). */
   batchNormActForwardInference(rows: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
-    mean: Float32Array, variance: Float32Array, eps: number, act: Activation, y: Float32Array): void;
+    mean: Float32Array, variance: Float32Array, eps: number, act: Activation, y: Float32Array, layout?: BlockedLayout): void;
   /**
    * Gradient of the training-mode forward (batch statistics), given the saved batch mean/variance.
    * With dxHalf the input gradient goes there, rounded to bfloat16 (for a bf16 convolution before
@@ -82,7 +93,13 @@ export interface Backend {
    */
   batchNormActBackward(rows: number, c: number, x: Float32Array, dy: Float32Array, gamma: Float32Array,
     beta: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, act: Activation,
-    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dxHalf?: Uint16Array | null): void;
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dxHalf?: Uint16Array | null, layout?: BlockedLayout): void;
+  /**
+   * The block size of the blocked activation layout (layout.ts) this backend's kernels take, 0 if
+   * none: the native kernels' vector width (8 with AVX2, 16 with AVX-512). The batch norms take
+   * `layout` (x, y, dy and dx all blocked; no bfloat16 outputs); the reference takes any block.
+   */
+  activationBlock(): number;
 
   /** y = act(x), dx = dy * act'(x); lengths from x. */
   activationForward(act: Activation, x: Float32Array, y: Float32Array): void;
@@ -102,4 +119,7 @@ export interface Backend {
 
   /** y = a + b element-wise (residual add and gradient sums); y may alias a. */
   add(a: Float32Array, b: Float32Array, y: Float32Array): void;
+
+  /** NHWC (n, hw, c) -> blocked (n, c / block, hw, block) (toBlocked), or back; layout.ts. */
+  layoutReorder(n: number, hw: number, c: number, block: number, src: Float32Array, dst: Float32Array, toBlocked: boolean): void;
 }

@@ -43,6 +43,9 @@ export interface Network {
 
 /** Builds the layers of a spec (all width, rounding and expansion rules live here). */
 export function buildNetwork(spec: NetworkSpec, ctx: LayerContext, seed = 1): Network {
+  const block = ctx.block ?? 0;
+  if (!Number.isInteger(block) || block < 0) throw new RangeError(`Expected a block size of 0 (NHWC) or more but received ${block}`);
+  if (block && ctx.precision === 'bf16') throw new RangeError('Expected precision f32 with blocked activations (bf16 convolutions take NHWC only)');
   const rng = new Rng(seed);
   const layers: Layer[] = [];
   const stemOut = scaled(spec, spec.stem);

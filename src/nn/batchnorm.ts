@@ -3,7 +3,7 @@ import type { Activation } from '../backend/types.js';
 import { leafInfo, newParam, type Buffer, type GraphNode, type Layer, type LayerContext, type LayerInfo, type Param } from './layer.js';
 import { HalfSlot } from '../backend/bf16.js';
 import type { Conv2d } from './conv.js';
-import { formatShape, halfTensor, Slot, type Shape, type Tensor } from './tensor.js';
+import { formatShape, halfTensor, layoutOf, Slot, type Shape, type Tensor } from './tensor.js';
 
 export class BatchNormAct implements Layer {
   readonly gamma: Param;
@@ -63,8 +63,8 @@ export class BatchNormAct implements Layer {
     this.outputShape(x.shape);
     const b = this.ctx.backend;
     if (!training) {
-      const y = this.out.take(x.shape);
-      b.batchNormActForwardInference(rows, c, x.data, this.gamma.data, this.beta.data, this.movingMean.data, this.movingVariance.data, this.eps, this.act, y.data);
+      const y = this.out.take(x.shape, x.block);
+      b.batchNormActForwardInference(rows, c, x.data, this.gamma.data, this.beta.data, this.movingMean.data, this.movingVariance.data, this.eps, this.act, y.data, layoutOf(x));
       return y;
     }
     this.x = x;
@@ -73,10 +73,10 @@ export class BatchNormAct implements Layer {
     // written and kept for nobody.
     const only = half !== null && this.halfOnly;
     if (only) this.out.release();
-    const y = only ? halfTensor(x.shape, half) : this.out.take(x.shape);
+    const y = only ? halfTensor(x.shape, half) : this.out.take(x.shape, x.block);
     if (half) y.half = half;
     b.batchNormActForwardTraining(rows, c, x.data, this.gamma.data, this.beta.data, this.eps, this.act,
-      only ? null : y.data, this.batchMean, this.batchVariance, half);
+      only ? null : y.data, this.batchMean, this.batchVariance, half, layoutOf(x));
     // Moving variance uses the unbiased batch variance, as Keras and PyTorch do.
     const m = this.momentum, unbias = rows > 1 ? rows / (rows - 1) : 1;
     for (let k = 0; k < c; k++) {
@@ -88,11 +88,11 @@ export class BatchNormAct implements Layer {
 
   backward(dy: Tensor): Tensor {
     const x = this.x!, c = this.channels;
-    const dx = this.dxSlot.take(x.shape);
+    const dx = this.dxSlot.take(x.shape, x.block);
     // A bfloat16 convolution made x: hand it the gradient in bfloat16 straight from the kernel.
     const half = x.gradInBf16 ? this.dxHalf.take(x.data.length) : null;
     this.ctx.backend.batchNormActBackward(x.data.length / c, c, x.data, dy.data, this.gamma.data, this.beta.data,
-      this.batchMean, this.batchVariance, this.eps, this.act, dx.data, this.gamma.grad, this.beta.grad, half);
+      this.batchMean, this.batchVariance, this.eps, this.act, dx.data, this.gamma.grad, this.beta.grad, half, layoutOf(x));
     return half ? halfTensor(x.shape, half) : dx;
   }
 }

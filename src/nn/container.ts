@@ -59,13 +59,14 @@ export class Residual implements Layer {
   }
   forward(x: Tensor, training: boolean): Tensor {
     const b = this.body.forward(x, training);
-    const y = this.out.take(x.shape);
+    if ((b.block ?? 0) !== (x.block ?? 0)) throw new RangeError(`Expected ${this.name}'s body to keep its input's layout (block ${x.block ?? 0}) but it gives block ${b.block ?? 0}`);
+    const y = this.out.take(x.shape, x.block);
     this.ctx.backend.add(x.data, b.data, y.data);
     return y;
   }
   backward(dy: Tensor): Tensor {
     const dBody = this.body.backward(dy);
-    const dx = this.dxSlot.take(dy.shape);
+    const dx = this.dxSlot.take(dy.shape, dy.block);
     this.ctx.backend.add(dy.data, dBody.data, dx.data);
     return dx;
   }

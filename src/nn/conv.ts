@@ -38,6 +38,10 @@ export class Conv2d implements Layer {
   private readonly xHalf = new HalfSlot();
   private readonly out = new Slot();
   private readonly dxSlot = new Slot();
+  /** The output's block when this convolution runs on NHWC and its output is reordered into blocks (see blocks()). */
+  private reorderTo = 0;
+  private readonly nhwcOut = new Slot();
+  private readonly dyNhwc = new Slot();
 
   constructor(readonly name: string, private readonly ctx: LayerContext, o: ConvOptions, rng: Rng) {
     this.cin = o.cin;
@@ -78,6 +82,27 @@ export class Conv2d implements Layer {
     };
   }
 
+  /**
+   * The geometry with the input's block and the output's (LayerContext.block): a depthwise output
+   * keeps its input's layout (cmv3's blocked kernels read and write the same block); any other
+   * output is blocked when it has more than one pixel and whole blocks of channels.
+   */
+  private blocks(g: ConvGeometry, srcBlock: number): ConvGeometry {
+    const b = this.ctx.block ?? 0;
+    this.reorderTo = 0;
+    if (!b && !srcBlock) return g;
+    const depthwise = this.groups === this.cin && this.groups > 1;
+    const dstBlock = depthwise ? srcBlock : b && g.oh * g.ow > 1 && g.cout % b === 0 ? b : 0;
+    // oneDNN 2.6 has no fast path from NHWC into blocks for a spatial kernel (the stem's 3x3 took
+    // 420 ms of weight gradient per step at batch 32 as nhwc -> nChw8c): such a convolution runs
+    // on NHWC, and its output (and the output's gradient) are reordered (layoutReorder).
+    if (!depthwise && !srcBlock && dstBlock && (g.kh > 1 || g.kw > 1)) {
+      this.reorderTo = dstBlock;
+      return { ...g, srcBlock: 0, dstBlock: 0 };
+    }
+    return { ...g, srcBlock, dstBlock };
+  }
+
   outputShape(s: Shape): Shape {
     const g = this.geometryFor(s);
     return [g.n, g.oh, g.ow, g.cout];
@@ -95,7 +120,7 @@ export class Conv2d implements Layer {
   }
 
   forward(x: Tensor, _training: boolean): Tensor {
-    const g = this.geometryFor(x.shape);
+    const g = this.blocks(this.geometryFor(x.shape), x.block ?? 0);
     this.x = x;
     this.geometry = g;
     this.xUsed = x.data;
@@ -104,21 +129,31 @@ export class Conv2d implements Layer {
       this.xUsed = x.half ?? this.xHalf.take(x.data.length);
       if (!x.half) this.ctx.backend.toBf16(x.data, this.xUsed);
     }
-    const y = this.out.take([g.n, g.oh, g.ow, g.cout]);
+    const shape = [g.n, g.oh, g.ow, g.cout] as const;
+    const y = this.reorderTo ? this.nhwcOut.take(shape) : this.out.take(shape, g.dstBlock ?? 0);
     this.ctx.backend.conv2dForward(g, this.xUsed, this.weight.data, this.bias?.data ?? null, y.data);
+    if (this.reorderTo) {
+      const blocked = this.out.take(shape, this.reorderTo);
+      this.ctx.backend.layoutReorder(g.n, g.oh * g.ow, g.cout, this.reorderTo, y.data, blocked.data, true);
+      return blocked;
+    }
     return this.xUsed instanceof Uint16Array ? { ...y, gradInBf16: true } : y;
   }
 
   backward(dy: Tensor, inputGrad = true): Tensor {
     const g = this.geometry!, x = this.x!, xUsed = this.xUsed!;
     let dyUsed: ConvInput = dy.data;
+    if (this.reorderTo) {
+      dyUsed = this.dyNhwc.take(dy.shape).data;
+      this.ctx.backend.layoutReorder(g.n, g.oh * g.ow, g.cout, this.reorderTo, dy.data, dyUsed, false);
+    }
     if (xUsed instanceof Uint16Array) {
       dyUsed = dy.half ?? dyHalf.take(dy.data.length);
       if (!dy.half) this.ctx.backend.toBf16(dy.data, dyUsed);
     }
     this.ctx.backend.conv2dBackwardWeights(g, xUsed, dyUsed, this.weight.grad, this.bias?.grad ?? null);
     if (!inputGrad) return noGrad(x.shape);
-    const dx = this.dxSlot.take(x.shape);
+    const dx = this.dxSlot.take(x.shape, g.srcBlock ?? 0);
     this.ctx.backend.conv2dBackwardData(g, dyUsed, this.weight.data, dx.data);
     return dx;
   }

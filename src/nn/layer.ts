@@ -70,6 +70,11 @@ export interface LayerContext {
   backend: Backend;
   /** training precision: 'bf16' runs the convolutions convPrecision covers in bfloat16; default 'f32' */
   precision?: Precision;
+  /**
+   * Activations in the blocked layout with this many channels per block (Backend.activationBlock())
+   * wherever a feature map's channels are whole blocks; absent or 0: NHWC everywhere. float32 only.
+   */
+  block?: number;
 }
 
 export function newParam(name: string, shape: number[], decay: boolean): Param {

@@ -5,7 +5,7 @@ import { Conv2d } from './conv.js';
 import type { Buffer, GraphNode, Layer, LayerContext, LayerInfo, Param } from './layer.js';
 import type { Rng } from './random.js';
 import { ActivationLayer, GlobalAvgPool } from './simple.js';
-import { Slot, type Shape, type Tensor } from './tensor.js';
+import { channelView, Slot, type Shape, type Tensor } from './tensor.js';
 
 export class SqueezeExcite implements Layer {
   readonly gate: Sequential;
@@ -45,17 +45,16 @@ export class SqueezeExcite implements Layer {
     return [{ name: this.name, kind: `se(${this.channels}->${this.reduced})`, inShape: s, outShape: s, params, nonTrainable: 0, macs }];
   }
   forward(x: Tensor, training: boolean): Tensor {
-    const [n, h, w, c] = x.shape;
     this.x = x;
     this.s = this.gate.forward(x, training);
-    const y = this.out.take(x.shape);
-    this.ctx.backend.channelScaleForward(n, h * w, c, x.data, this.s.data, y.data);
+    const y = this.out.take(x.shape, x.block);
+    this.ctx.backend.channelScaleForward(...channelView(x), x.data, this.s.data, y.data);
     return y;
   }
   backward(dy: Tensor): Tensor {
-    const x = this.x!, [n, h, w, c] = x.shape;
-    const dx = this.dxSlot.take(x.shape), ds = this.dsSlot.take([n, 1, 1, c]);
-    this.ctx.backend.channelScaleBackward(n, h * w, c, x.data, this.s!.data, dy.data, dx.data, ds.data);
+    const x = this.x!, [n, , , c] = x.shape;
+    const dx = this.dxSlot.take(x.shape, x.block), ds = this.dsSlot.take([n, 1, 1, c]);
+    this.ctx.backend.channelScaleBackward(...channelView(x), x.data, this.s!.data, dy.data, dx.data, ds.data);
     const dGate = this.gate.backward(ds);
     this.ctx.backend.add(dx.data, dGate.data, dx.data);
     return dx;

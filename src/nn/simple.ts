@@ -2,7 +2,7 @@
 import type { Activation } from '../backend/types.js';
 import { leafInfo, type GraphNode, type Layer, type LayerContext, type LayerInfo } from './layer.js';
 import type { Rng } from './random.js';
-import { Slot, type Shape, type Tensor } from './tensor.js';
+import { channelView, Slot, type Shape, type Tensor } from './tensor.js';
 
 abstract class ParameterFree implements Layer {
   protected readonly out = new Slot();
@@ -36,20 +36,20 @@ export class ActivationLayer extends ParameterFree {
   }
   forward(x: Tensor): Tensor {
     this.x = x;
-    const y = this.out.take(x.shape);
+    const y = this.out.take(x.shape, x.block);
     this.ctx.backend.activationForward(this.act, x.data, y.data);
     return y;
   }
   backward(dy: Tensor): Tensor {
-    const dx = this.dxSlot.take(dy.shape);
+    const dx = this.dxSlot.take(dy.shape, this.x!.block);
     this.ctx.backend.activationBackward(this.act, this.x!.data, dy.data, dx.data);
     return dx;
   }
 }
 
-/** (N, H, W, C) -> (N, 1, 1, C) */
+/** (N, H, W, C) -> (N, 1, 1, C); the output is NHWC whatever the input's layout (channelView). */
 export class GlobalAvgPool extends ParameterFree {
-  private inShape: Shape | null = null;
+  private input: { shape: Shape; block?: number } | null = null;
   override outputShape(s: Shape): Shape {
     return [s[0], 1, 1, s[3]];
   }
@@ -60,16 +60,16 @@ export class GlobalAvgPool extends ParameterFree {
     return leafInfo(this, 'avgpool', s, 0);
   }
   forward(x: Tensor): Tensor {
-    const [n, h, w, c] = x.shape;
-    this.inShape = x.shape;
+    const [n, , , c] = x.shape;
+    this.input = { shape: x.shape, block: x.block };
     const y = this.out.take([n, 1, 1, c]);
-    this.ctx.backend.globalAvgPoolForward(n, h * w, c, x.data, y.data);
+    this.ctx.backend.globalAvgPoolForward(...channelView(x), x.data, y.data);
     return y;
   }
   backward(dy: Tensor): Tensor {
-    const [n, h, w, c] = this.inShape!;
-    const dx = this.dxSlot.take(this.inShape!);
-    this.ctx.backend.globalAvgPoolBackward(n, h * w, c, dy.data, dx.data);
+    const input = this.input!;
+    const dx = this.dxSlot.take(input.shape, input.block);
+    this.ctx.backend.globalAvgPoolBackward(...channelView(input), dy.data, dx.data);
     return dx;
   }
 }
@@ -92,7 +92,7 @@ export class Dropout extends ParameterFree {
     this.active = training && this.rate > 0;
     if (!this.active) return x;
     if (this.mask.length !== x.data.length) this.mask = new Float32Array(x.data.length);
-    const keep = 1 - this.rate, y = this.out.take(x.shape);
+    const keep = 1 - this.rate, y = this.out.take(x.shape, x.block);
     for (let i = 0; i < x.data.length; i++) {
       this.mask[i] = this.rng.next() < keep ? 1 / keep : 0;
       y.data[i] = x.data[i] * this.mask[i];
@@ -101,7 +101,7 @@ export class Dropout extends ParameterFree {
   }
   backward(dy: Tensor): Tensor {
     if (!this.active) return dy;
-    const dx = this.dxSlot.take(dy.shape);
+    const dx = this.dxSlot.take(dy.shape, dy.block);
     for (let i = 0; i < dy.data.length; i++) dx.data[i] = dy.data[i] * this.mask[i];
     return dx;
   }

@@ -48,6 +48,8 @@ export interface EpochMetrics {
   /** training time so far; since 2026-12-05 (when evalSeconds appeared) it includes the test passes */
   wallSeconds: number;
   dataWaitMs: number;
+  /** the activations' layout in this epoch (trainingBlock): channels per block, 0 = NHWC; absent before 2026-12-07 (NHWC) */
+  activationBlock?: number;
 }
 
 export class RunError extends Error {
