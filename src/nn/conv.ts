@@ -40,8 +40,8 @@ export class Conv2d implements Layer {
   private readonly dxSlot = new Slot();
   /** The output's block when this convolution runs on NHWC and its output is reordered into blocks (see blocks()). */
   private reorderTo = 0;
-  private readonly nhwcOut = new Slot();
-  private readonly dyNhwc = new Slot();
+  /** Its NHWC output in forward, then its output's NHWC gradient in backward (one buffer: the first is dead by then). */
+  private readonly nhwc = new Slot();
 
   constructor(readonly name: string, private readonly ctx: LayerContext, o: ConvOptions, rng: Rng) {
     this.cin = o.cin;
@@ -130,7 +130,7 @@ export class Conv2d implements Layer {
       if (!x.half) this.ctx.backend.toBf16(x.data, this.xUsed);
     }
     const shape = [g.n, g.oh, g.ow, g.cout] as const;
-    const y = this.reorderTo ? this.nhwcOut.take(shape) : this.out.take(shape, g.dstBlock ?? 0);
+    const y = this.reorderTo ? this.nhwc.take(shape) : this.out.take(shape, g.dstBlock ?? 0);
     this.ctx.backend.conv2dForward(g, this.xUsed, this.weight.data, this.bias?.data ?? null, y.data);
     if (this.reorderTo) {
       const blocked = this.out.take(shape, this.reorderTo);
@@ -144,7 +144,7 @@ export class Conv2d implements Layer {
     const g = this.geometry!, x = this.x!, xUsed = this.xUsed!;
     let dyUsed: ConvInput = dy.data;
     if (this.reorderTo) {
-      dyUsed = this.dyNhwc.take(dy.shape).data;
+      dyUsed = this.nhwc.take(dy.shape).data;
       this.ctx.backend.layoutReorder(g.n, g.oh * g.ow, g.cout, this.reorderTo, dy.data, dyUsed, false);
     }
     if (xUsed instanceof Uint16Array) {
