@@ -10,7 +10,7 @@ import { fromBlocked, toBlocked } from '../src/backend/layout.js';
 import { ADDON_PATH, loadOnednnBackend } from '../src/backend/onednn.js';
 import { referenceBackend as R } from '../src/backend/reference.js';
 import { ACTIVATIONS, type Activation, type Backend, type BlockedLayout, type ConvGeometry } from '../src/backend/types.js';
-import { lcg, relError } from './helpers.js';
+import { lcg, nativeBlocks, relError } from './helpers.js';
 
 const rnd = lcg(2026_12_07);
 const uniform = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rnd());
@@ -67,11 +67,9 @@ test("the reference's blocked batch norm is its NHWC one reordered, bit for bit"
 });
 
 test('native batch norm + activation over blocked planes: within 1e-4 of the reference, every activation', (t) => {
-  if (!existsSync(ADDON_PATH)) return t.skip(`native addon not built (${ADDON_PATH}); run npm run build:native`);
-  const O = loadOnednnBackend();
-  O.setThreads(2);
-  const block = O.activationBlock();
-  if (block === 0) return t.skip('this build has no vector kernels (neither AVX2 nor AVX-512)');
+  const native = nativeBlocks(t);
+  if (!native) return;
+  const { O, B: block } = native;
   for (const act of ACTIVATIONS) {
     // A plane shorter than the 64-pixel chunks, one with a partial chunk, and one of training size
     // on the multi-threaded path.
@@ -157,85 +155,54 @@ test('native convolutions over blocked activations (oneDNN nChw8c / nChw16c): wi
     /Invalid convolution geometry/);
 });
 
-test("native depthwise forward over blocked planes (cmv3's kernel): within 1e-4 of the reference, strides, multipliers, tails", (t) => {
-  if (!existsSync(ADDON_PATH)) return t.skip(`native addon not built (${ADDON_PATH}); run npm run build:native`);
-  const O = loadOnednnBackend();
-  O.setThreads(2);
-  const B = O.activationBlock();
-  if (B === 0) return t.skip('this build has no vector kernels (neither AVX2 nor AVX-512)');
-  // [images, size, input channels, multiplier, kernel, stride]: the 2-row x 4-pixel blocks and
-  // their row and pixel tails, multipliers 1 / 3 / 6 (lane permutations), and a 7x7 kernel on the
-  // general path; one of training size on two threads.
-  const cases = [[2, 8, B, 1, 3, 1], [1, 7, 2 * B, 6, 3, 1], [3, 9, B, 3, 5, 1], [2, 11, B, 1, 3, 2], [1, 10, 2 * B, 6, 5, 2],
-    [2, 6, B, 2, 7, 1], [1, 1, B, 1, 3, 1], [64, 16, 3 * B, 6, 5, 1]];
-  for (const [n, hw, cin, m, k, stride] of cases) {
-    const g = convGeometry(n, hw, cin, cin * m, k, stride, cin, B, B), what = `n=${n} ${hw}x${hw} c=${cin} m=${m} ${k}x${k} s${stride}`;
-    const x = uniform(n * hw * hw * cin), w = uniform(k * k * cin * m), bias = uniform(cin * m);
-    for (const b of [bias, null]) {
-      const want = new Float32Array(n * g.oh * g.ow * cin * m), got = new Float32Array(want.length).fill(NaN);
-      R.conv2dForward({ ...g, srcBlock: 0, dstBlock: 0 }, x, w, b, want);
-      O.conv2dForward(g, toBlocked(n, hw * hw, cin, B, x, new Float32Array(x.length)), w, b, got);
-      const err = relError(got, toBlocked(n, g.oh * g.ow, cin * m, B, want, new Float32Array(want.length)));
-      assert.ok(got.every(Number.isFinite) && err <= 1e-4, `${what}${b ? '' : ' no bias'}: relative error ${err.toExponential(2)}`);
-    }
-  }
-});
-
-test("native depthwise data gradient over blocked planes (cmv3's kernel): within 1e-4 of the reference", (t) => {
-  if (!existsSync(ADDON_PATH)) return t.skip(`native addon not built (${ADDON_PATH}); run npm run build:native`);
-  const O = loadOnednnBackend();
-  O.setThreads(2);
-  const B = O.activationBlock();
-  if (B === 0) return t.skip('this build has no vector kernels (neither AVX2 nor AVX-512)');
-  // Stride 1 with 3x3 / 5x5 (the forward's correlation with flipped taps); every other stride and
-  // size as one correlation per residue class (up to 3 x 3 taps per class compiled, more at run
-  // time: 7x7; none at all: 1x1 stride 2); multipliers 1 / 2 / 3 / 6 summed over their lanes;
-  // odd sizes; the multi-threaded path.
+test("native depthwise over blocked planes (cmv3's kernels): forward, data and weight gradient within 1e-4 of the reference", (t) => {
+  const native = nativeBlocks(t);
+  if (!native) return;
+  const { O, B } = native;
+  // [images, size, input channels, multiplier, kernel, stride]. Forward: the 2-row x 4-pixel
+  // blocks and their tails, multipliers as lane permutations, 7x7 on the general path. Data
+  // gradient: stride 1 with 3x3 / 5x5 as the forward's correlation with flipped taps, every other
+  // stride and size as one correlation per residue class (up to 3 x 3 taps per class compiled,
+  // more at run time: 7x7; none at all: 1x1 stride 2), multipliers summed over their lanes. Weight
+  // gradient: tap rows in register groups (3x3, 5x5 at strides 1 and 2), one tap at a time (7x7,
+  // stride 3), permuted planes for multipliers. All: odd sizes, one image, the multi-threaded path.
   const cases = [[2, 8, B, 1, 3, 1], [1, 7, 2 * B, 6, 3, 1], [3, 9, B, 3, 5, 1], [2, 11, B, 1, 3, 2], [1, 10, 2 * B, 6, 5, 2],
     [2, 6, B, 2, 7, 1], [1, 1, B, 1, 3, 1], [64, 16, 3 * B, 6, 5, 1], [2, 16, B, 1, 3, 2], [1, 9, B, 1, 1, 2],
-    [1, 10, B, 2, 7, 2], [2, 8, B, 1, 3, 3], [32, 32, 2 * B, 6, 3, 2]];
+    [1, 10, B, 2, 7, 2], [2, 8, B, 1, 3, 3], [32, 32, 2 * B, 6, 3, 2], [32, 32, 2 * B, 1, 3, 1]];
   for (const [n, hw, cin, m, k, stride] of cases) {
     const g = convGeometry(n, hw, cin, cin * m, k, stride, cin, B, B), what = `n=${n} ${hw}x${hw} c=${cin} m=${m} ${k}x${k} s${stride}`;
-    const dy = uniform(n * g.oh * g.ow * cin * m), w = uniform(k * k * cin * m);
-    const want = new Float32Array(n * hw * hw * cin), got = new Float32Array(want.length).fill(NaN);
-    R.conv2dBackwardData({ ...g, srcBlock: 0, dstBlock: 0 }, dy, w, want);
-    O.conv2dBackwardData(g, toBlocked(n, g.oh * g.ow, cin * m, B, dy, new Float32Array(dy.length)), w, got);
-    const err = relError(got, toBlocked(n, hw * hw, cin, B, want, new Float32Array(want.length)));
-    assert.ok(got.every(Number.isFinite) && err <= 1e-4, `${what}: relative error ${err.toExponential(2)}`);
-  }
-});
-
-test("native depthwise weight gradient over blocked planes (cmv3's kernel): within 1e-4 of the reference, with and without bias", (t) => {
-  if (!existsSync(ADDON_PATH)) return t.skip(`native addon not built (${ADDON_PATH}); run npm run build:native`);
-  const O = loadOnednnBackend();
-  O.setThreads(2);
-  const B = O.activationBlock();
-  if (B === 0) return t.skip('this build has no vector kernels (neither AVX2 nor AVX-512)');
-  // 3x3 / 5x5 at strides 1 and 2 (tap rows in register groups), 7x7 and stride 3 (one tap at a
-  // time); multipliers 1 / 2 / 6 (permuted planes); one image and the multi-threaded path.
-  const cases = [[2, 8, B, 1, 3, 1], [1, 7, 2 * B, 6, 3, 1], [3, 9, B, 3, 5, 1], [2, 11, B, 1, 3, 2], [1, 10, 2 * B, 6, 5, 2],
-    [2, 6, B, 2, 7, 1], [1, 1, B, 1, 3, 1], [2, 8, B, 1, 3, 3], [64, 16, 3 * B, 6, 5, 1], [32, 32, 2 * B, 1, 3, 1]];
-  for (const [n, hw, cin, m, k, stride] of cases) {
-    const g = convGeometry(n, hw, cin, cin * m, k, stride, cin, B, B), what = `n=${n} ${hw}x${hw} c=${cin} m=${m} ${k}x${k} s${stride}`;
-    const x = uniform(n * hw * hw * cin), dy = uniform(n * g.oh * g.ow * cin * m), wl = k * k * cin * m;
+    const nhwc = { ...g, srcBlock: 0, dstBlock: 0 }, src = n * hw * hw * cin, dst = n * g.oh * g.ow * cin * m, wl = k * k * cin * m;
+    const x = uniform(src), dy = uniform(dst), w = uniform(wl), bias = uniform(cin * m);
+    const xb = toBlocked(n, hw * hw, cin, B, x, new Float32Array(src)), dyb = toBlocked(n, g.oh * g.ow, cin * m, B, dy, new Float32Array(dst));
+    const close = (pass: string, got: Float32Array, want: Float32Array) => {
+      const err = relError(got, want);
+      assert.ok(got.every(Number.isFinite) && err <= 1e-4, `${what} ${pass}: relative error ${err.toExponential(2)}`);
+    };
+    for (const b of [bias, null]) {
+      const want = new Float32Array(dst), got = new Float32Array(dst).fill(NaN);
+      R.conv2dForward(nhwc, x, w, b, want);
+      O.conv2dForward(g, xb, w, b, got);
+      close(b ? 'forward' : 'forward, no bias', got, toBlocked(n, g.oh * g.ow, cin * m, B, want, new Float32Array(dst)));
+    }
+    const dxWant = new Float32Array(src), dx = new Float32Array(src).fill(NaN);
+    R.conv2dBackwardData(nhwc, dy, w, dxWant);
+    O.conv2dBackwardData(g, dyb, w, dx);
+    close('data gradient', dx, toBlocked(n, hw * hw, cin, B, dxWant, new Float32Array(src)));
     const dwWant = new Float32Array(wl), dbWant = new Float32Array(cin * m);
-    R.conv2dBackwardWeights({ ...g, srcBlock: 0, dstBlock: 0 }, x, dy, dwWant, dbWant);
-    const xb = toBlocked(n, hw * hw, cin, B, x, new Float32Array(x.length));
-    const dyb = toBlocked(n, g.oh * g.ow, cin * m, B, dy, new Float32Array(dy.length));
+    R.conv2dBackwardWeights(nhwc, x, dy, dwWant, dbWant);
     for (const withBias of [true, false]) {
       const dw = new Float32Array(wl).fill(NaN), db = withBias ? new Float32Array(cin * m).fill(NaN) : null;
       O.conv2dBackwardWeights(g, xb, dyb, dw, db);
-      const err = relError(dw, dwWant);
-      assert.ok(dw.every(Number.isFinite) && err <= 1e-4, `${what} bias ${withBias}: weights' relative error ${err.toExponential(2)}`);
-      if (db) assert.ok(relError(db, dbWant) <= 1e-4, `${what}: bias relative error ${relError(db, dbWant).toExponential(2)}`);
+      close(withBias ? 'weight gradient' : 'weight gradient, no bias', dw, dwWant);
+      if (db) close('bias gradient', db, dbWant);
     }
   }
 });
 
 test("native layoutReorder: layout.ts's toBlocked / fromBlocked, bit for bit; a channel count that is not whole blocks is refused", (t) => {
-  if (!existsSync(ADDON_PATH)) return t.skip(`native addon not built (${ADDON_PATH}); run npm run build:native`);
-  const O = loadOnednnBackend();
-  O.setThreads(2);
+  const native = nativeBlocks(t);
+  if (!native) return;
+  const { O } = native;
   for (const [n, hw, c, block] of [[1, 1, 8, 8], [3, 7, 24, 8], [64, 256, 48, 16], [2, 5, 3, 1]]) {
     const x = uniform(n * hw * c), b = new Float32Array(x.length).fill(NaN), back = new Float32Array(x.length).fill(NaN);
     O.layoutReorder(n, hw, c, block, x, b, true);

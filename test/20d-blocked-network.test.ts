@@ -7,16 +7,14 @@
 // hard-swish, squeeze-and-excite, residual adds and strided depthwise convolutions, and the
 // inference forward after it.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { ADDON_PATH, loadOnednnBackend } from '../src/backend/onednn.js';
 import { referenceBackend as R } from '../src/backend/reference.js';
 import type { Backend } from '../src/backend/types.js';
 import { buildNetwork } from '../src/models/build.js';
 import { resolveSpec } from '../src/models/registry.js';
 import type { Tensor } from '../src/nn/tensor.js';
-import { lcg, relError } from './helpers.js';
+import { lcg, nativeBlocks, relError } from './helpers.js';
 
 /** One training forward and backward of a width 0.5 network at 16x16 (2 images), then an inference forward: logits, gradients, moving statistics. */
 function step(backend: Backend, block: number, model = 'cmv3') {
@@ -63,11 +61,9 @@ test('a network over blocked activations on the reference backend: the NHWC logi
 });
 
 test('a network over blocked activations on the native backend: within 1e-4 of its NHWC self', (t) => {
-  if (!existsSync(ADDON_PATH)) return t.skip(`native addon not built (${ADDON_PATH}); run npm run build:native`);
-  const O = loadOnednnBackend();
-  O.setThreads(2);
-  const block = O.activationBlock();
-  if (block === 0) return t.skip('this build has no vector kernels (neither AVX2 nor AVX-512)');
+  const native = nativeBlocks(t);
+  if (!native) return;
+  const { O, B: block } = native;
   for (const model of ['cmv3', 'mobilenetv3-small']) {
     const want = step(O, 0, model), got = step(O, block, model);
     const close = (what: string, a: Float32Array, b: Float32Array) => {

@@ -1,5 +1,7 @@
 // Shared test helpers: seeded random arrays, error metrics, dataset location.
 import { existsSync } from 'node:fs';
+import { ADDON_PATH, loadOnednnBackend } from '../src/backend/onednn.js';
+import type { Backend } from '../src/backend/types.js';
 import { Rng } from '../src/nn/random.js';
 
 export function randomArray(rng: Rng, n: number, scale = 1): Float32Array {
@@ -37,4 +39,14 @@ export function cifarOrSkip(t: { skip: (msg: string) => void }): string | null {
   if (process.env.CI) throw new Error('CIFAR-10 not found: set CMV3_DATA to the cifar-10-batches-bin folder');
   t.skip('CIFAR-10 not found (set CMV3_DATA)');
   return null;
+}
+
+/** The native backend on two threads and its block size, or null once the test is skipped (no addon, no vector kernels). */
+export function nativeBlocks(t: { skip: (why: string) => void }): { O: Backend; B: number } | null {
+  if (!existsSync(ADDON_PATH)) return t.skip(`native addon not built (${ADDON_PATH}); run npm run build:native`), null;
+  const O = loadOnednnBackend();
+  O.setThreads(2);
+  const B = O.activationBlock();
+  if (B === 0) return t.skip('this build has no vector kernels (neither AVX2 nor AVX-512)'), null;
+  return { O, B };
 }
