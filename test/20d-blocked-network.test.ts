@@ -14,6 +14,7 @@ import type { Backend } from '../src/backend/types.js';
 import { buildNetwork } from '../src/models/build.js';
 import { resolveSpec } from '../src/models/registry.js';
 import type { Tensor } from '../src/nn/tensor.js';
+import { tinySpec } from './fixtures.js';
 import { lcg, nativeBlocks, relError } from './helpers.js';
 
 /** One training forward and backward of a width 0.5 network at 16x16 (2 images), then an inference forward: logits, gradients, moving statistics. */
@@ -76,6 +77,29 @@ test('a network over blocked activations on the native backend: within 1e-4 of i
     got.grads.forEach(([name, g], i) => close(name, g, want.grads[i][1]));
     got.stats.forEach(([name, s], i) => close(name, s, want.stats[i][1]));
   }
+});
+
+test('a network with a feature map that is not whole blocks of channels stays NHWC throughout', () => {
+  // tinySpec has 12-channel maps: with blocks of 8, its 1x1 convolutions would run between the
+  // layouts (oneDNN's slow paths), so the network keeps NHWC.
+  const spec = { ...tinySpec(), inputSize: 16, classes: 10 };
+  assert.equal(buildNetwork(spec, { backend: R, block: 8 }).block, 0);
+  assert.equal(buildNetwork(spec, { backend: R, block: 4 }).block, 4, 'blocks of 4 divide every map');
+  assert.equal(buildNetwork(resolveSpec('cmv3', { width: 0.5 }), { backend: R, block: 8 }).block, 8);
+  let blocked = 0;
+  const spy = new Proxy(R, {
+    get(target, key: keyof Backend) {
+      const v = target[key];
+      if (key !== 'conv2dForward') return typeof v === 'function' ? v.bind(target) : v;
+      return (g: { srcBlock?: number; dstBlock?: number }, ...rest: unknown[]) => {
+        if (g.srcBlock || g.dstBlock) blocked++;
+        return (v as (...a: unknown[]) => void).call(target, g, ...rest);
+      };
+    },
+  });
+  const net = buildNetwork(spec, { backend: spy, block: 8 });
+  net.root.forward({ shape: [2, 16, 16, 3], data: new Float32Array(2 * 16 * 16 * 3).fill(0.5) }, true);
+  assert.equal(blocked, 0, 'no convolution sees a block');
 });
 
 test('blocked activations are refused with bf16 and for a block that is not a size', () => {

@@ -39,6 +39,8 @@ export interface Network {
   root: Sequential;
   /** the stream dropout draws from after initialisation; its state is saved for exact resume */
   rng: Rng;
+  /** channels per block of the activations' layout the layers use (LayerContext.block), 0 = NHWC */
+  block: number;
 }
 
 /** Builds the layers of a spec (all width, rounding and expansion rules live here). */
@@ -48,8 +50,18 @@ export function buildNetwork(spec: NetworkSpec, ctx: LayerContext, seed = 1): Ne
   if (block && ctx.precision === 'bf16') throw new RangeError('Expected precision f32 with blocked activations (bf16 convolutions take NHWC only)');
   const rng = new Rng(seed);
   const layers: Layer[] = [];
+  // The layers share this context; blocks stay on only if every feature map before the pool has
+  // whole blocks of channels (checked below): a convolution from NHWC into blocks or back runs on
+  // oneDNN's slow paths (a 1x1 from 12 NHWC channels into 16 blocked ones took 40x its NHWC time;
+  // only the stem's NHWC images are reordered, in Conv2d).
+  const layerCtx: LayerContext = { ...ctx, block };
+  const featureChannels: number[] = [];
+  const featureUnit = (name: string, o: Parameters<typeof convUnit>[4]) => {
+    featureChannels.push(o.cout);
+    return convUnit(name, layerCtx, rng, spec, o);
+  };
   const stemOut = scaled(spec, spec.stem);
-  layers.push(new Sequential('stem', convUnit('stem', ctx, rng, spec, {
+  layers.push(new Sequential('stem', featureUnit('stem', {
     cin: spec.inputChannels, cout: stemOut, kernel: spec.stem.kernel, stride: spec.stem.stride, groups: 1,
     bias: spec.stem.bias, bn: spec.stem.bn, act: spec.stem.act, se: spec.stem.se,
   })));
@@ -63,7 +75,7 @@ export function buildNetwork(spec: NetworkSpec, ctx: LayerContext, seed = 1): Ne
     spec.blockTypes[b.type].forEach((op, j) => {
       const opName = `${name}.${j + 1}${op.conv === 'depthwise' ? 'dw' : 'pw'}`;
       const cout = op.conv === 'pointwise' ? (op.out === 'exp' ? exp : out) : c * (op.multiplier === 'exp/in' ? Math.max(1, Math.floor(exp / c)) : 1);
-      ops.push(...convUnit(opName, ctx, rng, spec, {
+      ops.push(...featureUnit(opName, {
         cin: c, cout, kernel: op.conv === 'depthwise' ? b.kernel : 1, stride: op.strided ? b.stride : 1,
         groups: op.conv === 'depthwise' ? c : 1, bias: op.bias, bn: op.bn,
         act: op.act === 'block' ? b.act : op.act, se: Boolean(op.se && b.se),
@@ -71,29 +83,30 @@ export function buildNetwork(spec: NetworkSpec, ctx: LayerContext, seed = 1): Ne
       c = cout;
     });
     const body = new Sequential(name, ops);
-    layers.push(b.stride === 1 && cin === c ? new Residual(name, ctx, body) : body);
+    layers.push(b.stride === 1 && cin === c ? new Residual(name, layerCtx, body) : body);
     cin = c;
     tableIn = b.out;
   });
   spec.headBeforePool.forEach((h, i) => {
     const cout = scaled(spec, h);
-    layers.push(new Sequential(`head${i + 1}`, convUnit(`head${i + 1}`, ctx, rng, spec, { cin, cout, kernel: h.kernel, stride: h.stride, groups: 1, bias: h.bias, bn: h.bn, act: h.act, se: h.se })));
+    layers.push(new Sequential(`head${i + 1}`, featureUnit(`head${i + 1}`, { cin, cout, kernel: h.kernel, stride: h.stride, groups: 1, bias: h.bias, bn: h.bn, act: h.act, se: h.se })));
     cin = cout;
   });
-  layers.push(new GlobalAvgPool('pool', ctx));
+  layers.push(new GlobalAvgPool('pool', layerCtx));
   spec.headAfterPool.forEach((h, i) => {
     const cout = scaled(spec, h);
-    layers.push(new Sequential(`fc${i + 1}`, convUnit(`fc${i + 1}`, ctx, rng, spec, { cin, cout, kernel: 1, stride: 1, groups: 1, bias: h.bias, bn: h.bn, act: h.act, se: h.se })));
+    layers.push(new Sequential(`fc${i + 1}`, convUnit(`fc${i + 1}`, layerCtx, rng, spec, { cin, cout, kernel: 1, stride: 1, groups: 1, bias: h.bias, bn: h.bn, act: h.act, se: h.se })));
     cin = cout;
   });
-  if (spec.dropout > 0) layers.push(new Dropout('dropout', ctx, spec.dropout, rng));
-  const classifier = new Conv2d('classifier', ctx, { cin, cout: spec.classes, kernel: 1, bias: true }, rng);
+  if (spec.dropout > 0) layers.push(new Dropout('dropout', layerCtx, spec.dropout, rng));
+  const classifier = new Conv2d('classifier', layerCtx, { cin, cout: spec.classes, kernel: 1, bias: true }, rng);
   // Small initial logits, as torchvision initialises its classifier (normal, std 0.01).
   for (let k = 0; k < classifier.weight.data.length; k++) classifier.weight.data[k] = rng.normal() * 0.01;
   layers.push(classifier);
   const root = new Sequential(spec.name, layers);
   if (ctx.precision === 'bf16') linkBf16Inputs(root);
-  return { spec, root, rng };
+  if (block && featureChannels.some((c) => c % block !== 0)) layerCtx.block = 0;
+  return { spec, root, rng, block: layerCtx.block ?? 0 };
 }
 
 /**

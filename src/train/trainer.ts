@@ -182,7 +182,7 @@ export async function train(s: TrainSession, hooks: TrainHooks = {}): Promise<{ 
         epoch: pos.epoch + 1, trainLoss: pos.lossSum / pos.seen, trainAcc: pos.correct / pos.seen,
         testLoss: ev.loss, testAcc: ev.correct / test.labels.length, lr: learningRate(schedule, opt.step - 1),
         imagesPerSec: images / epochSeconds, epochSeconds, evalSeconds, wallSeconds: pos.wallSeconds, dataWaitMs: waitMs,
-        activationBlock: block,
+        activationBlock: net.block,
       };
       const improved = m.testAcc > pos.bestAcc;
       pos = { epoch: pos.epoch + 1, batch: 0, lossSum: 0, correct: 0, seen: 0, bestAcc: Math.max(pos.bestAcc, m.testAcc), wallSeconds: pos.wallSeconds };
