@@ -1,10 +1,8 @@
-/**
- * An NHWC shape.
- * Tensors are float32 buffers with their NHWC shape; a dense vector is (N, 1, 1, C). The data is
- * NHWC, or blocked (N, C/B, H*W, B) when the tensor says so (`block`).
- */
+// Tensors are float32 buffers with their NHWC shape; a dense vector is (N, 1, 1, C). The data is
+// NHWC, or blocked (N, C/B, H*W, B) when the tensor says so (`block`).
 import type { BlockedLayout } from '../backend/layout.js';
 
+/** An NHWC shape. */
 export type Shape = readonly [n: number, h: number, w: number, c: number];
 
 /** A float32 buffer with its NHWC shape. */
