@@ -150,9 +150,6 @@ void CorrGradAny(const float* row, int64_t ss, const float* d, int64_t ds, int64
   }
 }
 
-// Taps of residue class r: kx = r, r + s, ... < kw.
-inline int64_t ClassTaps(int64_t kw, int64_t s, int64_t r) { return r < kw ? (kw - r + s - 1) / s : 0; }
-
 // One output row's source rows and weights, shared by the kernels below (which add the
 // channel block's offset to every pointer).
 struct RowTaps {

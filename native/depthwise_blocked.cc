@@ -179,9 +179,6 @@ void ClassCorrRows(const ClassArgs& c, int64_t tx) {
   ClassCorr<TY, 3>(c);
 }
 
-// Taps of residue class r of a k-tap axis at stride s: r, r + s, ... below k.
-inline int64_t ClassTapCount(int64_t k, int64_t s, int64_t r) { return r < k ? (k - 1 - r) / s + 1 : 0; }
-
 // Padding of the dy plane for the class correlations: ay rows in front (the most taps of a class
 // less one), and enough rows after for the last class pixel's first tap.
 struct ClassPad {
@@ -213,7 +210,7 @@ void ClassPlanes(const DwShape& s, const ClassPad& pad, const float* q, const fl
       const ClassArgs c{q, pad.qw, pad.ay, pad.ax, w, ws, s.kw, s.stride, py, px, ky0, kx0,
                         (py + s.pt - ky0) / s.stride, (px + s.pl - kx0) / s.stride,
                         (s.h - 1 - py) / s.stride + 1, (s.w - 1 - px) / s.stride + 1, dz, s.w, ys};
-      const int64_t ty = ClassTapCount(s.kh, s.stride, ky0), tx = ClassTapCount(s.kw, s.stride, kx0);
+      const int64_t ty = ClassTaps(s.kh, s.stride, ky0), tx = ClassTaps(s.kw, s.stride, kx0);
       if (ty == 0 || tx == 0) {
         for (int64_t a = 0; a < c.na; ++a)
           for (int64_t b = 0; b < c.nb; ++b) StoreVec(dz + ((a * s.stride + py) * s.w + b * s.stride + px) * ys, Zero());

@@ -19,6 +19,9 @@ namespace {
 // Multiply-adds of one pass (the OpenMP regions' size test).
 inline int64_t Work(const DwShape& s) { return s.n * s.oh * s.ow * s.c * s.m * s.kh * s.kw; }
 
+// Taps of residue class r of a kw-tap axis at stride s: kx = r, r + s, ... < kw.
+inline int64_t ClassTaps(int64_t kw, int64_t s, int64_t r) { return r < kw ? (kw - r + s - 1) / s : 0; }
+
 // Padded x rows for forward and backward weights: pl zeros on the left, and wide enough for
 // the last output column's last tap.
 inline int64_t PaddedWidth(const DwShape& s) { return (s.ow - 1) * s.stride + s.kw; }
