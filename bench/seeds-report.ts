@@ -35,6 +35,7 @@ const lines = [
   ...rows.map((r) => `| \`${r.dir}\` | ${r.seed} | ${r.epochs} | ${pct(r.acc)} | ${r.wall.toFixed(0)} s (${mmss(r.wall)}) | ${r.reached ? `epoch ${r.reached.epoch}, ${mmss(r.reached.wallSeconds)}` : 'not reached'} |`),
 ];
 const accs = rows.map((r) => r.acc), walls = rows.map((r) => r.wall), times = rows.flatMap((r) => (r.reached ? [r.reached.wallSeconds] : []));
-lines.push('', `Over ${rows.length} runs: final test accuracy ${pct(mean(accs))} mean, ${(100 * sd(accs)).toFixed(2)} points standard deviation (${pct(Math.min(...accs))} to ${pct(Math.max(...accs))}); training wall time ${mean(walls).toFixed(0)} s mean (${Math.min(...walls).toFixed(0)} to ${Math.max(...walls).toFixed(0)} s)`
+// One run has no spread to report: its row is the whole of it.
+if (rows.length > 1) lines.push('', `Over ${rows.length} runs: final test accuracy ${pct(mean(accs))} mean, ${(100 * sd(accs)).toFixed(2)} points standard deviation (${pct(Math.min(...accs))} to ${pct(Math.max(...accs))}); training wall time ${mean(walls).toFixed(0)} s mean (${Math.min(...walls).toFixed(0)} to ${Math.max(...walls).toFixed(0)} s)`
   + (times.length ? `; ${pct(PAPER)} first reached after ${mmss(mean(times))} on average (${mmss(Math.min(...times))} to ${mmss(Math.max(...times))}), in ${times.length} of ${rows.length} runs.` : `; ${pct(PAPER)} not reached.`));
 console.log(lines.join('\n'));
