@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/common.cc",
         "native/conv.cc",
+        "native/conv_route.cc",
         "native/depthwise.cc",
         "native/depthwise_blocked.cc",
         "native/depthwise_blocked_weights.cc",

@@ -1,11 +1,11 @@
 // npm run bench:dw [-- --modes default,onednn --baseline COPY.node --blocked --batch 128 --rounds 6 --threads 2]
 // Each depthwise layer of cmv3 width 0.5 timed alone, forward, backward data and backward weights,
 // for every variant in turn: a variant is a build of the addon (this one, or --baseline, a copy of
-// build/Release/cmv3_native.node from before a native change) and a CMV3_DW mode (native/conv.cc:
+// build/Release/cmv3_native.node from before a native change) and a CMV3_DW mode (native/conv_route.cc:
 // 'default' the measured routing, 'custom' every pass on native/depthwise.cc, 'onednn' every pass
 // on oneDNN). The layers' shapes come from a forward pass of the network itself. Per pass the
 // best of the rounds is kept; variants alternate within each round, so they see the same machine.
-// It is how native/conv.cc's routing between oneDNN and the hand-written kernels is decided. Each
+// It is how native/conv_route.cc's routing between oneDNN and the hand-written kernels is decided. Each
 // variant writes its own outputs, and the largest difference of every variant's outputs from the
 // first variant's is printed at the end (0 = the same bits, as two builds of one kernel should).
 // --blocked adds this build over blocked activations (src/backend/layout.ts, native/depthwise_blocked*.cc)

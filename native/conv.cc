@@ -1,5 +1,5 @@
-// Convolutions through oneDNN (depthwise ones partly through native/depthwise.cc, see
-// UseDepthwise). Prepare: the first call for an (op, geometry, precision) builds the
+// Convolutions through oneDNN (depthwise ones partly through the hand-written kernels, see
+// native/conv_route.cc). Prepare: the first call for an (op, geometry, precision) builds the
 // primitive, its weight reorder and buffers, and caches them. Eval: later calls only point
 // the cached dnnl::memory objects at the JS buffers and execute.
 // Precision bf16 (dense convolutions only): a pass whose activation inputs (src, diff_dst) come as
@@ -20,8 +20,7 @@
 #include <unordered_map>
 
 #include "common.h"
-#include "simd.h"
-#include "depthwise.h"
+#include "conv_geom.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops.h"
 
@@ -33,15 +32,7 @@ using tag = memory::format_tag;
 constexpr auto kF32 = memory::data_type::f32;
 constexpr auto kBf16 = memory::data_type::bf16;
 
-enum Op : int { kFwd = 0, kBwdData = 1, kBwdWeights = 2 };
 enum Precision : int { kPrecF32 = 0, kPrecBf16 = 1 };
-
-// Same order as packGeometry() in src/backend/onednn.ts.
-// sb, db: the source's and destination's block size, 0 for NHWC (src/backend/layout.ts).
-struct Geom {
-  int64_t n, h, w, cin, cout, kh, kw, stride, groups, oh, ow, pt, pl, pb, pr, sb, db;
-};
-constexpr int kGeomLen = 17;
 
 // Leaked on purpose: nothing oneDNN-related runs during process teardown.
 dnnl::engine& Engine() {
@@ -155,7 +146,7 @@ void AvoidRtusOverflow(Pd& pd, const Geom& g) {
   }
 }
 
-std::unique_ptr<Plan> Prepare(Op op, const Geom& g, bool bias, Precision pr) {
+std::unique_ptr<Plan> Prepare(ConvOp op, const Geom& g, bool bias, Precision pr) {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   auto p = std::make_unique<Plan>();
@@ -218,7 +209,7 @@ Geom ReadGeom(const Napi::CallbackInfo& info) {
 }
 
 // Cached plan for (op, g, bias, precision), built on first use. Caller holds g_mutex.
-Plan& GetPlan(const Napi::CallbackInfo& info, Op op, const Geom& g, bool bias, Precision pr) {
+Plan& GetPlan(const Napi::CallbackInfo& info, ConvOp op, const Geom& g, bool bias, Precision pr) {
   // oneDNN sizes its work split by the OpenMP thread count of the calling thread.
   if (omp_get_max_threads() != Threads()) omp_set_num_threads(Threads());
   std::array<int64_t, kGeomLen + 3> key{op, bias, pr, g.n, g.h, g.w, g.cin, g.cout, g.kh, g.kw,
@@ -274,48 +265,6 @@ Precision InputPrecision(const Napi::CallbackInfo& info, const Geom& g, std::ini
   return pr;
 }
 
-// Depthwise convs (groups == cin, any multiplier m = cout/cin) go to the hand-written kernels
-// of native/depthwise.cc for the passes where those measured faster than oneDNN (cmv3 width 0.5
-// at batch 128, 2 threads, each of its depthwise shapes timed alone):
-//   - backward weights, always: 1.5-6x faster for m = 1 (oneDNN's is slow there; the one
-//     exception, 48 channels 3x3 at 32x32, is ~15% slower) and 1.5-2.7x for m > 1;
-//   - forward and backward data when m > 1, where oneDNN has no depthwise kernel and takes a
-//     generic grouped path (1.4-2.3x forward, 3.4-4.6x backward data), or stride > 1 (1.2-1.4x);
-//   - m = 1 at stride 1: 5x5 goes to the row-block kernels (depthwise_block.h; on cmv3's 48-
-//     and 64-channel 16x16 layers 17-37% less time than oneDNN forward and 34-40% backward
-//     data, `npm run bench:dw -- --modes default --baseline COPY --rounds 10`, 2026-12-06);
-//     3x3 stays on oneDNN's own depthwise kernels (as fast forward, up to 30% faster backward
-//     data on the 24-channel 32x32 layers).
-// The environment variable CMV3_DW, read on every call, overrides that choice:
-//   CMV3_DW=onednn  every depthwise pass through oneDNN (the previous path, for comparison)
-//   CMV3_DW=custom  every depthwise pass through the hand-written kernels
-//   unset / other   the measured choice above
-// A geometry whose output size does not follow from its padding always goes to oneDNN, which
-// rejects it with ERR_DNNL_INVALID_ARGUMENTS as for any other conv.
-bool UseDepthwise(const Geom& g, Op op) {
-  if (g.groups != g.cin) return false;
-  auto consistent = [&](int64_t in, int64_t k, int64_t lo, int64_t hi, int64_t out) {
-    return in + lo + hi >= k && (in + lo + hi - k) / g.stride + 1 == out;
-  };
-  if (!consistent(g.h, g.kh, g.pt, g.pb, g.oh) || !consistent(g.w, g.kw, g.pl, g.pr, g.ow)) return false;
-  // Over blocked activations every pass is written (depthwise_blocked*.cc) for blocks of this
-  // build's vector width: oneDNN 2.6 runs multipliers and 5x5 weight gradients in nChw8c on its
-  // reference code (1-6 s a pass).
-  if (g.sb != 0 || g.db != 0) return g.sb == CMV3_SIMD && g.db == CMV3_SIMD;
-  const char* env = std::getenv("CMV3_DW");
-  if (env != nullptr && std::strcmp(env, "onednn") == 0) return false;
-  if (env != nullptr && std::strcmp(env, "custom") == 0) return true;
-  return op == kBwdWeights || g.cout != g.cin || g.stride > 1 || (g.kh == 5 && g.kw == 5);
-}
-
-DwShape ToDw(const Geom& g) {
-  return {g.n, g.h, g.w, g.cin, g.cout / g.cin, g.kh, g.kw, g.stride, g.oh, g.ow, g.pt, g.pl};
-}
-
-int64_t SrcLen(const Geom& g) { return g.n * g.h * g.w * g.cin; }
-int64_t DstLen(const Geom& g) { return g.n * g.oh * g.ow * g.cout; }
-int64_t WeightLen(const Geom& g) { return g.kh * g.kw * (g.cin / g.groups) * g.cout; }
-
 }  // namespace
 
 // Asked once: oneDNN fixes its ISA (CPU and ONEDNN_MAX_CPU_ISA) at its first use in a process.
@@ -352,16 +301,7 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   const float* bias = F32ArgOrNull(info, 3, "bias", g.cout);
   float* y = F32Arg(info, 4, "y", DstLen(g));
   const Precision pr = InputPrecision(info, g, {x});
-  if (pr == kPrecF32 && UseDepthwise(g, kFwd)) {
-#if CMV3_SIMD
-    if (g.sb != 0) {
-      DepthwiseForwardBlocked(ToDw(g), static_cast<const float*>(x.data), w, bias, y);
-      return info.Env().Undefined();
-    }
-#endif
-    DepthwiseForward(ToDw(g), static_cast<const float*>(x.data), w, bias, y);
-    return info.Env().Undefined();
-  }
+  if (pr == kPrecF32 && RoutedDepthwiseForward(g, static_cast<const float*>(x.data), w, bias, y)) return info.Env().Undefined();
   std::lock_guard<std::mutex> lock(g_mutex);
   Plan& p = GetPlan(info, kFwd, g, bias != nullptr, pr);
   Bind(p, DNNL_ARG_SRC, x.data);
@@ -379,16 +319,7 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   const float* w = F32Arg(info, 2, "w", WeightLen(g));
   float* dx = F32Arg(info, 3, "dx", SrcLen(g));
   const Precision pr = InputPrecision(info, g, {dy});
-  if (pr == kPrecF32 && UseDepthwise(g, kBwdData)) {
-#if CMV3_SIMD
-    if (g.sb != 0) {
-      DepthwiseBackwardDataBlocked(ToDw(g), static_cast<const float*>(dy.data), w, dx);
-      return info.Env().Undefined();
-    }
-#endif
-    DepthwiseBackwardData(ToDw(g), static_cast<const float*>(dy.data), w, dx);
-    return info.Env().Undefined();
-  }
+  if (pr == kPrecF32 && RoutedDepthwiseBackwardData(g, static_cast<const float*>(dy.data), w, dx)) return info.Env().Undefined();
   std::lock_guard<std::mutex> lock(g_mutex);
   Plan& p = GetPlan(info, kBwdData, g, false, pr);
   Bind(p, DNNL_ARG_DIFF_DST, dy.data);
@@ -406,14 +337,7 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
   float* dw = F32Arg(info, 3, "dw", WeightLen(g));
   float* dbias = F32ArgOrNull(info, 4, "dbias", g.cout);
   const Precision pr = InputPrecision(info, g, {x, dy});
-  if (pr == kPrecF32 && UseDepthwise(g, kBwdWeights)) {
-#if CMV3_SIMD
-    if (g.sb != 0) {
-      DepthwiseBackwardWeightsBlocked(ToDw(g), static_cast<const float*>(x.data), static_cast<const float*>(dy.data), dw, dbias);
-      return info.Env().Undefined();
-    }
-#endif
-    DepthwiseBackwardWeights(ToDw(g), static_cast<const float*>(x.data), static_cast<const float*>(dy.data), dw, dbias);
+  if (pr == kPrecF32 && RoutedDepthwiseBackwardWeights(g, static_cast<const float*>(x.data), static_cast<const float*>(dy.data), dw, dbias)) {
     return info.Env().Undefined();
   }
   std::lock_guard<std::mutex> lock(g_mutex);

@@ -1,7 +1,7 @@
 // Depthwise convolutions (groups == Cin, Cout = Cin * m) on NHWC data, written by hand because
 // oneDNN 2.6 is slow on most of cmv3's shapes: with m > 1 it is not its "depthwise" case (that
 // needs Cout/groups = 1) and falls to a generic grouped path, and its weight gradient is slow
-// even for m = 1 (native/conv.cc picks per pass). The ops do KH*KW FMAs per output value and
+// even for m = 1 (native/conv_route.cc picks per pass). The ops do KH*KW FMAs per output value and
 // are close to memory-bound, so the kernels stream over rows and vectorize over the contiguous
 // channels of a pixel.
 //

@@ -1,4 +1,4 @@
-// Hand-written NHWC depthwise convolutions (native/depthwise.cc), used by native/conv.cc for
+// Hand-written NHWC depthwise convolutions (native/depthwise.cc), used by native/conv_route.cc for
 // convs with groups == cin instead of oneDNN. Layouts as in src/backend/types.ts: weights
 // (KH, KW, 1, Cout) with Cout = Cin * m, output channel c*m + j reads input channel c.
 #pragma once

@@ -87,7 +87,7 @@ function expectLength(name: string, a: F32 | Uint16Array, expected: number): voi
 }
 
 // Geometry goes over as one Int32Array (one argument instead of 17 property reads in C++).
-// Order matches struct Geom in native/conv.cc. Reused: calls are synchronous.
+// Order matches struct Geom in native/conv_geom.h. Reused: calls are synchronous.
 const geometry = new Int32Array(17);
 function packGeometry(g: ConvGeometry): Int32Array {
   geometry[0] = g.n; geometry[1] = g.h; geometry[2] = g.w; geometry[3] = g.cin; geometry[4] = g.cout;
